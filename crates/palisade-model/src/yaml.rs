@@ -1,0 +1,473 @@
+//! YAML (and JSON) streams into [`Node`] trees with positions.
+//!
+//! Documents are split by the parser's event stream, never by text, so a `---`
+//! inside a block scalar or a PEM block stays where it is. Anchors, aliases and
+//! merge keys (`<<`) are resolved as go-yaml does; duplicate keys are reported
+//! with both positions. After a syntax error the parser resumes at the next
+//! document separator, so one broken document does not hide the rest.
+
+use std::collections::HashMap;
+
+use saphyr_parser::{Event, Marker, Parser, ScalarStyle, ScanError, Tag};
+
+use crate::diagnostic::{InputError, InputErrorKind};
+use crate::node::{resolve_plain, Node, Value};
+use crate::source::{Pos, Source, Span};
+
+/// Most nodes one document may expand to through aliases; beyond it the
+/// document is refused (protects against "billion laughs").
+const MAX_NODES_PER_DOCUMENT: usize = 2_000_000;
+
+/// One document of a stream.
+#[derive(Debug, Clone)]
+pub struct YamlDocument {
+    /// 0-based index of the document in its file, counting empty documents too.
+    pub index: usize,
+    pub root: Node,
+}
+
+/// Parses every document of `source`, returning the documents that could be
+/// read and an error for each that could not.
+pub fn parse_stream(source: &Source) -> (Vec<YamlDocument>, Vec<InputError>) {
+    let mut documents = Vec::new();
+    let mut errors = Vec::new();
+    let text = source.text.as_str();
+    let mut line_offset: u32 = 0;
+    let mut byte_start = 0usize;
+    let mut doc_index = 0usize;
+    loop {
+        let rest = &text[byte_start..];
+        let mut composer = Composer::new(source, line_offset);
+        let failure = composer.run(rest, &mut documents, &mut errors, &mut doc_index);
+        let Some(error_line) = failure else { break };
+        // Resume at the first document separator after the error line.
+        match next_separator_line(source, error_line) {
+            Some((line, offset)) => {
+                line_offset = line - 1;
+                byte_start = offset;
+                doc_index += 1;
+            }
+            None => break,
+        }
+    }
+    (documents, errors)
+}
+
+/// The first line after `after_line` that starts a new document (`---`), with its byte offset.
+fn next_separator_line(source: &Source, after_line: u32) -> Option<(u32, usize)> {
+    let mut line = after_line + 1;
+    while let Some(text) = source.line(line) {
+        if text == "---" || text.starts_with("--- ") || text.starts_with("---\t") {
+            return Some((line, source.line_offset(line)?));
+        }
+        line += 1;
+    }
+    None
+}
+
+enum Frame {
+    Seq {
+        start: Pos,
+        anchor: usize,
+        items: Vec<Node>,
+    },
+    Map {
+        start: Pos,
+        anchor: usize,
+        entries: Vec<(Node, Node)>,
+        /// Index into `entries` by key text, for duplicate detection.
+        seen: HashMap<String, usize>,
+        pending_key: Option<Node>,
+        /// Mappings named by `<<` keys, applied at the end so explicit keys win.
+        merges: Vec<Node>,
+    },
+}
+
+struct Composer<'s> {
+    source: &'s Source,
+    line_offset: u32,
+    stack: Vec<Frame>,
+    anchors: HashMap<usize, (Node, usize)>,
+    root: Option<Node>,
+    nodes: usize,
+}
+
+impl<'s> Composer<'s> {
+    fn new(source: &'s Source, line_offset: u32) -> Self {
+        Composer {
+            source,
+            line_offset,
+            stack: Vec::new(),
+            anchors: HashMap::new(),
+            root: None,
+            nodes: 0,
+        }
+    }
+
+    fn pos(&self, m: &Marker) -> Pos {
+        let line = u32::try_from(m.line()).unwrap_or(u32::MAX);
+        let col = u32::try_from(m.col()).unwrap_or(u32::MAX);
+        Pos::new(line.saturating_add(self.line_offset), col.saturating_add(1))
+    }
+
+    /// Runs the parser over `text`. Returns the (absolute) error line when the
+    /// parser failed, after recording the error.
+    fn run(
+        &mut self,
+        text: &str,
+        documents: &mut Vec<YamlDocument>,
+        errors: &mut Vec<InputError>,
+        doc_index: &mut usize,
+    ) -> Option<u32> {
+        let mut parser = Parser::new_from_str(text);
+        let mut in_document = false;
+        loop {
+            let (event, span) = match parser.next_event() {
+                None => return None,
+                Some(Ok(pair)) => pair,
+                Some(Err(e)) => return Some(self.scan_error(&e, errors)),
+            };
+            let start = self.pos(&span.start);
+            let end = self.pos(&span.end);
+            match event {
+                Event::StreamStart | Event::Nothing => {}
+                Event::StreamEnd => return None,
+                Event::DocumentStart(_) => {
+                    in_document = true;
+                    self.stack.clear();
+                    self.anchors.clear();
+                    self.root = None;
+                    self.nodes = 0;
+                }
+                Event::DocumentEnd => {
+                    if in_document {
+                        if let Some(root) = self.root.take() {
+                            documents.push(YamlDocument {
+                                index: *doc_index,
+                                root,
+                            });
+                        }
+                        *doc_index += 1;
+                    }
+                    in_document = false;
+                }
+                Event::Alias(id) => {
+                    let Some((node, size)) = self.anchors.get(&id).cloned() else {
+                        errors.push(self.error(start, end, "alias to an unknown anchor".into()));
+                        return Some(start.line);
+                    };
+                    self.nodes += size;
+                    if self.nodes > MAX_NODES_PER_DOCUMENT {
+                        errors.push(InputError::new(
+                            InputErrorKind::TooLarge,
+                            self.source,
+                            Span::new(start, end),
+                            format!(
+                                "aliases expand this document past {MAX_NODES_PER_DOCUMENT} values"
+                            ),
+                        ));
+                        return Some(start.line);
+                    }
+                    // An alias keeps the anchored value but points at the alias itself.
+                    let mut node = node;
+                    node.span = Span::new(start, end);
+                    if let Err(e) = self.complete(node, errors) {
+                        return Some(e);
+                    }
+                }
+                Event::Scalar(text, style, anchor, tag) => {
+                    let value = scalar_value(&text, style, tag.as_deref());
+                    let node = Node::new(value, Span::new(start, end));
+                    self.nodes += 1;
+                    if anchor > 0 {
+                        self.anchors.insert(anchor, (node.clone(), 1));
+                    }
+                    if let Err(e) = self.complete(node, errors) {
+                        return Some(e);
+                    }
+                }
+                Event::SequenceStart(anchor, _) => self.stack.push(Frame::Seq {
+                    start,
+                    anchor,
+                    items: Vec::new(),
+                }),
+                Event::MappingStart(anchor, _) => self.stack.push(Frame::Map {
+                    start,
+                    anchor,
+                    entries: Vec::new(),
+                    seen: HashMap::new(),
+                    pending_key: None,
+                    merges: Vec::new(),
+                }),
+                Event::SequenceEnd | Event::MappingEnd => {
+                    let Some(frame) = self.stack.pop() else {
+                        continue;
+                    };
+                    let (node, anchor) = match frame {
+                        Frame::Seq {
+                            start: s,
+                            anchor,
+                            items,
+                        } => (Node::new(Value::Seq(items), Span::new(s, end)), anchor),
+                        Frame::Map {
+                            start: s,
+                            anchor,
+                            mut entries,
+                            mut seen,
+                            merges,
+                            ..
+                        } => {
+                            apply_merges(&mut entries, &mut seen, merges);
+                            (Node::new(Value::Map(entries), Span::new(s, end)), anchor)
+                        }
+                    };
+                    self.nodes += 1;
+                    if anchor > 0 {
+                        let size = count_nodes(&node);
+                        self.anchors.insert(anchor, (node.clone(), size));
+                    }
+                    if let Err(e) = self.complete(node, errors) {
+                        return Some(e);
+                    }
+                }
+            }
+        }
+    }
+
+    fn error(&self, start: Pos, end: Pos, message: String) -> InputError {
+        InputError::new(
+            InputErrorKind::Syntax,
+            self.source,
+            Span::new(start, end),
+            message,
+        )
+    }
+
+    fn scan_error(&self, e: &ScanError, errors: &mut Vec<InputError>) -> u32 {
+        let pos = self.pos(e.marker());
+        errors.push(self.error(pos, pos, format!("invalid YAML: {}", e.info())));
+        pos.line
+    }
+
+    /// Attaches a finished node to its parent (or makes it the document root).
+    fn complete(&mut self, node: Node, errors: &mut Vec<InputError>) -> Result<(), u32> {
+        let source = self.source;
+        match self.stack.last_mut() {
+            None => self.root = Some(node),
+            Some(Frame::Seq { items, .. }) => items.push(node),
+            Some(Frame::Map {
+                entries,
+                seen,
+                pending_key,
+                merges,
+                ..
+            }) => match pending_key.take() {
+                None => {
+                    if matches!(node.value, Value::Seq(_) | Value::Map(_)) {
+                        errors.push(InputError::new(
+                            InputErrorKind::Syntax,
+                            source,
+                            node.span,
+                            "a mapping key must be a scalar".into(),
+                        ));
+                        return Err(node.span.start.line);
+                    }
+                    *pending_key = Some(node);
+                }
+                Some(key) => {
+                    if is_merge_key(&key) {
+                        merges.push(node);
+                        return Ok(());
+                    }
+                    let text = key.key_text();
+                    if let Some(&i) = seen.get(&text) {
+                        let first = entries[i].0.span;
+                        let mut err = InputError::new(
+                            InputErrorKind::DuplicateKey,
+                            source,
+                            key.span,
+                            format!(
+                                "duplicate key {text:?}: already set at line {}, column {}",
+                                first.start.line, first.start.column
+                            ),
+                        );
+                        err.related = Some(first);
+                        errors.push(err);
+                        // Decoding keeps the last value; the error makes sure the user knows.
+                        entries[i] = (key, node);
+                    } else {
+                        seen.insert(text, entries.len());
+                        entries.push((key, node));
+                    }
+                }
+            },
+        }
+        Ok(())
+    }
+}
+
+fn is_merge_key(key: &Node) -> bool {
+    matches!(&key.value, Value::Str { text, plain: true } if text == "<<")
+}
+
+/// Applies `<<` merges: keys already present win; earlier merged maps win over later ones.
+fn apply_merges(
+    entries: &mut Vec<(Node, Node)>,
+    seen: &mut HashMap<String, usize>,
+    merges: Vec<Node>,
+) {
+    for merged in merges {
+        let sources: Vec<Node> = match merged.value {
+            Value::Seq(items) => items,
+            _ => vec![merged],
+        };
+        for source in sources {
+            if let Value::Map(pairs) = source.value {
+                for (k, v) in pairs {
+                    let text = k.key_text();
+                    if !seen.contains_key(&text) {
+                        seen.insert(text, entries.len());
+                        entries.push((k, v));
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn count_nodes(node: &Node) -> usize {
+    match &node.value {
+        Value::Seq(items) => 1 + items.iter().map(count_nodes).sum::<usize>(),
+        Value::Map(entries) => {
+            1 + entries
+                .iter()
+                .map(|(k, v)| count_nodes(k) + count_nodes(v))
+                .sum::<usize>()
+        }
+        _ => 1,
+    }
+}
+
+fn scalar_value(text: &str, style: ScalarStyle, tag: Option<&Tag>) -> Value {
+    if let Some(tag) = tag {
+        if tag.is_yaml_core_schema() || tag.handle == "!!" {
+            match tag.suffix.as_str() {
+                "str" => {
+                    return Value::Str {
+                        text: text.to_string(),
+                        plain: false,
+                    }
+                }
+                "null" => return Value::Null,
+                "bool" | "int" | "float" => {
+                    let resolved = resolve_plain(text);
+                    if !matches!(resolved, Value::Str { .. }) {
+                        return resolved;
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    match style {
+        ScalarStyle::Plain => resolve_plain(text),
+        _ => Value::Str {
+            text: text.to_string(),
+            plain: false,
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::source::SourceFile;
+
+    fn parse(text: &str) -> (Vec<YamlDocument>, Vec<InputError>) {
+        parse_stream(&Arc::new(SourceFile::new("t.yaml", text)))
+    }
+
+    #[test]
+    fn splits_by_events_not_text() {
+        let (docs, errs) = parse("a: |\n  ---\n  x\n---\nb: 1\n");
+        assert!(errs.is_empty(), "{errs:?}");
+        assert_eq!(docs.len(), 2);
+        assert_eq!(
+            docs[0].root.get("a").and_then(Node::as_str),
+            Some("---\nx\n")
+        );
+        assert_eq!(docs[1].root.get("b").and_then(Node::as_i64), Some(1));
+        assert_eq!(docs[1].index, 1);
+        assert_eq!(docs[1].root.span.start.line, 5);
+    }
+
+    #[test]
+    fn positions_are_one_based() {
+        let (docs, _) = parse("a:\n  b: true\n");
+        let b = docs[0].root.path(&["a", "b"]).unwrap();
+        assert_eq!(b.span.start, Pos::new(2, 6));
+        let (k, _) = docs[0].root.get("a").unwrap().entry("b").unwrap();
+        assert_eq!(k.span.start, Pos::new(2, 3));
+    }
+
+    #[test]
+    fn duplicate_keys_name_both_positions() {
+        let (docs, errs) = parse("a: 1\nb: 2\na: 3\n");
+        assert_eq!(errs.len(), 1);
+        assert_eq!(errs[0].kind, InputErrorKind::DuplicateKey);
+        assert_eq!(errs[0].span.start, Pos::new(3, 1));
+        assert_eq!(errs[0].related.unwrap().start, Pos::new(1, 1));
+        assert_eq!(docs[0].root.get("a").and_then(Node::as_i64), Some(3));
+    }
+
+    #[test]
+    fn anchors_and_merge_keys() {
+        let (docs, errs) = parse("base: &b {a: 1, b: 2}\nd:\n  <<: *b\n  b: 3\n");
+        assert!(errs.is_empty(), "{errs:?}");
+        let d = docs[0].root.get("d").unwrap();
+        assert_eq!(d.get("a").and_then(Node::as_i64), Some(1));
+        assert_eq!(d.get("b").and_then(Node::as_i64), Some(3));
+        // YAML 1.1: a plain `y` key is the boolean true, as kubectl reads it.
+        let (docs, _) = parse("y: 1\n");
+        assert_eq!(docs[0].root.get("true").and_then(Node::as_i64), Some(1));
+        assert!(docs[0].root.get("y").is_none());
+    }
+
+    #[test]
+    fn recovers_after_a_syntax_error() {
+        let (docs, errs) = parse("a: 1\n---\nb: [1, 2\nc: d\n---\ne: 5\n");
+        assert_eq!(errs.len(), 1, "{errs:?}");
+        assert_eq!(errs[0].kind, InputErrorKind::Syntax);
+        assert!(errs[0].span.start.line >= 3);
+        assert_eq!(docs.len(), 2);
+        assert_eq!(docs[1].root.get("e").and_then(Node::as_i64), Some(5));
+        assert_eq!(docs[1].root.span.start.line, 6);
+        assert_eq!(docs[1].index, 2);
+    }
+
+    #[test]
+    fn billion_laughs_is_refused() {
+        let mut text = String::from("a: &a [x, x, x, x, x, x, x, x, x, x]\n");
+        let mut prev = 'a';
+        for name in 'b'..='k' {
+            text.push_str(&format!(
+                "{name}: &{name} [*{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}]\n"
+            ));
+            prev = name;
+        }
+        let (_, errs) = parse(&text);
+        assert!(errs.iter().any(|e| e.kind == InputErrorKind::TooLarge));
+    }
+
+    #[test]
+    fn quoted_scalars_stay_strings() {
+        let (docs, _) = parse("a: \"true\"\nb: 'on'\nc: on\nd: !!str yes\n");
+        let r = &docs[0].root;
+        assert_eq!(r.get("a").unwrap().as_str(), Some("true"));
+        assert_eq!(r.get("b").unwrap().as_str(), Some("on"));
+        assert_eq!(r.get("c").unwrap().as_bool(), Some(true));
+        assert_eq!(r.get("d").unwrap().as_str(), Some("yes"));
+    }
+}

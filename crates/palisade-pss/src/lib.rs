@@ -1,0 +1,1 @@
+//! palisade-pss (in progress)
