@@ -34,10 +34,11 @@ mod source;
 mod workload;
 pub mod yaml;
 
-pub use diagnostic::{InputError, InputErrorKind};
+pub use diagnostic::{InputError, InputErrorKind, INPUT_RULES};
 pub use finding::{Finding, Location, RuleMeta, Severity};
 pub use loader::{
-    load_inputs, load_text, Input, LoadOptions, Loaded, CLUSTER_SCOPED_KINDS, MANIFEST_EXTENSIONS,
+    load_inputs, load_text, ForeignDocument, ForeignFormat, Input, LoadOptions, Loaded,
+    CLUSTER_SCOPED_KINDS, MANIFEST_EXTENSIONS,
 };
 pub use node::{resolve_plain, Node, Value, ValueKind};
 pub use object::{string_pairs, Object, ObjectId};

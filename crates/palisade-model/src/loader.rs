@@ -67,6 +67,74 @@ pub struct Loaded {
     pub sources: Vec<Source>,
     /// Documents read, empty ones excluded.
     pub documents: usize,
+    /// Documents in a known format that is not a Kubernetes object (Falco rules,
+    /// Prometheus rule files, kustomizations): counted, not errors.
+    pub foreign: Vec<ForeignDocument>,
+}
+
+/// A document in a known non-Kubernetes format.
+#[derive(Debug, Clone)]
+pub struct ForeignDocument {
+    pub file: String,
+    pub document: usize,
+    pub format: ForeignFormat,
+}
+
+/// Known YAML formats that travel next to manifests.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum ForeignFormat {
+    /// A Falco rules file: a list of `rule`, `macro` and `list` items.
+    FalcoRules,
+    /// A Prometheus rule file: `groups` of alerting and recording rules.
+    PrometheusRules,
+    /// A kustomization without `apiVersion`/`kind`.
+    Kustomization,
+}
+
+impl ForeignFormat {
+    pub fn description(self) -> &'static str {
+        match self {
+            ForeignFormat::FalcoRules => "Falco rules file",
+            ForeignFormat::PrometheusRules => "Prometheus rule file",
+            ForeignFormat::Kustomization => "kustomization",
+        }
+    }
+
+    /// Recognises a document that is not a Kubernetes object by its shape.
+    fn of(root: &Node, file_name: &str) -> Option<Self> {
+        if root.get("kind").is_some() {
+            return None;
+        }
+        if let Some(items) = root.as_seq() {
+            const FALCO_KEYS: &[&str] = &[
+                "rule",
+                "macro",
+                "list",
+                "required_engine_version",
+                "required_plugin_versions",
+            ];
+            let is_falco = !items.is_empty()
+                && items.iter().all(|item| {
+                    item.entries()
+                        .iter()
+                        .any(|(k, _)| k.as_str().is_some_and(|k| FALCO_KEYS.contains(&k)))
+                });
+            return is_falco.then_some(ForeignFormat::FalcoRules);
+        }
+        if let Some(groups) = root.get("groups").and_then(Node::as_seq) {
+            if groups.iter().all(|g| g.get("rules").is_some()) {
+                return Some(ForeignFormat::PrometheusRules);
+            }
+        }
+        let base = file_name.rsplit(['/', '\\']).next().unwrap_or(file_name);
+        if matches!(
+            base,
+            "kustomization.yaml" | "kustomization.yml" | "Kustomization"
+        ) {
+            return Some(ForeignFormat::Kustomization);
+        }
+        None
+    }
 }
 
 impl Loaded {
@@ -75,6 +143,7 @@ impl Loaded {
         self.errors.extend(other.errors);
         self.sources.extend(other.sources);
         self.documents += other.documents;
+        self.foreign.extend(other.foreign);
     }
 }
 
@@ -228,6 +297,14 @@ pub fn load_text(name: &str, text: impl Into<String>, options: &LoadOptions) -> 
             continue;
         }
         loaded.documents += 1;
+        if let Some(format) = ForeignFormat::of(&document.root, name) {
+            loaded.foreign.push(ForeignDocument {
+                file: name.to_string(),
+                document: document.index,
+                format,
+            });
+            continue;
+        }
         objects_of_document(
             &source,
             document.index,
@@ -441,6 +518,18 @@ mod tests {
         assert_eq!(l.objects[0].id.namespace.as_deref(), Some("prod"));
         assert!(l.objects[0].namespace_defaulted);
         assert_eq!(l.objects[1].id.namespace, None);
+    }
+
+    #[test]
+    fn known_foreign_formats_are_counted_not_errors() {
+        let l = load("- rule: x\n  condition: evt.type = open\n- macro: m\n  condition: a\n");
+        assert!(l.errors.is_empty(), "{:?}", l.errors);
+        assert_eq!(l.foreign[0].format, ForeignFormat::FalcoRules);
+        let l = load("groups:\n- name: g\n  rules: []\n");
+        assert_eq!(l.foreign[0].format, ForeignFormat::PrometheusRules);
+        let l = load("- a\n- b\n");
+        assert_eq!(l.errors.len(), 1);
+        assert!(l.foreign.is_empty());
     }
 
     #[test]
