@@ -48,7 +48,8 @@ fn every_seed_manifest_loads_cleanly() {
         "NetworkPolicy",
         "Pod",
         "ConstraintTemplate",
-        "PrometheusRule",
+        "K8sRequiredLabels",
+        "ExternalSecret",
     ] {
         assert!(kinds.contains(&kind), "{kind} not loaded; got {kinds:?}");
     }
