@@ -6,6 +6,7 @@
 //! with both positions. After a syntax error the parser resumes at the next
 //! document separator, so one broken document does not hide the rest.
 
+use std::collections::hash_map::Entry;
 use std::collections::HashMap;
 
 use saphyr_parser::{Event, Marker, Parser, ScalarStyle, ScanError, Tag};
@@ -324,9 +325,8 @@ fn apply_merges(
         for source in sources {
             if let Value::Map(pairs) = source.value {
                 for (k, v) in pairs {
-                    let text = k.key_text();
-                    if !seen.contains_key(&text) {
-                        seen.insert(text, entries.len());
+                    if let Entry::Vacant(slot) = seen.entry(k.key_text()) {
+                        slot.insert(entries.len());
                         entries.push((k, v));
                     }
                 }
