@@ -1,1 +1,39 @@
-fn main() {}
+//! The `palisade` binary: flag definitions and glue. Analysis lives in the layer crates.
+
+mod cli;
+mod commands;
+mod registry;
+
+use std::io::IsTerminal;
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use cli::{Cli, ColorChoice, Command};
+
+/// Exit status for usage and input errors, as documented in `--help`.
+pub const EXIT_USAGE: u8 = 2;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let color = match cli.color {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => {
+            std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+                && std::io::stdout().is_terminal()
+        }
+    };
+    let result = match cli.command {
+        Command::Scan(args) => commands::scan::run(&args, color),
+        Command::Rules(args) => commands::rules::list(&args),
+        Command::Explain(args) => commands::rules::explain(&args),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(EXIT_USAGE)
+        }
+    }
+}

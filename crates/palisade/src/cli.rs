@@ -1,0 +1,151 @@
+//! Command-line definitions. Only flags and help live here; the work is in `commands/`.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use palisade_model::Severity;
+
+const ABOUT: &str = "Defense in depth for Kubernetes in one fast binary";
+
+const LONG_ABOUT: &str = "\
+Palisade checks Kubernetes manifests layer by layer: Pod Security Standards with the exact
+semantics of the built-in admission plugin, with every finding located at its line and column.
+
+Exit codes:
+  0  no finding at or above --fail-on
+  1  findings at or above --fail-on
+  2  usage error, or an input could not be read or parsed (the rest is still analysed)";
+
+#[derive(Debug, Parser)]
+#[command(name = "palisade", version, about = ABOUT, long_about = LONG_ABOUT)]
+pub struct Cli {
+    /// When to use colours: auto (on a terminal, unless NO_COLOR is set), always, never
+    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Scan manifests: Pod Security Standards, with located findings
+    #[command(after_long_help = SCAN_EXAMPLES)]
+    Scan(ScanArgs),
+    /// List every rule Palisade checks
+    #[command(
+        after_long_help = "Examples:\n  palisade rules\n  palisade rules -o json | jq '.[].id'"
+    )]
+    Rules(RulesArgs),
+    /// Print the documentation of a rule: what it finds, why it matters, how to fix it
+    #[command(
+        after_long_help = "Examples:\n  palisade explain pss/privileged\n  palisade explain input/type"
+    )]
+    Explain(ExplainArgs),
+}
+
+const SCAN_EXAMPLES: &str = "\
+Examples:
+  # Scan a directory (recursively: *.yaml, *.yml, *.json)
+  palisade scan k8s/
+
+  # Rendered charts and kustomizations from standard input
+  helm template ./chart | palisade scan -
+  kubectl kustomize overlays/prod | palisade scan -
+
+  # Everything in a cluster, as exported YAML
+  kubectl get all -A -o yaml | palisade scan -
+
+  # CI: SARIF for GitHub code scanning, fail on high and above
+  palisade scan -f k8s/ -o sarif --out palisade.sarif --fail-on high
+
+  # Judge at the baseline level of Kubernetes 1.29
+  palisade scan k8s/ --level baseline --pss-version v1.29
+
+  # Objects without a namespace go to 'prod', as with kubectl apply -n prod
+  palisade scan k8s/ -n prod";
+
+#[derive(Debug, Args)]
+pub struct ScanArgs {
+    /// Files or directories to scan; `-` reads standard input
+    #[arg(value_name = "PATH")]
+    pub paths: Vec<String>,
+
+    /// A file or directory to scan (repeatable); `-` reads standard input
+    #[arg(short = 'f', long = "filename", value_name = "PATH")]
+    pub filenames: Vec<String>,
+
+    #[command(flatten)]
+    pub output: OutputArgs,
+
+    /// Exit with 1 when a finding is at or above this severity
+    #[arg(long, value_name = "SEVERITY", default_value = "low", value_parser = parse_severity)]
+    pub fail_on: Severity,
+
+    /// Pod Security Standards level used where no Namespace in the input sets one: baseline or restricted
+    #[arg(long, value_name = "LEVEL", default_value = "restricted")]
+    pub level: String,
+
+    /// Pod Security Standards version (v1.0 .. v1.37, or latest) used where no Namespace sets one
+    #[arg(long = "pss-version", value_name = "VERSION", default_value = "latest")]
+    pub pss_version: String,
+
+    /// Namespace for objects that have none, as `kubectl apply -n` would set it
+    #[arg(short = 'n', long, value_name = "NAMESPACE")]
+    pub namespace: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct OutputArgs {
+    /// Output format
+    #[arg(short = 'o', long = "output", value_enum, default_value_t = OutputFormat::Table)]
+    pub format: OutputFormat,
+
+    /// Write the report to this file instead of standard output
+    #[arg(long = "out", value_name = "FILE")]
+    pub out: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OutputFormat {
+    /// Grouped by file and object, with the offending source line
+    Table,
+    /// Versioned JSON document (see docs/json-report.md)
+    Json,
+    /// The JSON document as YAML
+    Yaml,
+    /// SARIF 2.1.0, for GitHub code scanning and other SARIF viewers
+    Sarif,
+    /// JUnit XML, for CI test reports
+    Junit,
+}
+
+#[derive(Debug, Args)]
+pub struct RulesArgs {
+    /// Output format
+    #[arg(short = 'o', long = "output", value_enum, default_value_t = ListFormat::Table)]
+    pub format: ListFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ListFormat {
+    Table,
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct ExplainArgs {
+    /// The rule id, as shown in findings (e.g. pss/privileged)
+    pub rule: String,
+}
+
+fn parse_severity(s: &str) -> Result<Severity, String> {
+    s.parse()
+}

@@ -1,0 +1,76 @@
+//! `palisade rules` and `palisade explain`.
+
+use std::io::Write;
+use std::process::ExitCode;
+
+use anyhow::{bail, Result};
+
+use crate::cli::{ExplainArgs, ListFormat, RulesArgs};
+use crate::registry::{all_rules, find};
+
+pub fn list(args: &RulesArgs) -> Result<ExitCode> {
+    let rules = all_rules();
+    let mut out = std::io::stdout().lock();
+    match args.format {
+        ListFormat::Json => {
+            serde_json::to_writer_pretty(&mut out, &rules)?;
+            writeln!(out)?;
+        }
+        ListFormat::Table => {
+            let width = rules.iter().map(|r| r.id.len()).max().unwrap_or(0);
+            writeln!(
+                out,
+                "{:width$}  {:8}  {:14}  TITLE",
+                "ID", "SEVERITY", "CATEGORY"
+            )?;
+            for rule in &rules {
+                writeln!(
+                    out,
+                    "{:width$}  {:8}  {:14}  {}",
+                    rule.id,
+                    rule.severity.as_str(),
+                    rule.category,
+                    rule.title
+                )?;
+            }
+            writeln!(
+                out,
+                "\n{} rules. `palisade explain ID` prints a rule's documentation.",
+                rules.len()
+            )?;
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn explain(args: &ExplainArgs) -> Result<ExitCode> {
+    let Some(rule) = find(&args.rule) else {
+        let needle = args.rule.to_ascii_lowercase();
+        let tail = needle.rsplit('/').next().unwrap_or(&needle).to_string();
+        let similar: Vec<&str> = all_rules()
+            .into_iter()
+            .map(|r| r.id)
+            .filter(|id| id.to_ascii_lowercase().contains(&tail))
+            .collect();
+        if similar.is_empty() {
+            bail!("no rule {:?}; `palisade rules` lists them all", args.rule);
+        }
+        bail!(
+            "no rule {:?}; did you mean {}?",
+            args.rule,
+            similar.join(", ")
+        );
+    };
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "# {}: {}\n", rule.id, rule.title)?;
+    writeln!(
+        out,
+        "Severity: {}   Category: {}\n",
+        rule.severity, rule.category
+    )?;
+    writeln!(out, "{}", rule.docs.trim_end())?;
+    if !rule.help_uri.is_empty() {
+        writeln!(out, "\nReference: {}", rule.help_uri)?;
+    }
+    Ok(ExitCode::SUCCESS)
+}

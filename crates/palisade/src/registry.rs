@@ -1,0 +1,18 @@
+//! Every rule of every layer, for `palisade rules` and `palisade explain`.
+
+use palisade_model::{RuleMeta, INPUT_RULES};
+
+/// All rules, layer by layer; input errors last.
+pub fn all_rules() -> Vec<&'static RuleMeta> {
+    palisade_pss::rules()
+        .iter()
+        .chain(INPUT_RULES.iter())
+        .collect()
+}
+
+/// The rule with this id, compared without regard to case.
+pub fn find(id: &str) -> Option<&'static RuleMeta> {
+    all_rules()
+        .into_iter()
+        .find(|r| r.id.eq_ignore_ascii_case(id))
+}

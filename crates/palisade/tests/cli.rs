@@ -1,0 +1,266 @@
+//! The `palisade` binary as users run it: exit codes, inputs, formats.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+fn palisade(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_palisade"))
+        .args(args)
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("run palisade")
+}
+
+fn palisade_stdin(args: &[&str], stdin: &str) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_palisade"))
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn palisade");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(stdin.as_bytes())
+        .expect("write stdin");
+    child.wait_with_output().expect("wait")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn repo_path(rel: &str) -> String {
+    format!("{}/../../{rel}", env!("CARGO_MANIFEST_DIR"))
+}
+
+/// A folder of `../shared/`, or `None` (with a message) when it is missing outside CI.
+fn shared(rel: &str) -> Option<PathBuf> {
+    let dir = PathBuf::from(repo_path("../shared")).join(rel);
+    if dir.exists() {
+        return Some(dir);
+    }
+    assert!(
+        std::env::var("CI").as_deref() != Ok("true"),
+        "{} is missing; CI needs the shared data",
+        dir.display()
+    );
+    eprintln!("skipping: {} not found", dir.display());
+    None
+}
+
+fn json(o: &Output) -> serde_json::Value {
+    serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("not JSON ({e}): {}", stdout(o)))
+}
+
+fn findings(report: &serde_json::Value) -> Vec<serde_json::Value> {
+    report["findings"].as_array().cloned().unwrap_or_default()
+}
+
+#[test]
+fn examples_have_findings_and_exit_1() {
+    let out = palisade(&["scan", &repo_path("examples")]);
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    let text = stdout(&out);
+    assert!(text.contains("pss/privileged"), "{text}");
+    assert!(
+        text.contains("privileged: true"),
+        "the source line is shown: {text}"
+    );
+}
+
+#[test]
+fn seed_pod_meets_restricted_and_privileged_is_located() {
+    let Some(dir) = shared("seed-examples") else {
+        return;
+    };
+    let pod = dir.join("03-pod.yaml");
+    let out = palisade(&["scan", pod.to_str().expect("utf-8 path"), "-o", "json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+    assert!(findings(&json(&out)).is_empty());
+
+    // The same pod with `privileged: true` added to its container.
+    let text = std::fs::read_to_string(&pod).expect("read seed pod");
+    let mut lines: Vec<&str> = text.lines().collect();
+    let at = lines
+        .iter()
+        .position(|l| l.trim() == "allowPrivilegeEscalation: false")
+        .expect("seed pod has allowPrivilegeEscalation");
+    lines.insert(at + 1, "      privileged: true");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("pod.yaml");
+    std::fs::write(&file, lines.join("\n")).expect("write");
+    let out = palisade(&["scan", file.to_str().expect("utf-8 path"), "-o", "json"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    let report = json(&out);
+    let privileged: Vec<_> = findings(&report)
+        .into_iter()
+        .filter(|f| f["rule"] == "pss/privileged")
+        .collect();
+    assert_eq!(privileged.len(), 1, "{report:#}");
+    let line = u64::try_from(at + 2).expect("line");
+    assert_eq!(privileged[0]["location"]["line"], line, "{report:#}");
+    assert_eq!(privileged[0]["location"]["column"], 19, "{report:#}");
+}
+
+#[test]
+fn every_seed_example_loads_without_input_errors() {
+    let Some(dir) = shared("seed-examples") else {
+        return;
+    };
+    let out = palisade(&["scan", dir.to_str().expect("utf-8 path"), "-o", "json"]);
+    assert_ne!(out.status.code(), Some(2), "{}", stdout(&out));
+    let report = json(&out);
+    assert_eq!(
+        report["errors"].as_array().map(Vec::len),
+        Some(0),
+        "{report:#}"
+    );
+}
+
+#[test]
+fn stdin_is_read_with_dash() {
+    let manifest = "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  hostPID: yes\n  containers:\n  - name: c\n    image: x\n";
+    let out = palisade_stdin(
+        &["scan", "-", "--level", "baseline", "-o", "json"],
+        manifest,
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    let report = json(&out);
+    let f = findings(&report);
+    assert!(
+        f.iter()
+            .any(|f| f["rule"] == "pss/hostNamespaces" && f["location"]["line"] == 5),
+        "{report:#}"
+    );
+}
+
+#[test]
+fn broken_input_is_reported_and_the_rest_is_still_scanned() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    write(
+        dir.path(),
+        "a-broken.yaml",
+        "apiVersion: v1\nkind: Pod\nmetadata: {name: [oops\n",
+    );
+    write(
+        dir.path(),
+        "b-good.yaml",
+        "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers:\n  - name: c\n    image: x\n    securityContext: {privileged: true}\n",
+    );
+    let out = palisade(&[
+        "scan",
+        dir.path().to_str().expect("utf-8 path"),
+        "-o",
+        "json",
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "input errors win: {}",
+        stdout(&out)
+    );
+    let report = json(&out);
+    assert_eq!(
+        report["errors"].as_array().map(Vec::len),
+        Some(1),
+        "{report:#}"
+    );
+    assert!(
+        findings(&report)
+            .iter()
+            .any(|f| f["rule"] == "pss/privileged"),
+        "{report:#}"
+    );
+}
+
+#[test]
+fn quoted_boolean_is_an_input_error() {
+    let manifest = "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers:\n  - name: c\n    image: x\n    securityContext:\n      privileged: \"true\"\n";
+    let out = palisade_stdin(&["scan", "-"], manifest);
+    assert_eq!(out.status.code(), Some(2));
+    let text = stdout(&out);
+    assert!(text.contains("9:19"), "{text}");
+    assert!(text.contains("expected boolean"), "{text}");
+}
+
+#[test]
+fn fail_on_sets_the_threshold() {
+    let manifest = "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers:\n  - name: c\n    image: x\n";
+    // Only restricted-level findings (medium): below `critical`.
+    let out = palisade_stdin(&["scan", "-", "--fail-on", "critical"], manifest);
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+    let out = palisade_stdin(&["scan", "-", "--fail-on", "low"], manifest);
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    assert_eq!(palisade(&["scan"]).status.code(), Some(2));
+    assert_eq!(
+        palisade(&["scan", "x.yaml", "--fail-on", "severe"])
+            .status
+            .code(),
+        Some(2)
+    );
+    assert_eq!(
+        palisade(&["scan", "-", "--level", "strict"]).status.code(),
+        Some(2)
+    );
+    assert_eq!(
+        palisade(&["scan", "/nonexistent/dir"]).status.code(),
+        Some(2)
+    );
+}
+
+#[test]
+fn explain_prints_rule_documentation() {
+    let out = palisade(&["explain", "pss/privileged"]);
+    assert_eq!(out.status.code(), Some(0));
+    let text = stdout(&out);
+    assert!(text.contains("pss/privileged"), "{text}");
+    assert!(text.len() > 200, "documentation, not just a title: {text}");
+    assert_eq!(palisade(&["explain", "pss/nope"]).status.code(), Some(2));
+}
+
+#[test]
+fn rules_lists_every_rule() {
+    let out = palisade(&["rules", "-o", "json"]);
+    assert_eq!(out.status.code(), Some(0));
+    let rules = json(&out);
+    let ids: Vec<&str> = rules
+        .as_array()
+        .expect("array")
+        .iter()
+        .filter_map(|r| r["id"].as_str())
+        .collect();
+    for id in ["pss/privileged", "pss/runAsNonRoot", "input/syntax"] {
+        assert!(ids.contains(&id), "{id} missing from {ids:?}");
+    }
+}
+
+#[test]
+fn out_writes_a_file() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("report.sarif");
+    let out = palisade(&[
+        "scan",
+        &repo_path("examples"),
+        "-o",
+        "sarif",
+        "--out",
+        file.to_str().expect("utf-8 path"),
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(out.stdout.is_empty());
+    let sarif: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&file).expect("read")).expect("json");
+    assert_eq!(sarif["version"], "2.1.0");
+}
+
+fn write(dir: &Path, name: &str, text: &str) {
+    std::fs::write(dir.join(name), text).expect("write");
+}
