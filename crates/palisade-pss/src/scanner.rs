@@ -161,7 +161,8 @@ fn mode_findings(object: &Object, pod: &PodTemplate<'_>, policy: &NamespacePolic
     struct Merged<'a> {
         rule: &'static RuleMeta,
         violation: Violation<'a>,
-        reported_by: Vec<String>,
+        /// (mode, policy) pairs that report this violation.
+        reported_by: Vec<(Mode, Policy)>,
     }
     let mut merged: Vec<Merged<'_>> = Vec::new();
     let mut evaluated: HashMap<Policy, Vec<(&'static RuleMeta, Violation<'_>)>> = HashMap::new();
@@ -171,7 +172,7 @@ fn mode_findings(object: &Object, pod: &PodTemplate<'_>, policy: &NamespacePolic
             .entry(mode_policy)
             .or_insert_with(|| violations(mode_policy, pod));
         for (rule, violation) in found.iter() {
-            let label = format!("{mode} {mode_policy}");
+            let label = (mode, mode_policy);
             let existing = merged.iter_mut().find(|m| {
                 m.rule.id == rule.id
                     && m.violation.field == violation.field
@@ -189,8 +190,25 @@ fn mode_findings(object: &Object, pod: &PodTemplate<'_>, policy: &NamespacePolic
     }
     merged
         .into_iter()
-        .map(|m| to_finding(m.rule, object, m.violation, Some(&m.reported_by.join(", "))))
+        .map(|m| to_finding(m.rule, object, m.violation, Some(&mode_tag(&m.reported_by))))
         .collect()
+}
+
+/// `enforce+warn restricted:latest, audit baseline:v1.30`: modes that share a
+/// policy are named together, so the common case stays short.
+fn mode_tag(reported_by: &[(Mode, Policy)]) -> String {
+    let mut groups: Vec<(Policy, Vec<String>)> = Vec::new();
+    for (mode, policy) in reported_by {
+        match groups.iter_mut().find(|(p, _)| p == policy) {
+            Some((_, modes)) => modes.push(mode.to_string()),
+            None => groups.push((*policy, vec![mode.to_string()])),
+        }
+    }
+    groups
+        .iter()
+        .map(|(policy, modes)| format!("{} {policy}", modes.join("+")))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// One finding per Pod Security label of a Namespace whose value the plugin rejects.
