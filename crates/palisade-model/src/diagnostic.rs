@@ -62,6 +62,7 @@ const fn input_rule(id: &'static str, title: &'static str, docs: &'static str) -
         category: "input",
         docs,
         help_uri: "https://kubernetes.io/docs/concepts/overview/working-with-objects/",
+        controls: &[],
     }
 }
 

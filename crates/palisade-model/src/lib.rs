@@ -35,7 +35,9 @@ mod workload;
 pub mod yaml;
 
 pub use diagnostic::{InputError, InputErrorKind, INPUT_RULES};
-pub use finding::{Finding, Location, RuleMeta, Severity};
+pub use finding::{
+    Control, Finding, Framework, Location, RuleMeta, Severity, Suppression, SuppressionKind,
+};
 pub use loader::{
     load_inputs, load_text, ForeignDocument, ForeignFormat, Input, LoadOptions, Loaded,
     CLUSTER_SCOPED_KINDS, MANIFEST_EXTENSIONS,

@@ -13,19 +13,25 @@ use crate::policy::Policy;
 const NAMESPACE_LABELS_DOCS: &str = "\
 Invalid Pod Security namespace label (`pss/namespace-labels`).
 
-**What it finds.** A `pod-security.kubernetes.io/enforce`, `audit` or `warn`
+## What it finds
+
+A `pod-security.kubernetes.io/enforce`, `audit` or `warn`
 label whose value is not `privileged`, `baseline` or `restricted`, or an
 `enforce-version`, `audit-version` or `warn-version` label that is not
 `latest` or `v1.<minor>` (such as `v1.30`; `1.30` is not accepted).
 
-**Why it matters.** Pod Security Admission does not reject the namespace; it
+## Why it matters
+
+Pod Security Admission does not reject the namespace; it
 falls back silently: an invalid enforce level becomes `restricted` (pods may
 be rejected unexpectedly), an invalid audit or warn level becomes
 `privileged` (violations go unreported), an invalid version becomes `latest`.
 
-**How to fix it.** Use one of the accepted values, lowercase.
+## How to fix it
 
-**Example.**
+Use one of the accepted values, lowercase.
+
+## Example
 
 ```yaml
 metadata:
@@ -42,6 +48,7 @@ pub(crate) const NAMESPACE_LABELS_RULE: RuleMeta = RuleMeta {
     category: "pod-security",
     docs: NAMESPACE_LABELS_DOCS,
     help_uri: "https://kubernetes.io/docs/concepts/security/pod-security-admission/",
+    controls: &[],
 };
 
 /// One finding per offending field of `object` for `policy` (no mode tag).

@@ -25,6 +25,7 @@
 //!     category: "pod-security",
 //!     docs: "Privileged containers can do almost anything the node can.",
 //!     help_uri: "https://kubernetes.io/docs/concepts/security/pod-security-standards/",
+//!     controls: &[],
 //! };
 //!
 //! let loaded = load_text(

@@ -79,8 +79,19 @@ fn seed_pod_meets_restricted_and_privileged_is_located() {
     };
     let pod = dir.join("03-pod.yaml");
     let out = palisade(&["scan", pod.to_str().expect("utf-8 path"), "-o", "json"]);
-    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
-    assert!(findings(&json(&out)).is_empty());
+    let report = json(&out);
+    let pss: Vec<_> = findings(&report)
+        .into_iter()
+        .filter(|f| f["rule"].as_str().is_some_and(|r| r.starts_with("pss/")))
+        .collect();
+    assert!(pss.is_empty(), "the seed pod meets restricted: {pss:#?}");
+    // Its image is `myapp:latest`.
+    assert!(
+        findings(&report)
+            .iter()
+            .any(|f| f["rule"] == "image/latest-tag" && f["location"]["line"] == 16),
+        "{report:#}"
+    );
 
     // The same pod with `privileged: true` added to its container.
     let text = std::fs::read_to_string(&pod).expect("read seed pod");

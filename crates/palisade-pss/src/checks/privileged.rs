@@ -14,6 +14,7 @@ pub(crate) const RULE: RuleMeta = RuleMeta {
     category: "pod-security",
     docs: DOCS,
     help_uri: HELP_URI,
+    controls: &[],
 };
 
 pub(crate) const CHECK: Check = Check {

@@ -13,6 +13,7 @@ pub static PRIVILEGED: RuleMeta = RuleMeta {
     category: "pod-security",
     docs: "## What it finds\n\nContainers with `securityContext.privileged: true`.\n",
     help_uri: "https://kubernetes.io/docs/concepts/security/pod-security-standards/#baseline",
+    controls: &[],
 };
 
 pub static CAPABILITIES: RuleMeta = RuleMeta {
@@ -22,6 +23,7 @@ pub static CAPABILITIES: RuleMeta = RuleMeta {
     category: "pod-security",
     docs: "## What it finds\n\nCapabilities beyond the default set.\n",
     help_uri: "https://kubernetes.io/docs/concepts/security/pod-security-standards/#baseline",
+    controls: &[],
 };
 
 pub static HOST_NETWORK: RuleMeta = RuleMeta {
@@ -31,6 +33,7 @@ pub static HOST_NETWORK: RuleMeta = RuleMeta {
     category: "pod-security",
     docs: "## What it finds\n\n`hostNetwork`, `hostPID` or `hostIPC`.\n",
     help_uri: "https://kubernetes.io/docs/concepts/security/pod-security-standards/#baseline",
+    controls: &[],
 };
 
 pub static RUN_AS_NON_ROOT: RuleMeta = RuleMeta {
@@ -40,6 +43,7 @@ pub static RUN_AS_NON_ROOT: RuleMeta = RuleMeta {
     category: "pod-security",
     docs: "",
     help_uri: "",
+    controls: &[],
 };
 
 pub fn rules() -> Vec<&'static RuleMeta> {

@@ -41,11 +41,14 @@ pub fn run(args: &ScanArgs, color: bool) -> Result<ExitCode> {
     progress.set_length(loaded.objects.len() as u64);
     progress.set_message("checking");
     let scanner = palisade_pss::Scanner::new(&loaded.objects, policy);
+    let check_options = palisade_checks::CheckOptions::default();
+    let checker = palisade_checks::Checker::new(&loaded.objects, &check_options);
     let mut findings: Vec<Finding> = loaded
         .objects
         .par_iter()
         .flat_map_iter(|object| {
-            let found = scanner.scan(object);
+            let mut found = scanner.scan(object);
+            found.extend(checker.check(object));
             progress.inc(1);
             found
         })

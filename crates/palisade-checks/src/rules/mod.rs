@@ -1,0 +1,5 @@
+//! One folder per category, one file per check.
+
+pub mod image;
+pub mod network;
+pub mod pod;

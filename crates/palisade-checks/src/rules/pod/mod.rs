@@ -1,0 +1,1 @@
+pub mod read_only_root_filesystem;
