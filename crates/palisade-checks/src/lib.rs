@@ -8,7 +8,7 @@
 //!
 //! Every check is one file under `rules/<category>/`, whose doc comment is the
 //! user documentation (`palisade explain ID` prints it). The registry in
-//! [`registry`] is a table of those checks, not a chain of conditions.
+//! [`registry`] is a table of those checks' tables, not a chain of conditions.
 //! Checks see one object at a time plus an [`Index`] of the whole input, so
 //! cross-object checks (a Service that selects no pod) stay linear in cost.
 //!
@@ -44,7 +44,7 @@ use palisade_model::{Finding, Object, RuleMeta};
 
 /// Every rule's documentation, for `palisade rules` and `palisade explain`.
 pub fn rules() -> impl Iterator<Item = &'static RuleMeta> {
-    registry::RULES.iter().map(|r| &r.meta)
+    registry::all().map(|r| &r.meta)
 }
 
 /// Runs the enabled checks on objects of one input.
@@ -57,11 +57,7 @@ pub struct Checker<'a> {
 impl<'a> Checker<'a> {
     /// Indexes `objects` (the whole input) and enables the default rules.
     pub fn new(objects: &'a [Object], options: &'a CheckOptions) -> Self {
-        let rules = registry::RULES
-            .iter()
-            .copied()
-            .filter(|r| !r.optional)
-            .collect();
+        let rules = registry::all().filter(|r| !r.optional).collect();
         Checker {
             index: Index::new(objects),
             options,
@@ -76,7 +72,7 @@ impl<'a> Checker<'a> {
 
     /// Enables optional rules for which `enable` is true.
     pub fn enable(&mut self, enable: impl Fn(&Rule) -> bool) {
-        for &rule in registry::RULES {
+        for rule in registry::all() {
             if rule.optional
                 && enable(rule)
                 && !self.rules.iter().any(|r| r.meta.id == rule.meta.id)

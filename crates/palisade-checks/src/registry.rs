@@ -1,19 +1,29 @@
 //! The table of every check. Adding a check: write `rules/<category>/<name>.rs`
-//! with a `pub(crate) const RULE: Rule`, declare the module in its category's
-//! `mod.rs`, and add one line here.
+//! with a `pub(crate) const RULE: Rule`, then declare the module and list its
+//! `RULE` in that category's `mod.rs`.
 
 use crate::rule::Rule;
 use crate::rules::*;
 
-/// Every check, grouped by category.
-pub static RULES: &[&Rule] = &[
-    // Pod security hardening beyond the Pod Security Standards
-    &pod::read_only_root_filesystem::RULE,
-    // Images
-    &image::latest_tag::RULE,
-    // Networking
-    &network::pod_not_isolated::RULE,
+/// Every category's table, in the order `palisade rules` lists them.
+static CATEGORIES: &[&[&Rule]] = &[
+    pod::RULES,
+    image::RULES,
+    sa::RULES,
+    rbac::RULES,
+    secrets::RULES,
+    resources::RULES,
+    probes::RULES,
+    meta::RULES,
+    network::RULES,
+    reliability::RULES,
+    components::RULES,
 ];
+
+/// Every check.
+pub fn all() -> impl Iterator<Item = &'static Rule> {
+    CATEGORIES.iter().flat_map(|rules| rules.iter().copied())
+}
 
 #[cfg(test)]
 mod tests {
@@ -21,12 +31,12 @@ mod tests {
 
     #[test]
     fn ids_are_unique_and_documented() {
-        let mut ids: Vec<&str> = RULES.iter().map(|r| r.meta.id).collect();
+        let mut ids: Vec<&str> = all().map(|r| r.meta.id).collect();
         ids.sort_unstable();
         let before = ids.len();
         ids.dedup();
         assert_eq!(before, ids.len(), "duplicate rule id");
-        for rule in RULES {
+        for rule in all() {
             let docs = rule.meta.docs;
             for section in [
                 "## What it finds",

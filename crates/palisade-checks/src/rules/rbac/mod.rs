@@ -1,0 +1,6 @@
+//! RBAC grants in Roles, ClusterRoles and bindings.
+
+use crate::rule::Rule;
+
+/// This category's checks, in the order `palisade rules` lists them.
+pub(crate) static RULES: &[&Rule] = &[];

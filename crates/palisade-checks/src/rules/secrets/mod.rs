@@ -1,0 +1,6 @@
+//! Secret hygiene: Secret objects, literal credentials, External Secrets.
+
+use crate::rule::Rule;
+
+/// This category's checks, in the order `palisade rules` lists them.
+pub(crate) static RULES: &[&Rule] = &[];
