@@ -47,6 +47,14 @@ pub fn rules() -> impl Iterator<Item = &'static RuleMeta> {
     registry::all().map(|r| &r.meta)
 }
 
+/// Whether any check looks at objects of `kind`.
+pub fn checks_kind(kind: &str) -> bool {
+    registry::all().any(|r| match r.kinds {
+        Kinds::Workloads => palisade_model::is_workload_kind(kind),
+        Kinds::Only(kinds) => kinds.contains(&kind),
+    })
+}
+
 /// Runs the enabled checks on objects of one input.
 pub struct Checker<'a> {
     index: Index<'a>,

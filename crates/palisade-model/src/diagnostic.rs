@@ -23,6 +23,8 @@ pub enum InputErrorKind {
     Type,
     /// An alias expands past the size limit (a "billion laughs" document).
     TooLarge,
+    /// Palisade's own configuration (`.palisade.yaml`, exemption annotations) is invalid.
+    Config,
 }
 
 impl InputErrorKind {
@@ -34,18 +36,20 @@ impl InputErrorKind {
             InputErrorKind::NotAnObject => "input/not-an-object",
             InputErrorKind::Type => "input/type",
             InputErrorKind::TooLarge => "input/too-large",
+            InputErrorKind::Config => "input/config",
         }
     }
 }
 
 impl InputErrorKind {
-    pub const ALL: [InputErrorKind; 6] = [
+    pub const ALL: [InputErrorKind; 7] = [
         InputErrorKind::Io,
         InputErrorKind::Syntax,
         InputErrorKind::DuplicateKey,
         InputErrorKind::NotAnObject,
         InputErrorKind::Type,
         InputErrorKind::TooLarge,
+        InputErrorKind::Config,
     ];
 
     /// The documentation of this kind of input error, for `palisade explain`.
@@ -67,7 +71,7 @@ const fn input_rule(id: &'static str, title: &'static str, docs: &'static str) -
 }
 
 /// One entry per [`InputErrorKind`], in declaration order.
-pub static INPUT_RULES: [RuleMeta; 6] = [
+pub static INPUT_RULES: [RuleMeta; 7] = [
     input_rule(
         "input/io",
         "An input could not be read",
@@ -122,6 +126,17 @@ pub static INPUT_RULES: [RuleMeta; 6] = [
          Palisade refuses the document instead of running out of memory.\n\n## How to fix it\nExpand the \
          aliases by hand or simplify the document.\n\n## Example\n```yaml\na: &a [x, x, x, x, x, x, x, x, x]\n\
          b: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]\n# ... nine more levels\n```\n",
+    ),
+    input_rule(
+        "input/config",
+        "Palisade's configuration or an exemption is invalid",
+        "## What it finds\nAn unknown key or a wrong value in `.palisade.yaml`, or an exemption annotation \
+         (`palisade.dev/ignore`) without the `palisade.dev/ignore-reason` that must explain it.\n\n\
+         ## Why it matters\nA mistyped setting would silently change what is checked; an exemption without a \
+         reason cannot be reviewed. Palisade refuses both and says where they are.\n\n## How to fix it\n\
+         Correct the key or value at the reported position; give every exemption a reason.\n\n## Example\n\
+         ```yaml\nmetadata:\n  annotations:\n    palisade.dev/ignore: pss/hostNamespaces\n    \
+         palisade.dev/ignore-reason: node-exporter reads host network statistics\n```\n",
     ),
 ];
 

@@ -3,10 +3,10 @@
 //! Every field is described in `docs/json-report.md`; change both together,
 //! and bump [`crate::JSON_SCHEMA_VERSION`] when a change is not additive.
 
-use palisade_model::{Finding, InputError, ObjectId, Severity, Span};
+use palisade_model::{Finding, InputError, ObjectId, Severity, Span, Suppression};
 
 use crate::doc::{doc_map, Doc};
-use crate::util::fingerprint;
+use crate::util::{fingerprint, suppression_kind};
 use crate::Report;
 
 pub(crate) fn document(report: &Report) -> Doc {
@@ -18,8 +18,70 @@ pub(crate) fn document(report: &Report) -> Doc {
             "informationUri" => report.tool.information_uri.as_str(),
         },
         "summary" => summary(report),
+        "compliance" => compliance(report),
         "findings" => Doc::Seq(report.findings.iter().map(|f| finding(report, f)).collect()),
         "errors" => Doc::Seq(report.errors.iter().map(|e| error(e)).collect()),
+        "objects" => objects(report),
+    }
+}
+
+fn compliance(report: &Report) -> Doc {
+    let Some(compliance) = report.compliance() else {
+        return Doc::Null;
+    };
+    let controls = compliance
+        .controls
+        .iter()
+        .map(|c| {
+            doc_map! {
+                "id" => c.id,
+                "status" => c.status.as_str(),
+                "rules" => Doc::Seq(c.rules.iter().map(|r| Doc::from(*r)).collect()),
+                "findings" => c.findings,
+                "objects" => c.objects,
+                "exempted" => c.exempted,
+            }
+        })
+        .collect();
+    doc_map! {
+        "framework" => compliance.framework.as_str(),
+        "title" => compliance.framework.title(),
+        "controls" => Doc::Seq(controls),
+        "total" => compliance.controls.len(),
+        "passed" => compliance.passed,
+        "failed" => compliance.failed,
+        "percent" => compliance.percent,
+    }
+}
+
+fn objects(report: &Report) -> Doc {
+    let objects = report
+        .object_scores()
+        .iter()
+        .map(|s| {
+            let id = &s.object.id;
+            doc_map! {
+                "file" => s.object.file.as_str(),
+                "document" => s.object.document,
+                "apiVersion" => id.api_version.as_str(),
+                "kind" => id.kind.as_str(),
+                "namespace" => id.namespace.as_deref(),
+                "name" => id.name.as_str(),
+                "score" => s.score,
+                "scored" => s.scored,
+                "findings" => s.findings,
+                "exempted" => s.exempted,
+            }
+        })
+        .collect();
+    Doc::Seq(objects)
+}
+
+fn suppression(suppression: &Suppression) -> Doc {
+    doc_map! {
+        "kind" => suppression_kind(suppression.kind),
+        "reason" => suppression.reason.as_str(),
+        "origin" => suppression.origin.as_str(),
     }
 }
 
@@ -49,11 +111,13 @@ fn summary(report: &Report) -> Doc {
         "kindsWithoutChecks" => Doc::Seq(unchecked),
         "findings" => summary.findings,
         "findingsBySeverity" => Doc::Map(by_severity),
+        "exempted" => summary.exempted,
         "inputErrors" => summary.input_errors,
         "failOn" => summary.fail_on.as_str(),
         "failingFindings" => summary.failing,
         "result" => summary.outcome.as_str(),
         "exitCode" => u32::from(summary.outcome.exit_code()),
+        "score" => summary.score,
     }
 }
 
@@ -100,6 +164,8 @@ fn finding(report: &Report, finding: &Finding) -> Doc {
         "remediation" => finding.remediation.as_str(),
         "helpUri" => rule.map(|r| r.help_uri).filter(|u| !u.is_empty()),
         "fingerprint" => fingerprint(finding),
+        "exempted" => finding.suppression.is_some(),
+        "suppression" => finding.suppression.as_ref().map(suppression),
     }
 }
 

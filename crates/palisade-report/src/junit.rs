@@ -4,6 +4,10 @@
 //!
 //! `failures` and `errors` count test cases, as JUnit does: an object with
 //! three findings is one failed test case with three `<failure>` elements.
+//!
+//! Exempted findings are not failures: they are listed in the test case's
+//! `<system-out>`, one per line, with their reason and origin, so a test case
+//! whose only findings are exempted passes.
 
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
@@ -17,7 +21,18 @@ struct Case<'r> {
     document: usize,
     id: Option<&'r ObjectId>,
     failures: Vec<&'r Finding>,
+    exempted: Vec<&'r Finding>,
     errors: Vec<&'r InputError>,
+}
+
+impl<'r> Case<'r> {
+    fn push(&mut self, finding: &'r Finding) {
+        if finding.suppression.is_some() {
+            self.exempted.push(finding);
+        } else {
+            self.failures.push(finding);
+        }
+    }
 }
 
 pub(crate) fn render(report: &Report) -> String {
@@ -42,6 +57,7 @@ pub(crate) fn render(report: &Report) -> String {
                 document: o.document,
                 id: Some(&o.id),
                 failures: Vec::new(),
+                exempted: Vec::new(),
                 errors: Vec::new(),
             })
             .collect();
@@ -51,14 +67,19 @@ pub(crate) fn render(report: &Report) -> String {
                 .iter_mut()
                 .find(|c| c.id == Some(&finding.object) && c.document == document);
             match existing {
-                Some(case) => case.failures.push(finding),
-                None => cases.push(Case {
-                    name: finding.object.to_string(),
-                    document,
-                    id: Some(&finding.object),
-                    failures: vec![finding],
-                    errors: Vec::new(),
-                }),
+                Some(case) => case.push(finding),
+                None => {
+                    let mut case = Case {
+                        name: finding.object.to_string(),
+                        document,
+                        id: Some(&finding.object),
+                        failures: Vec::new(),
+                        exempted: Vec::new(),
+                        errors: Vec::new(),
+                    };
+                    case.push(finding);
+                    cases.push(case);
+                }
             }
         }
         for error in report.errors.iter().filter(|e| e.file == file) {
@@ -72,6 +93,7 @@ pub(crate) fn render(report: &Report) -> String {
                 document: 0,
                 id: None,
                 failures: Vec::new(),
+                exempted: Vec::new(),
                 errors: vec![error],
             });
         }
@@ -111,7 +133,7 @@ fn write_case(out: &mut String, file: &str, case: &Case) {
         attr(file),
         attr(&case.name)
     );
-    if case.failures.is_empty() && case.errors.is_empty() {
+    if case.failures.is_empty() && case.errors.is_empty() && case.exempted.is_empty() {
         let _ = writeln!(out, "{open}/>");
         return;
     }
@@ -147,6 +169,25 @@ fn write_case(out: &mut String, file: &str, case: &Case) {
             attr(&error.message),
             text(&error.to_string())
         );
+    }
+    if !case.exempted.is_empty() {
+        let mut body = String::new();
+        for finding in &case.exempted {
+            if let Some(suppression) = &finding.suppression {
+                let _ = writeln!(
+                    body,
+                    "exempted: {} {} at {}:{}: {} (reason: {}; {})",
+                    finding.severity,
+                    finding.rule,
+                    finding.location.file,
+                    finding.location.span.start,
+                    finding.message,
+                    suppression.reason,
+                    suppression.origin
+                );
+            }
+        }
+        let _ = writeln!(out, "      <system-out>{}</system-out>", text(&body));
     }
     out.push_str("    </testcase>\n");
 }

@@ -6,13 +6,41 @@
 //!
 //! - [`Format::Table`]: for a terminal. Findings grouped by file and object,
 //!   each with its source line, a caret under the column and a `help:` line,
-//!   then a summary and a one-line verdict.
+//!   then the compliance section (with a framework), a summary with the
+//!   score, and a one-line verdict.
 //! - [`Format::Json`] and [`Format::Yaml`]: one versioned document
 //!   (`schemaVersion: "1"`), described field by field in `docs/json-report.md`.
 //! - [`Format::Sarif`]: SARIF 2.1.0 for GitHub code scanning and other SARIF viewers.
 //! - [`Format::Junit`]: JUnit XML, one test case per scanned object, for CI test reports.
 //!
 //! Every format lists findings in the same order: by file, line, column, then rule.
+//!
+//! # Exemptions
+//!
+//! A finding with a [`Finding::suppression`] is *exempted* (by a
+//! `palisade.dev/ignore` annotation or by `.palisade.yaml`). Every format still
+//! lists it, marked as exempted with its reason and origin, but it is not
+//! *active*: it counts neither toward the [`Outcome`] and exit status, nor
+//! toward [`Summary::findings`], [`Summary::by_severity`] and
+//! [`Summary::failing`], nor toward scores and compliance. SARIF writes it as a
+//! result with `suppressions` (which GitHub code scanning shows as dismissed),
+//! JUnit as `<system-out>` of a passing test case.
+//!
+//! # Scores
+//!
+//! Each scanned object scores `max(0, 100 − Σ penalty)` over its **active**
+//! findings, with the penalties of [`penalty`]: critical 30, high 15, medium 6,
+//! low 2, info 0. The input's score ([`Summary::score`]) is the mean of the
+//! scores of the *scored* objects, rounded to the nearest integer (halves up),
+//! or 100 when no object is scored. An object is scored when its kind has checks
+//! ([`Report::checked_kind`]) or when it has a finding, active or exempted (a
+//! finding proves some check looks at it). See [`Report::object_scores`].
+//!
+//! # Compliance
+//!
+//! With [`Report::framework`] set, [`Report::compliance`] lists every control of
+//! that framework that a rule of [`Report::rules`] maps to: a control passes
+//! when no active finding of those rules exists.
 //!
 //! ```
 //! use palisade_model::{load_text, Finding, LoadOptions, Pos, RuleMeta, Severity, Span};
@@ -53,10 +81,12 @@
 //! # Ok::<(), std::io::Error>(())
 //! ```
 
+mod compliance;
 mod doc;
 mod json;
 mod junit;
 mod sarif;
+mod score;
 mod table;
 mod util;
 
@@ -65,7 +95,10 @@ use std::fmt;
 use std::io::{self, Write};
 use std::str::FromStr;
 
-use palisade_model::{Finding, InputError, Loaded, ObjectId, RuleMeta, Severity};
+use palisade_model::{Finding, Framework, InputError, Loaded, ObjectId, RuleMeta, Severity};
+
+pub use compliance::{natural_cmp, Compliance, ControlResult, ControlStatus};
+pub use score::{penalty, ObjectScore};
 
 /// The tool's name in every report.
 pub const TOOL_NAME: &str = "palisade";
@@ -190,14 +223,19 @@ pub struct Summary {
     pub objects: usize,
     /// Objects by kind, most frequent first, then by name.
     pub objects_by_kind: Vec<KindCount>,
+    /// Active findings: not exempted.
     pub findings: usize,
-    /// Indexed by [`Severity`] order: info, low, medium, high, critical.
+    /// Active findings, indexed by [`Severity`] order: info, low, medium, high, critical.
     pub by_severity: [usize; 5],
+    /// Exempted findings (reported, but not counted anywhere else).
+    pub exempted: usize,
     pub input_errors: usize,
     pub fail_on: Severity,
-    /// Findings at or above `fail_on`.
+    /// Active findings at or above `fail_on`.
     pub failing: usize,
     pub outcome: Outcome,
+    /// The input's score, 0 to 100 (see the crate documentation).
+    pub score: u32,
 }
 
 impl Summary {
@@ -230,7 +268,8 @@ pub struct ToolInfo {
 #[derive(Debug, Clone)]
 pub struct Report<'a> {
     pub tool: ToolInfo,
-    /// Sorted by file, line, column, rule (see [`Report::new`]).
+    /// Every finding, active and exempted; sorted by file, line, column,
+    /// rule (see [`Report::new`]).
     pub findings: Vec<&'a Finding>,
     /// Sorted by file, line, column, code.
     pub errors: Vec<&'a InputError>,
@@ -247,6 +286,9 @@ pub struct Report<'a> {
     /// returns false are marked "no checks" in the summary. Defaults to
     /// [`palisade_model::is_workload_kind`] (what the Pod Security Standards check).
     pub checked_kind: fn(&str) -> bool,
+    /// The framework to report compliance with (`palisade scan --framework`);
+    /// `None` (the default) for no compliance section.
+    pub framework: Option<Framework>,
 }
 
 impl<'a> Report<'a> {
@@ -281,23 +323,42 @@ impl<'a> Report<'a> {
             rules: rules.to_vec(),
             fail_on,
             checked_kind: palisade_model::is_workload_kind,
+            framework: None,
         };
         report.sort();
         report
     }
 
     /// Puts findings and errors in the canonical order. [`Report::new`] does
-    /// it; call it again after changing the vectors by hand.
+    /// it; call it again after changing the vectors by hand (for example after
+    /// pushing configuration errors into [`Report::errors`]).
     pub fn sort(&mut self) {
         self.findings.sort_by(|a, b| util::finding_order(a, b));
         self.errors.sort_by(|a, b| util::error_order(a, b));
     }
 
-    /// Pass, fail or error, from the findings, the threshold and the input errors.
+    /// Findings that are not exempted, in the canonical order.
+    pub fn active_findings(&self) -> impl Iterator<Item = &'a Finding> + '_ {
+        self.findings
+            .iter()
+            .copied()
+            .filter(|f| f.suppression.is_none())
+    }
+
+    /// Exempted findings (with a [`Finding::suppression`]), in the canonical order.
+    pub fn exempted_findings(&self) -> impl Iterator<Item = &'a Finding> + '_ {
+        self.findings
+            .iter()
+            .copied()
+            .filter(|f| f.suppression.is_some())
+    }
+
+    /// Pass, fail or error, from the active findings, the threshold and the
+    /// input errors. Exempted findings never fail a run.
     pub fn outcome(&self) -> Outcome {
         if !self.errors.is_empty() {
             Outcome::Error
-        } else if self.findings.iter().any(|f| f.severity >= self.fail_on) {
+        } else if self.active_findings().any(|f| f.severity >= self.fail_on) {
             Outcome::Fail
         } else {
             Outcome::Pass
@@ -317,7 +378,7 @@ impl<'a> Report<'a> {
     /// The numbers of the run.
     pub fn summary(&self) -> Summary {
         let mut by_severity = [0usize; 5];
-        for finding in &self.findings {
+        for finding in self.active_findings() {
             by_severity[finding.severity as usize] += 1;
         }
         let mut kinds: BTreeMap<&str, usize> = BTreeMap::new();
@@ -338,16 +399,17 @@ impl<'a> Report<'a> {
             documents: self.documents,
             objects: self.objects.len(),
             objects_by_kind,
-            findings: self.findings.len(),
+            findings: self.active_findings().count(),
             by_severity,
+            exempted: self.exempted_findings().count(),
             input_errors: self.errors.len(),
             fail_on: self.fail_on,
             failing: self
-                .findings
-                .iter()
+                .active_findings()
                 .filter(|f| f.severity >= self.fail_on)
                 .count(),
             outcome: self.outcome(),
+            score: self.score(),
         }
     }
 }

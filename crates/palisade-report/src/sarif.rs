@@ -9,11 +9,17 @@
 //!   not change when lines move.
 //! - Input errors are `invocations[0].toolExecutionNotifications`, and make
 //!   `executionSuccessful` false.
+//! - Exempted findings are results with one `suppressions` entry (`kind`
+//!   `inSource` for an annotation, `external` for `.palisade.yaml`; `status`
+//!   `accepted`; the reason as `justification`): GitHub code scanning shows
+//!   them as dismissed alerts.
+//! - Rules carry their framework controls as `properties.tags` (`cis:5.2.2`,
+//!   `nsa:pod-security`, `mitre:T1611`), next to `security` and `kubernetes`.
 
 use palisade_model::{Finding, InputError, RuleMeta, Severity, Span};
 use serde_json::{json, Map, Value};
 
-use crate::util::{file_uri, fingerprint, upper_camel};
+use crate::util::{file_uri, fingerprint, suppression_kind, upper_camel};
 use crate::Report;
 
 pub(crate) const SCHEMA_URI: &str =
@@ -102,7 +108,7 @@ fn rule(rule: &RuleMeta) -> Value {
         "fullDescription": { "text": first_paragraph(rule.docs).unwrap_or(rule.title) },
         "defaultConfiguration": { "level": level(rule.severity) },
         "properties": {
-            "tags": ["security", "kubernetes", rule.category],
+            "tags": tags(rule),
             "severity": rule.severity.as_str(),
             "security-severity": security_severity(rule.severity),
         },
@@ -119,6 +125,26 @@ fn rule(rule: &RuleMeta) -> Value {
         }
     }
     value
+}
+
+/// `security`, `kubernetes`, the category, then `framework:control` for every
+/// control; distinct (SARIF tags are a set), empty ones left out.
+fn tags(rule: &RuleMeta) -> Vec<String> {
+    let mut tags: Vec<String> = Vec::new();
+    let all = ["security".to_string(), "kubernetes".to_string()]
+        .into_iter()
+        .chain(std::iter::once(rule.category.to_string()))
+        .chain(
+            rule.controls
+                .iter()
+                .map(|c| format!("{}:{}", c.framework.as_str(), c.id)),
+        );
+    for tag in all {
+        if !tag.is_empty() && !tags.contains(&tag) {
+            tags.push(tag);
+        }
+    }
+    tags
 }
 
 /// The first paragraph of a rule's markdown that is not a heading (the start
@@ -194,8 +220,21 @@ fn result(finding: &Finding, rule_index: Option<usize>) -> Value {
             "document": finding.location.document,
         },
     });
-    if let (Some(result), Some(index)) = (result.as_object_mut(), rule_index) {
-        result.insert("ruleIndex".into(), json!(index));
+    if let Some(object) = result.as_object_mut() {
+        if let Some(index) = rule_index {
+            object.insert("ruleIndex".into(), json!(index));
+        }
+        if let Some(suppression) = &finding.suppression {
+            object.insert(
+                "suppressions".into(),
+                json!([{
+                    "kind": suppression_kind(suppression.kind),
+                    "status": "accepted",
+                    "justification": suppression.reason,
+                    "properties": { "origin": suppression.origin },
+                }]),
+            );
+        }
     }
     result
 }

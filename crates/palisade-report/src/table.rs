@@ -11,6 +11,10 @@
 //!        = help: remove securityContext.privileged or set it to false
 //! ```
 //!
+//! Exempted findings follow the active ones of their object, dimmed, without
+//! a source line, and with `= exempted: <reason> (<origin>)` instead of `help:`.
+//! With a framework set, a compliance section precedes the summary.
+//!
 //! Source lines of Secret documents are shown with their values redacted.
 
 use std::io::{self, Write};
@@ -20,7 +24,7 @@ use palisade_model::{Finding, InputError, ObjectId, Severity, SourceFile, Span};
 use unicode_width::UnicodeWidthChar;
 
 use crate::util::plural;
-use crate::{Outcome, RenderOptions, Report};
+use crate::{ControlStatus, Outcome, RenderOptions, Report};
 
 /// Most display cells of a source line shown; longer lines are trimmed
 /// around the column, with `…` where text was cut.
@@ -71,6 +75,18 @@ fn gutter_style() -> Style {
 const BOLD: Style = Style::new().effects(Effects::BOLD);
 const DIM: Style = Style::new().effects(Effects::DIMMED);
 
+fn pass_style() -> Style {
+    Style::new()
+        .fg_color(Some(AnsiColor::Green.into()))
+        .effects(Effects::BOLD)
+}
+
+fn exempted_style() -> Style {
+    Style::new()
+        .fg_color(Some(AnsiColor::Green.into()))
+        .effects(Effects::DIMMED)
+}
+
 fn help_style() -> Style {
     Style::new()
         .fg_color(Some(AnsiColor::Cyan.into()))
@@ -89,6 +105,8 @@ struct Entry<'r> {
     secret: bool,
     related: Option<Span>,
     help: Option<&'r str>,
+    /// `<reason> (<origin>)` for an exempted finding.
+    exempted: Option<String>,
 }
 
 impl<'r> Entry<'r> {
@@ -103,6 +121,10 @@ impl<'r> Entry<'r> {
             secret: finding.object.kind == "Secret",
             related: None,
             help: Some(finding.remediation.as_str()).filter(|h| !h.is_empty()),
+            exempted: finding
+                .suppression
+                .as_ref()
+                .map(|s| format!("{} ({})", s.reason, s.origin)),
         }
     }
 
@@ -117,6 +139,7 @@ impl<'r> Entry<'r> {
             secret: false,
             related: error.related,
             help: None,
+            exempted: None,
         }
     }
 
@@ -173,6 +196,11 @@ pub(crate) fn render(
             }
         }
 
+        // Within an object, the active findings first, then the exempted ones.
+        for (_, _, entries) in &mut groups {
+            entries.sort_by_key(|e| e.exempted.is_some());
+        }
+
         let all = errors.iter().chain(groups.iter().flat_map(|(_, _, e)| e));
         let mut widths = Widths {
             position: 0,
@@ -207,12 +235,117 @@ pub(crate) fn render(
         }
     }
 
+    if let Some(compliance) = report.compliance() {
+        write_compliance(out, &p, &compliance)?;
+    }
     write_summary(out, &p, report)
+}
+
+/// At most this many rule ids are named per control; the rest are counted.
+const MAX_RULES_SHOWN: usize = 3;
+
+fn write_compliance(
+    out: &mut dyn Write,
+    p: &Painter,
+    compliance: &crate::Compliance,
+) -> io::Result<()> {
+    writeln!(
+        out,
+        "{}",
+        p.paint(
+            BOLD,
+            &format!("Compliance: {}", compliance.framework.title())
+        )
+    )?;
+    let id_width = compliance
+        .controls
+        .iter()
+        .map(|c| c.id.chars().count())
+        .max()
+        .unwrap_or(0);
+    let counts: Vec<String> = compliance
+        .controls
+        .iter()
+        .map(|c| {
+            let mut text = plural(c.findings, "finding", "findings");
+            if c.findings > 0 {
+                text.push_str(&format!(" in {}", plural(c.objects, "object", "objects")));
+            }
+            if c.exempted > 0 {
+                text.push_str(&format!(", {} exempted", c.exempted));
+            }
+            text
+        })
+        .collect();
+    let count_width = counts.iter().map(|c| c.chars().count()).max().unwrap_or(0);
+    for (control, count) in compliance.controls.iter().zip(&counts) {
+        let (status, style) = match control.status {
+            ControlStatus::Pass => ("pass", pass_style()),
+            ControlStatus::Fail => ("fail", error_style()),
+        };
+        let rules = if control.rules.len() > MAX_RULES_SHOWN {
+            format!(
+                "{}, and {} more",
+                control.rules[..MAX_RULES_SHOWN - 1].join(", "),
+                control.rules.len() - (MAX_RULES_SHOWN - 1)
+            )
+        } else {
+            control.rules.join(", ")
+        };
+        let id_pad = " ".repeat(id_width.saturating_sub(control.id.chars().count()));
+        let count_pad = " ".repeat(count_width.saturating_sub(count.chars().count()));
+        writeln!(
+            out,
+            "  {}  {}{id_pad}  {count}{count_pad}  {}",
+            p.paint(style, status),
+            p.paint(BOLD, control.id),
+            p.paint(DIM, &rules)
+        )?;
+    }
+    let total = compliance.controls.len();
+    if total == 0 {
+        writeln!(
+            out,
+            "  no rule of this run maps to a control of the framework"
+        )?;
+    } else {
+        writeln!(
+            out,
+            "  {} of {} passed ({}%)",
+            compliance.passed,
+            plural(total, "control", "controls"),
+            compliance.percent
+        )?;
+    }
+    writeln!(out)
 }
 
 fn write_entry(out: &mut dyn Write, p: &Painter, entry: &Entry, w: &Widths) -> io::Result<()> {
     let position = entry.position();
     let pad = |text: &str, width: usize| " ".repeat(width.saturating_sub(text.chars().count()));
+    let indent = " ".repeat(4 + w.gutter);
+    if let Some(exempted) = &entry.exempted {
+        // One dimmed line and the reason: no source, no help.
+        writeln!(
+            out,
+            "    {}{}  {}{}  {}{}  {}",
+            p.paint(DIM, &position),
+            pad(&position, w.position),
+            p.paint(DIM, &entry.label),
+            pad(&entry.label, w.label),
+            p.paint(DIM, entry.code),
+            pad(entry.code, w.code),
+            p.paint(DIM, entry.message)
+        )?;
+        writeln!(
+            out,
+            "{indent} {} {}: {}",
+            p.paint(gutter_style(), "="),
+            p.paint(exempted_style(), "exempted"),
+            p.paint(DIM, exempted)
+        )?;
+        return writeln!(out);
+    }
     writeln!(
         out,
         "    {}{}  {}{}  {}{}  {}",
@@ -225,7 +358,6 @@ fn write_entry(out: &mut dyn Write, p: &Painter, entry: &Entry, w: &Widths) -> i
         entry.message
     )?;
 
-    let indent = " ".repeat(4 + w.gutter);
     let bar = p.paint(gutter_style(), "|");
     if let Some(source) = entry.source {
         if let Some(snippet) = Snippet::new(source, entry.span, entry.secret) {
@@ -479,11 +611,21 @@ fn write_summary(out: &mut dyn Write, p: &Painter, report: &Report) -> io::Resul
         .filter(|&&s| summary.count(s) > 0)
         .map(|&s| p.paint(severity_style(s), &format!("{} {s}", summary.count(s))))
         .collect();
-    let findings_line = if severities.is_empty() {
+    let mut findings_line = if severities.is_empty() {
         "none".to_string()
     } else {
         format!("{} ({})", summary.findings, severities.join(", "))
     };
+    if summary.exempted > 0 {
+        findings_line.push_str(&format!(
+            "; {}",
+            p.paint(DIM, &format!("{} exempted", summary.exempted))
+        ));
+    }
+    let mut score_line = format!("{}/100", summary.score);
+    if let Some(lowest) = report.lowest_score() {
+        score_line.push_str(&format!(" (lowest: {} {})", lowest.score, lowest.object.id));
+    }
 
     let kinds: Vec<String> = summary
         .objects_by_kind
@@ -509,6 +651,7 @@ fn write_summary(out: &mut dyn Write, p: &Painter, report: &Report) -> io::Resul
 
     writeln!(out, "{}", p.paint(BOLD, "Summary"))?;
     writeln!(out, "  {}      {findings_line}", p.paint(BOLD, "findings"))?;
+    writeln!(out, "  {}         {score_line}", p.paint(BOLD, "score"))?;
     writeln!(out, "  {}       {scanned}", p.paint(BOLD, "objects"))?;
     let errors = if summary.input_errors == 0 {
         "none".to_string()
@@ -538,11 +681,18 @@ fn write_summary(out: &mut dyn Write, p: &Painter, report: &Report) -> io::Resul
             error_style(),
             format!("{at_or_above} ({threshold}); exit status 1"),
         ),
+        Outcome::Pass if summary.findings == 0 && summary.exempted > 0 => (
+            "passed",
+            pass_style(),
+            format!(
+                "no findings in {}, {} exempted ({threshold})",
+                plural(summary.objects, "object", "objects"),
+                summary.exempted,
+            ),
+        ),
         Outcome::Pass if summary.findings == 0 => (
             "passed",
-            Style::new()
-                .fg_color(Some(AnsiColor::Green.into()))
-                .effects(Effects::BOLD),
+            pass_style(),
             format!(
                 "no findings in {} ({threshold})",
                 plural(summary.objects, "object", "objects")
@@ -550,9 +700,7 @@ fn write_summary(out: &mut dyn Write, p: &Painter, report: &Report) -> io::Resul
         ),
         Outcome::Pass => (
             "passed",
-            Style::new()
-                .fg_color(Some(AnsiColor::Green.into()))
-                .effects(Effects::BOLD),
+            pass_style(),
             format!(
                 "{}, none at or above {} ({threshold})",
                 plural(summary.findings, "finding", "findings"),

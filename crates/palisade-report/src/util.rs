@@ -2,7 +2,15 @@
 
 use std::cmp::Ordering;
 
-use palisade_model::{Finding, InputError};
+use palisade_model::{Finding, InputError, SuppressionKind};
+
+/// `inSource` or `external`, as JSON and SARIF (`suppression.kind`) spell it.
+pub(crate) fn suppression_kind(kind: SuppressionKind) -> &'static str {
+    match kind {
+        SuppressionKind::InSource => "inSource",
+        SuppressionKind::External => "external",
+    }
+}
 
 /// File, line, column, rule; then object, message, so the order is total.
 pub(crate) fn finding_order(a: &Finding, b: &Finding) -> Ordering {

@@ -13,7 +13,7 @@ use quick_xml::Reader;
 struct Parsed {
     /// Attributes of every element, in document order, by element name.
     elements: Vec<(String, BTreeMap<String, String>)>,
-    /// Text of every <failure> and <error>.
+    /// Text of every <failure>, <error> and <system-out>.
     texts: Vec<String>,
 }
 
@@ -45,7 +45,7 @@ fn parse(xml: &str) -> Parsed {
                         )
                     })
                     .collect();
-                in_text = name == "failure" || name == "error";
+                in_text = name == "failure" || name == "error" || name == "system-out";
                 if in_text {
                     parsed.texts.push(String::new());
                 }
@@ -169,4 +169,56 @@ fn markup_in_messages_is_escaped() {
         format!("[high] {}", message.replace('\u{1}', "\u{fffd}"))
     );
     assert!(parsed.texts[0].ends_with("help: ]]>"));
+}
+
+#[test]
+fn exempted_findings_do_not_fail_test_cases() {
+    let loaded = common::loaded();
+    let findings = common::exempted_findings(&loaded);
+    let rules = common::rules();
+    let report = Report::new("0.1.0", &loaded, &findings, &rules, Severity::High);
+    let xml = render_to_string(&report, Format::Junit, &RenderOptions::default());
+    let parsed = parse(&xml);
+
+    // Pod tools has only an exempted finding: it passes now.
+    let root = parsed.named("testsuites")[0];
+    assert_eq!(
+        (&*root["tests"], &*root["failures"], &*root["errors"]),
+        ("5", "1", "1")
+    );
+    let suites = parsed.named("testsuite");
+    assert_eq!((&*suites[0]["tests"], &*suites[0]["failures"]), ("2", "1"));
+    assert_eq!((&*suites[1]["tests"], &*suites[1]["failures"]), ("3", "0"));
+
+    let types: Vec<&str> = parsed
+        .named("failure")
+        .iter()
+        .map(|f| f["type"].as_str())
+        .collect();
+    assert_eq!(types, ["pss/host-namespaces", "pss/capabilities"]);
+
+    // Listed in <system-out> of their test case, with reason and origin.
+    assert_eq!(parsed.named("system-out").len(), 2);
+    let outs: Vec<&String> = parsed
+        .texts
+        .iter()
+        .filter(|t| t.starts_with("exempted: "))
+        .collect();
+    assert_eq!(
+        outs,
+        [
+            &format!(
+                "exempted: high pss/privileged at deploy/web.yaml:14:11: container \"app\" must not set securityContext.privileged=true (reason: {}; .palisade.yaml:7)\n",
+                common::EXTERNAL_REASON
+            ),
+            &format!(
+                "exempted: low pss/run-as-non-root at pods/debug.yaml:16:52: container \"tools\" must not run as UID 0 (reason: {}; annotation palisade.dev/ignore)\n",
+                common::IN_SOURCE_REASON
+            ),
+        ]
+    );
+    // The order of the elements of a test case: failures, then system-out.
+    let order: Vec<&str> = parsed.elements.iter().map(|(n, _)| n.as_str()).collect();
+    let web = &order[2..6];
+    assert_eq!(web, ["testcase", "failure", "failure", "system-out"]);
 }

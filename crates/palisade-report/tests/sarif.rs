@@ -135,6 +135,8 @@ fn fixture_log(fail_on: Severity) -> Value {
 fn valid_against_the_official_schema() {
     let Some(schema) = load_schema() else { return };
     validate(&schema, &fixture_log(Severity::High));
+    // Exempted findings (results with suppressions) and rules with controls.
+    validate(&schema, &exempted_log());
 
     // A clean run, a rule the report has no documentation for, an
     // unreadable file (no position), odd file names and a Secret.
@@ -162,6 +164,9 @@ fn valid_against_the_official_schema() {
     let mut broken = fixture_log(Severity::High);
     broken["runs"][0]["results"][0]["level"] = Value::from("fatal");
     let validator = jsonschema::draft7::new(&schema).expect("schema compiles");
+    assert!(!validator.is_valid(&broken));
+    let mut broken = exempted_log();
+    broken["runs"][0]["results"][1]["suppressions"][0]["kind"] = Value::from("annotation");
     assert!(!validator.is_valid(&broken));
 }
 
@@ -234,6 +239,90 @@ fn github_code_scanning_essentials() {
     let notification = &invocation["toolExecutionNotifications"][0];
     assert_eq!(notification["level"], "error");
     assert_eq!(notification["descriptor"]["id"], "input/duplicate-key");
+}
+
+fn exempted_log() -> Value {
+    let loaded = common::loaded();
+    let findings = common::exempted_findings(&loaded);
+    let rules = common::rules();
+    let report = Report::new("0.1.0", &loaded, &findings, &rules, Severity::High);
+    sarif_value(&report)
+}
+
+#[test]
+fn exempted_findings_are_suppressed_results() {
+    let log = exempted_log();
+    let results = log["runs"][0]["results"].as_array().unwrap();
+    assert_eq!(results.len(), 4);
+    let suppressions: Vec<(&str, &Value)> = results
+        .iter()
+        .map(|r| (r["ruleId"].as_str().unwrap(), &r["suppressions"]))
+        .collect();
+    assert_eq!(suppressions[0], ("pss/host-namespaces", &Value::Null));
+    assert_eq!(
+        suppressions[1],
+        (
+            "pss/privileged",
+            &serde_json::json!([{
+                "kind": "external",
+                "status": "accepted",
+                "justification": common::EXTERNAL_REASON,
+                "properties": {"origin": ".palisade.yaml:7"},
+            }])
+        )
+    );
+    assert_eq!(suppressions[2], ("pss/capabilities", &Value::Null));
+    assert_eq!(suppressions[3].1[0]["kind"], "inSource");
+    assert_eq!(
+        suppressions[3].1[0]["justification"],
+        common::IN_SOURCE_REASON
+    );
+    // Exemptions do not change fingerprints (GitHub keeps the same alert).
+    let plain = fixture_log(Severity::High);
+    for (a, b) in results
+        .iter()
+        .zip(plain["runs"][0]["results"].as_array().unwrap())
+    {
+        assert_eq!(a["partialFingerprints"], b["partialFingerprints"]);
+    }
+}
+
+#[test]
+fn rules_are_tagged_with_their_controls() {
+    let log = fixture_log(Severity::High);
+    let rules = log["runs"][0]["tool"]["driver"]["rules"]
+        .as_array()
+        .unwrap();
+    let tags = |i: usize| -> Vec<&str> {
+        rules[i]["properties"]["tags"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t.as_str().unwrap())
+            .collect()
+    };
+    assert_eq!(
+        tags(0),
+        [
+            "security",
+            "kubernetes",
+            "pod-security",
+            "cis:5.2.2",
+            "nsa:pod-security",
+            "mitre:T1611"
+        ]
+    );
+    assert_eq!(
+        tags(1),
+        [
+            "security",
+            "kubernetes",
+            "pod-security",
+            "cis:5.2.9",
+            "cis:5.2.10",
+            "nsa:pod-security"
+        ]
+    );
 }
 
 #[test]

@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use palisade_model::Severity;
+use palisade_model::{Framework, Severity};
 
 const ABOUT: &str = "Defense in depth for Kubernetes in one fast binary";
 
@@ -70,7 +70,14 @@ Examples:
   palisade scan k8s/ --level baseline --pss-version v1.29
 
   # Objects without a namespace go to 'prod', as with kubectl apply -n prod
-  palisade scan k8s/ -n prod";
+  palisade scan k8s/ -n prod
+
+  # NSA/CISA hardening guide: only its rules, with a compliance summary
+  palisade scan k8s/ --framework nsa
+
+Configuration: .palisade.yaml (found upward from the first PATH, or --config FILE) selects rules,
+overrides severities and lists exemptions; see docs/configuration.md. Exempted findings are still
+reported, marked as exempted, and do not fail the run.";
 
 #[derive(Debug, Args)]
 pub struct ScanArgs {
@@ -85,17 +92,45 @@ pub struct ScanArgs {
     #[command(flatten)]
     pub output: OutputArgs,
 
-    /// Exit with 1 when a finding is at or above this severity
-    #[arg(long, value_name = "SEVERITY", default_value = "low", value_parser = parse_severity)]
-    pub fail_on: Severity,
+    /// Exit with 1 when a finding is at or above this severity [default: low]
+    #[arg(long, value_name = "SEVERITY", value_parser = parse_severity)]
+    pub fail_on: Option<Severity>,
 
-    /// Pod Security Standards level used where no Namespace in the input sets one: baseline or restricted
-    #[arg(long, value_name = "LEVEL", default_value = "restricted")]
-    pub level: String,
+    /// Pod Security Standards level used where no Namespace in the input sets one: baseline or
+    /// restricted [default: restricted]
+    #[arg(long, value_name = "LEVEL")]
+    pub level: Option<String>,
 
     /// Pod Security Standards version (v1.0 .. v1.37, or latest) used where no Namespace sets one
-    #[arg(long = "pss-version", value_name = "VERSION", default_value = "latest")]
-    pub pss_version: String,
+    /// [default: latest]
+    #[arg(long = "pss-version", value_name = "VERSION")]
+    pub pss_version: Option<String>,
+
+    /// Run only the rules mapped to this framework and print a compliance summary:
+    /// nsa (NSA/CISA Kubernetes Hardening Guide), cis (CIS Kubernetes Benchmark), mitre (ATT&CK)
+    #[arg(long, value_name = "FRAMEWORK", value_parser = parse_framework)]
+    pub framework: Option<Framework>,
+
+    /// Turn a rule off (repeatable; globs such as `reliability/*` work)
+    #[arg(long, value_name = "RULE")]
+    pub disable: Vec<String>,
+
+    /// Turn an optional rule on (repeatable; globs work)
+    #[arg(long, value_name = "RULE")]
+    pub enable: Vec<String>,
+
+    /// Configuration file [default: the first .palisade.yaml found upward from the first PATH]
+    #[arg(long, value_name = "FILE", conflicts_with = "no_config")]
+    pub config: Option<PathBuf>,
+
+    /// Do not read any configuration file
+    #[arg(long)]
+    pub no_config: bool,
+
+    /// Ignore exemption annotations in manifests (palisade.dev/ignore), so that namespace
+    /// editors cannot exempt their own objects; the configuration file's exemptions still apply
+    #[arg(long)]
+    pub no_manifest_exemptions: bool,
 
     /// Namespace for objects that have none, as `kubectl apply -n` would set it
     #[arg(short = 'n', long, value_name = "NAMESPACE")]
@@ -147,5 +182,9 @@ pub struct ExplainArgs {
 }
 
 fn parse_severity(s: &str) -> Result<Severity, String> {
+    s.parse()
+}
+
+fn parse_framework(s: &str) -> Result<Framework, String> {
     s.parse()
 }

@@ -6,6 +6,7 @@ use palisade_model::{RuleMeta, INPUT_RULES};
 pub fn all_rules() -> Vec<&'static RuleMeta> {
     palisade_pss::rules()
         .iter()
+        .chain(palisade_checks::rules())
         .chain(INPUT_RULES.iter())
         .collect()
 }
@@ -15,4 +16,11 @@ pub fn find(id: &str) -> Option<&'static RuleMeta> {
     all_rules()
         .into_iter()
         .find(|r| r.id.eq_ignore_ascii_case(id))
+}
+
+/// Whether any analyzer looks at objects of `kind` (the report marks the others "no checks").
+pub fn is_checked_kind(kind: &str) -> bool {
+    kind == "Namespace"
+        || palisade_model::is_workload_kind(kind)
+        || palisade_checks::checks_kind(kind)
 }

@@ -275,3 +275,139 @@ fn out_writes_a_file() {
 fn write(dir: &Path, name: &str, text: &str) {
     std::fs::write(dir.join(name), text).expect("write");
 }
+
+const PRIVILEGED_POD: &str = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\n  namespace: shop\n  annotations:\n    palisade.dev/ignore: pss/privileged@app\n    palisade.dev/ignore-reason: reviewed in SEC-7\nspec:\n  containers:\n  - name: app\n    image: x:1.0\n    securityContext: {privileged: true}\n  - name: other\n    image: x:1.0\n    securityContext: {privileged: true}\n";
+
+fn findings_of<'r>(report: &'r serde_json::Value, rule: &str) -> Vec<&'r serde_json::Value> {
+    report["findings"]
+        .as_array()
+        .map(|a| a.iter().filter(|f| f["rule"] == rule).collect())
+        .unwrap_or_default()
+}
+
+#[test]
+fn annotation_exemptions_are_listed_not_dropped() {
+    let out = palisade_stdin(&["scan", "-", "-o", "json", "--no-config"], PRIVILEGED_POD);
+    let report = json(&out);
+    let privileged = findings_of(&report, "pss/privileged");
+    assert_eq!(privileged.len(), 2, "{report:#}");
+    let exempted: Vec<bool> = privileged.iter().map(|f| f["exempted"] == true).collect();
+    assert_eq!(
+        exempted,
+        [true, false],
+        "only container app is exempted: {report:#}"
+    );
+    assert_eq!(privileged[0]["suppression"]["reason"], "reviewed in SEC-7");
+
+    // With manifest exemptions disallowed, both count.
+    let out = palisade_stdin(
+        &[
+            "scan",
+            "-",
+            "-o",
+            "json",
+            "--no-config",
+            "--no-manifest-exemptions",
+        ],
+        PRIVILEGED_POD,
+    );
+    let report = json(&out);
+    assert!(findings_of(&report, "pss/privileged")
+        .iter()
+        .all(|f| f["exempted"] == false));
+}
+
+#[test]
+fn configuration_file_is_found_upward_and_applied() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    write(
+        dir.path(),
+        ".palisade.yaml",
+        "rules:\n  disable: [pod/*]\nseverity:\n  image/latest-tag: critical\nexemptions:\n- rules: [pss/*]\n  namespaces: [shop]\n  reason: legacy app, tracked in SEC-9\n",
+    );
+    let sub = dir.path().join("k8s");
+    std::fs::create_dir(&sub).expect("mkdir");
+    write(
+        &sub,
+        "pod.yaml",
+        &PRIVILEGED_POD.replace("x:1.0", "x:latest"),
+    );
+    let out = palisade(&["scan", sub.to_str().expect("utf-8 path"), "-o", "json"]);
+    let report = json(&out);
+    let rules: Vec<&str> = report["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .filter_map(|f| f["rule"].as_str())
+        .collect();
+    assert!(
+        !rules.iter().any(|r| r.starts_with("pod/")),
+        "pod/* disabled: {rules:?}"
+    );
+    let latest = findings_of(&report, "image/latest-tag");
+    assert!(
+        !latest.is_empty() && latest.iter().all(|f| f["severity"] == "critical"),
+        "{report:#}"
+    );
+    let pss: Vec<_> = report["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .filter(|f| f["rule"].as_str().is_some_and(|r| r.starts_with("pss/")))
+        .collect();
+    assert!(
+        !pss.is_empty() && pss.iter().all(|f| f["exempted"] == true),
+        "{report:#}"
+    );
+
+    // A broken configuration is an input error with its position.
+    write(dir.path(), ".palisade.yaml", "rules:\n  disabel: [x]\n");
+    let out = palisade(&["scan", sub.to_str().expect("utf-8 path"), "-o", "json"]);
+    assert_eq!(out.status.code(), Some(2));
+    let report = json(&out);
+    let error = &report["errors"][0];
+    assert_eq!(error["code"], "input/config", "{report:#}");
+    assert_eq!(error["location"]["line"], 2);
+}
+
+#[test]
+fn framework_limits_rules_and_reports_compliance() {
+    let out = palisade(&[
+        "scan",
+        &repo_path("examples"),
+        "-o",
+        "json",
+        "--framework",
+        "cis",
+        "--no-config",
+    ]);
+    let report = json(&out);
+    assert_eq!(
+        report["compliance"]["framework"], "cis",
+        "{:#}",
+        report["compliance"]
+    );
+    let controls = report["compliance"]["controls"]
+        .as_array()
+        .expect("controls");
+    assert!(
+        controls
+            .iter()
+            .any(|c| c["id"] == "5.2.2" && c["status"] == "fail"),
+        "{controls:#?}"
+    );
+    // Every finding comes from a rule mapped to CIS.
+    let rules = json(&palisade(&["rules", "-o", "json"]));
+    for f in report["findings"].as_array().expect("findings") {
+        let rule = rules
+            .as_array()
+            .expect("rules")
+            .iter()
+            .find(|r| r["id"] == f["rule"])
+            .expect("rule listed");
+        let mapped = rule["controls"]
+            .as_array()
+            .is_some_and(|c| c.iter().any(|c| c["framework"] == "cis"));
+        assert!(mapped, "{} is not mapped to CIS", f["rule"]);
+    }
+}

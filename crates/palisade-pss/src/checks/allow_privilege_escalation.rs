@@ -14,7 +14,11 @@ pub(crate) const RULE: RuleMeta = RuleMeta {
     category: "pod-security",
     docs: DOCS,
     help_uri: HELP_URI,
-    controls: &[],
+    controls: &[
+        palisade_model::Control::cis("5.2.6"),
+        palisade_model::Control::nsa("pod-security"),
+        palisade_model::Control::mitre("T1068"),
+    ],
 };
 
 pub(crate) const CHECK: Check = Check {

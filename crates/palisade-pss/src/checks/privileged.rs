@@ -14,7 +14,11 @@ pub(crate) const RULE: RuleMeta = RuleMeta {
     category: "pod-security",
     docs: DOCS,
     help_uri: HELP_URI,
-    controls: &[],
+    controls: &[
+        palisade_model::Control::cis("5.2.2"),
+        palisade_model::Control::nsa("pod-security"),
+        palisade_model::Control::mitre("T1611"),
+    ],
 };
 
 pub(crate) const CHECK: Check = Check {

@@ -14,7 +14,10 @@ pub(crate) const RULE: RuleMeta = RuleMeta {
     category: "pod-security",
     docs: DOCS,
     help_uri: HELP_URI,
-    controls: &[],
+    controls: &[
+        palisade_model::Control::cis("5.2.7"),
+        palisade_model::Control::nsa("non-root-containers"),
+    ],
 };
 
 pub(crate) const CHECK: Check = Check {

@@ -17,7 +17,10 @@ pub(crate) const RULE: RuleMeta = RuleMeta {
     category: "pod-security",
     docs: DOCS,
     help_uri: HELP_URI,
-    controls: &[],
+    controls: &[
+        palisade_model::Control::cis("5.7.2"),
+        palisade_model::Control::nsa("pod-security"),
+    ],
 };
 
 pub(crate) const CHECK: Check = Check {

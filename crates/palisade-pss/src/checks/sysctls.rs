@@ -14,7 +14,7 @@ pub(crate) const RULE: RuleMeta = RuleMeta {
     category: "pod-security",
     docs: DOCS,
     help_uri: HELP_URI,
-    controls: &[],
+    controls: &[palisade_model::Control::nsa("pod-security")],
 };
 
 pub(crate) const CHECK: Check = Check {

@@ -3,7 +3,8 @@
 #![allow(dead_code)]
 
 use palisade_model::{
-    load_text, Finding, LoadOptions, Loaded, Object, Pos, RuleMeta, Severity, Span,
+    load_text, Control, Finding, LoadOptions, Loaded, Object, Pos, RuleMeta, Severity, Span,
+    Suppression, SuppressionKind,
 };
 
 pub static PRIVILEGED: RuleMeta = RuleMeta {
@@ -13,7 +14,11 @@ pub static PRIVILEGED: RuleMeta = RuleMeta {
     category: "pod-security",
     docs: "## What it finds\n\nContainers with `securityContext.privileged: true`.\n",
     help_uri: "https://kubernetes.io/docs/concepts/security/pod-security-standards/#baseline",
-    controls: &[],
+    controls: &[
+        Control::cis("5.2.2"),
+        Control::nsa("pod-security"),
+        Control::mitre("T1611"),
+    ],
 };
 
 pub static CAPABILITIES: RuleMeta = RuleMeta {
@@ -23,7 +28,11 @@ pub static CAPABILITIES: RuleMeta = RuleMeta {
     category: "pod-security",
     docs: "## What it finds\n\nCapabilities beyond the default set.\n",
     help_uri: "https://kubernetes.io/docs/concepts/security/pod-security-standards/#baseline",
-    controls: &[],
+    controls: &[
+        Control::cis("5.2.9"),
+        Control::cis("5.2.10"),
+        Control::nsa("pod-security"),
+    ],
 };
 
 pub static HOST_NETWORK: RuleMeta = RuleMeta {
@@ -33,7 +42,11 @@ pub static HOST_NETWORK: RuleMeta = RuleMeta {
     category: "pod-security",
     docs: "## What it finds\n\n`hostNetwork`, `hostPID` or `hostIPC`.\n",
     help_uri: "https://kubernetes.io/docs/concepts/security/pod-security-standards/#baseline",
-    controls: &[],
+    controls: &[
+        Control::cis("5.2.5"),
+        Control::nsa("pod-security"),
+        Control::mitre("T1611"),
+    ],
 };
 
 pub static RUN_AS_NON_ROOT: RuleMeta = RuleMeta {
@@ -43,7 +56,7 @@ pub static RUN_AS_NON_ROOT: RuleMeta = RuleMeta {
     category: "pod-security",
     docs: "",
     help_uri: "",
-    controls: &[],
+    controls: &[Control::cis("5.2.7"), Control::nsa("pod-security")],
 };
 
 pub fn rules() -> Vec<&'static RuleMeta> {
@@ -178,4 +191,31 @@ pub fn strip_ansi(text: &str) -> String {
         }
     }
     out
+}
+
+/// The reason of the exemption [`exempted_findings`] puts on `pss/privileged`.
+pub const EXTERNAL_REASON: &str = "the CNI agent needs it";
+/// The reason of the exemption [`exempted_findings`] puts on `pss/run-as-non-root`.
+pub const IN_SOURCE_REASON: &str = "legacy image, tracked in OPS-12";
+
+/// [`findings`], with two exempted: `pss/privileged` on Deployment prod/web
+/// by the configuration, and the only finding of Pod tools by an annotation.
+pub fn exempted_findings(loaded: &Loaded) -> Vec<Finding> {
+    let mut findings = findings(loaded);
+    for finding in &mut findings {
+        finding.suppression = match finding.rule {
+            "pss/privileged" => Some(Suppression {
+                kind: SuppressionKind::External,
+                reason: EXTERNAL_REASON.into(),
+                origin: ".palisade.yaml:7".into(),
+            }),
+            "pss/run-as-non-root" => Some(Suppression {
+                kind: SuppressionKind::InSource,
+                reason: IN_SOURCE_REASON.into(),
+                origin: "annotation palisade.dev/ignore".into(),
+            }),
+            _ => None,
+        };
+    }
+    findings
 }

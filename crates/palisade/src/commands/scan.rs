@@ -1,12 +1,14 @@
-//! `palisade scan`: load → Pod Security Standards → report.
+//! `palisade scan`: load → Pod Security Standards + checks → exemptions → report.
 
 use std::fs::File;
 use std::io::{BufWriter, IsTerminal, Write};
+use std::path::Path;
 use std::process::ExitCode;
 
-use anyhow::{bail, Context, Result};
+use anyhow::{anyhow, bail, Context, Result};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use palisade_model::{load_inputs, Finding, Input, LoadOptions};
+use palisade_config::{Config, Pattern};
+use palisade_model::{load_inputs, Finding, Input, InputError, LoadOptions, RuleMeta, Severity};
 use rayon::prelude::*;
 
 use crate::cli::{OutputFormat, ScanArgs};
@@ -22,14 +24,35 @@ pub fn run(args: &ScanArgs, color: bool) -> Result<ExitCode> {
     if inputs.is_empty() {
         bail!("nothing to scan: give a PATH, `-f PATH`, or `-` for standard input (see `palisade scan --help`)");
     }
+    let (mut config, config_errors) = configuration(args, &inputs)?;
+    for rule in &args.disable {
+        config.disable.push(Pattern::rule(rule));
+    }
+    for rule in &args.enable {
+        config.enable.push(Pattern::rule(rule));
+    }
+    if args.no_manifest_exemptions {
+        config.in_manifest_exemptions = false;
+    }
+    let level = args
+        .level
+        .as_deref()
+        .or(config.pss_level.as_deref())
+        .unwrap_or("restricted");
+    let version = args
+        .pss_version
+        .as_deref()
+        .or(config.pss_version.as_deref())
+        .unwrap_or("latest");
     let policy = palisade_pss::Policy::new(
-        args.level
-            .parse()
-            .map_err(|e| anyhow::anyhow!("--level: {e}"))?,
-        args.pss_version
-            .parse()
-            .map_err(|e| anyhow::anyhow!("--pss-version: {e}"))?,
+        level.parse().map_err(|e| anyhow!("--level: {e}"))?,
+        version.parse().map_err(|e| anyhow!("--pss-version: {e}"))?,
     );
+    let fail_on = args.fail_on.or(config.fail_on).unwrap_or(Severity::Low);
+    let in_framework = |rule: &RuleMeta| {
+        args.framework
+            .is_none_or(|f| rule.controls.iter().any(|c| c.framework == f))
+    };
 
     let progress = progress_bar();
     progress.set_message("reading manifests");
@@ -41,35 +64,46 @@ pub fn run(args: &ScanArgs, color: bool) -> Result<ExitCode> {
     progress.set_length(loaded.objects.len() as u64);
     progress.set_message("checking");
     let scanner = palisade_pss::Scanner::new(&loaded.objects, policy);
-    let check_options = palisade_checks::CheckOptions::default();
-    let checker = palisade_checks::Checker::new(&loaded.objects, &check_options);
+    let check_options = palisade_checks::CheckOptions {
+        allowed_registries: config.allowed_registries.clone(),
+        required_labels: config.required_labels.clone(),
+    };
+    let mut checker = palisade_checks::Checker::new(&loaded.objects, &check_options);
+    checker.enable(|rule| config.is_enabled(rule.meta.id));
+    checker.retain(|rule| !config.is_disabled(rule.meta.id) && in_framework(&rule.meta));
+    let pss_rule = |id: &str| palisade_pss::rule(id).is_none_or(in_framework);
     let mut findings: Vec<Finding> = loaded
         .objects
         .par_iter()
         .flat_map_iter(|object| {
             let mut found = scanner.scan(object);
+            found.retain(|f| pss_rule(f.rule));
             found.extend(checker.check(object));
             progress.inc(1);
             found
         })
         .collect();
     progress.finish_and_clear();
-    findings.sort_by(|a, b| {
-        (&a.location.file, a.location.span.start, a.rule).cmp(&(
-            &b.location.file,
-            b.location.span.start,
-            b.rule,
-        ))
-    });
+    let exemption_errors = palisade_config::apply(&mut findings, &loaded.objects, &config);
 
-    let rules = all_rules();
-    let report = palisade_report::Report::new(
+    let rules: Vec<&RuleMeta> = all_rules()
+        .into_iter()
+        .filter(|r| in_framework(r))
+        .collect();
+    let mut report = palisade_report::Report::new(
         env!("CARGO_PKG_VERSION"),
         &loaded,
         &findings,
         &rules,
-        args.fail_on,
+        fail_on,
     );
+    report.checked_kind = crate::registry::is_checked_kind;
+    report.framework = args.framework;
+    report
+        .errors
+        .extend(config_errors.iter().chain(&exemption_errors));
+    report.sort();
+
     let format = match args.output.format {
         OutputFormat::Table => palisade_report::Format::Table,
         OutputFormat::Json => palisade_report::Format::Json,
@@ -94,6 +128,40 @@ pub fn run(args: &ScanArgs, color: bool) -> Result<ExitCode> {
         }
     }
     Ok(ExitCode::from(report.exit_code()))
+}
+
+/// The configuration: `--config FILE`, else `.palisade.yaml` found upward from
+/// the first path (or the working directory for stdin), unless `--no-config`.
+/// A broken configuration file is an input error, reported with the others.
+fn configuration(args: &ScanArgs, inputs: &[Input]) -> Result<(Config, Vec<InputError>)> {
+    if args.no_config {
+        return Ok((Config::default(), Vec::new()));
+    }
+    let path = match &args.config {
+        Some(path) => {
+            if !path.is_file() {
+                bail!("--config: {} is not a file", path.display());
+            }
+            Some(path.clone())
+        }
+        None => {
+            let start = inputs
+                .iter()
+                .find_map(|i| match i {
+                    Input::Path(p) => Some(p.as_path()),
+                    Input::Stdin => None,
+                })
+                .unwrap_or(Path::new("."));
+            palisade_config::discover(start)
+        }
+    };
+    match path {
+        None => Ok((Config::default(), Vec::new())),
+        Some(path) => match palisade_config::load(&path) {
+            Ok(config) => Ok((config, Vec::new())),
+            Err(errors) => Ok((Config::default(), errors)),
+        },
+    }
 }
 
 /// A progress bar on standard error when it is a terminal; hidden in pipes and CI logs.

@@ -1,18 +1,27 @@
 //! ## What it finds
 //!
-//! A workload whose pods no NetworkPolicy in the input selects, in a namespace
-//! where the input has at least one NetworkPolicy or where the workload is the
-//! only thing deployed with policies elsewhere. Pods no policy selects accept
-//! traffic from anywhere and may send traffic anywhere.
+//! A workload whose pods no Kubernetes NetworkPolicy of the input selects, or
+//! whose pods are selected only by egress policies (`policyTypes: [Egress]`),
+//! so that their incoming traffic is not restricted at all.
 //!
 //! The check runs only when the input contains NetworkPolicies at all: a
 //! manifest set without any is judged as one whose policies live elsewhere.
+//! When the input has policies in some namespaces but none in the workload's
+//! namespace, the finding says so: that namespace has no isolation at all.
+//! A workload without a namespace is compared with the policies of every
+//! namespace, as it may be applied into any of them.
+//!
+//! Pods on the host network are skipped (NetworkPolicy does not apply to
+//! them), and so are namespaces where another policy engine's objects
+//! (Calico `projectcalico.org` NetworkPolicy or GlobalNetworkPolicy,
+//! CiliumNetworkPolicy, Antrea, AdminNetworkPolicy) may isolate the pods.
 //!
 //! ## Why it matters
 //!
 //! Kubernetes allows all traffic to and from a pod until a NetworkPolicy
 //! selects it. One unselected pod is a foothold from which an intruder can
-//! reach every service in the cluster.
+//! reach every service in the cluster, and a pod any other pod can reach is
+//! the first target of lateral movement.
 //!
 //! ## How to fix it
 //!
@@ -32,9 +41,11 @@
 
 use palisade_model::{Control, Node, Object, RuleMeta, Severity};
 
+use super::util::{
+    has_in_namespace, is_k8s_network_policy, other_policy_engine, policy_pod_selector, policy_types,
+};
 use crate::index::{namespace_of, pod_labels};
 use crate::rule::{rule_docs, Cx, Kinds, Rule, Sink};
-use crate::selector::Selector;
 
 pub(crate) const RULE: Rule = Rule {
     meta: RuleMeta {
@@ -67,21 +78,71 @@ fn check(cx: &Cx<'_>, object: &Object, sink: &mut Sink<'_>) {
     if template.spec.get("hostNetwork").and_then(Node::as_bool) == Some(true) {
         return;
     }
+    let ns = namespace_of(object);
+    if other_policy_engine(cx, ns) {
+        return;
+    }
     let labels = pod_labels(object);
-    let selected = cx
-        .index
-        .in_namespace(namespace_of(object), "NetworkPolicy")
-        .filter_map(|np| np.root.path(&["spec", "podSelector"]))
-        .filter_map(Selector::from_label_selector)
-        .any(|s| s.matches(|k| labels.and_then(|l| l.get(k)).and_then(Node::as_str)));
-    if !selected {
-        let ns = object.id.namespace.as_deref().unwrap_or("(no namespace)");
-        sink.report(
-            template.metadata.unwrap_or(template.spec),
-            template.field_path("").replace(".spec", ".metadata"),
-            format!("no NetworkPolicy in namespace {ns} selects the pods of {}", object.id),
-            "Add a default-deny NetworkPolicy to the namespace and allow only the traffic this workload needs.",
-        );
+    let selects = |np: &&Object| {
+        is_k8s_network_policy(np)
+            && policy_pod_selector(np).is_some_and(|s| {
+                s.matches(|k| labels.and_then(|l| l.get(k)).and_then(Node::as_str))
+            })
+    };
+    // (selected at all, isolated for ingress)
+    let mut selected = false;
+    let mut ingress = false;
+    let mut visit = |np: &Object| {
+        if selects(&np) {
+            selected = true;
+            ingress |= policy_types(np).0;
+        }
+    };
+    if ns.is_empty() {
+        cx.index.of_kind("NetworkPolicy").for_each(&mut visit);
+    } else {
+        cx.index
+            .in_namespace(ns, "NetworkPolicy")
+            .for_each(&mut visit);
+    }
+    let shown_ns = object.id.namespace.as_deref().unwrap_or("(no namespace)");
+    let message = if !selected {
+        if !ns.is_empty() && !has_in_namespace(cx, ns, "NetworkPolicy") {
+            format!(
+                "no NetworkPolicy selects the pods of {}: the input has NetworkPolicies, but none in namespace {shown_ns}",
+                object.id
+            )
+        } else {
+            format!(
+                "no NetworkPolicy in namespace {shown_ns} selects the pods of {}",
+                object.id
+            )
+        }
+    } else if !ingress {
+        format!(
+            "the pods of {} are selected only by egress NetworkPolicies: their incoming traffic is not restricted",
+            object.id
+        )
+    } else {
+        return;
+    };
+    sink.report(
+        template.metadata.unwrap_or(template.spec),
+        if template.metadata.is_some() {
+            metadata_path(template.spec_path)
+        } else {
+            template.spec_path.to_string()
+        },
+        message,
+        "Add a default-deny NetworkPolicy to the namespace and allow only the traffic this workload needs.",
+    );
+}
+
+/// `spec.template.spec` → `spec.template.metadata`; a Pod's spec → `metadata`.
+fn metadata_path(spec_path: &str) -> String {
+    match spec_path.strip_suffix("spec") {
+        Some(prefix) => format!("{prefix}metadata"),
+        None => "metadata".to_string(),
     }
 }
 
@@ -92,14 +153,66 @@ mod tests {
 
     const POLICY: &str = "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: np, namespace: shop}\nspec:\n  podSelector: {matchLabels: {app: web}}\n";
 
+    fn pod(name: &str, ns: &str, app: &str) -> String {
+        format!("---\napiVersion: v1\nkind: Pod\nmetadata: {{name: {name}, namespace: {ns}, labels: {{app: {app}}}}}\nspec: {{containers: [{{name: a, image: x}}]}}\n")
+    }
+
     #[test]
     fn flags_unselected_pods_only() {
         let yaml = format!(
-            "{POLICY}---\napiVersion: v1\nkind: Pod\nmetadata: {{name: web, namespace: shop, labels: {{app: web}}}}\nspec: {{containers: [{{name: a, image: x}}]}}\n---\napiVersion: v1\nkind: Pod\nmetadata: {{name: db, namespace: shop, labels: {{app: db}}}}\nspec: {{containers: [{{name: a, image: x}}]}}\n---\napiVersion: v1\nkind: Pod\nmetadata: {{name: web, namespace: other, labels: {{app: web}}}}\nspec: {{containers: [{{name: a, image: x}}]}}\n"
+            "{POLICY}{}{}{}",
+            pod("web", "shop", "web"),
+            pod("db", "shop", "db"),
+            pod("web", "other", "web")
         );
         let findings = run(&RULE, &yaml);
         let names: Vec<String> = findings.iter().map(|f| f.object.to_string()).collect();
         assert_eq!(names, ["Pod shop/db", "Pod other/web"]);
+        assert!(findings[1].message.contains("none in namespace other"));
+        assert_eq!(findings[0].location.field.as_deref(), Some("metadata"));
+        assert_eq!(findings[0].location.span.start.line, 14);
+    }
+
+    #[test]
+    fn egress_only_policies_leave_ingress_open() {
+        let yaml = format!(
+            "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {{name: np, namespace: shop}}\nspec:\n  podSelector: {{}}\n  policyTypes: [Egress]\n{}",
+            pod("web", "shop", "web")
+        );
+        let findings = run(&RULE, &yaml);
+        assert_eq!(findings.len(), 1);
+        assert!(findings[0].message.contains("only by egress"));
+        // A default-deny without policyTypes isolates ingress; a missing podSelector selects all.
+        let yaml = format!(
+            "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {{name: np, namespace: shop}}\nspec: {{}}\n{}",
+            pod("web", "shop", "web")
+        );
+        assert!(run(&RULE, &yaml).is_empty());
+    }
+
+    #[test]
+    fn workload_template_path_and_host_network() {
+        let yaml = format!(
+            "{POLICY}---\napiVersion: apps/v1\nkind: Deployment\nmetadata: {{name: d, namespace: shop}}\nspec:\n  template:\n    metadata: {{labels: {{app: api}}}}\n    spec: {{containers: [{{name: a, image: x}}]}}\n---\napiVersion: v1\nkind: Pod\nmetadata: {{name: h, namespace: shop}}\nspec: {{hostNetwork: true, containers: [{{name: a, image: x}}]}}\n"
+        );
+        let findings = run(&RULE, &yaml);
+        assert_eq!(findings.len(), 1);
+        assert_eq!(
+            findings[0].location.field.as_deref(),
+            Some("spec.template.metadata")
+        );
+    }
+
+    #[test]
+    fn other_engines_and_namespaceless_workloads() {
+        let calico = "apiVersion: projectcalico.org/v3\nkind: NetworkPolicy\nmetadata: {name: c, namespace: shop}\nspec: {selector: all()}\n---\n";
+        let yaml = format!("{calico}{POLICY}{}", pod("db", "shop", "db"));
+        assert!(run(&RULE, &yaml).is_empty());
+        // No namespace: compared with the policies of every namespace.
+        let yaml = format!(
+            "{POLICY}---\napiVersion: v1\nkind: Pod\nmetadata: {{name: web, labels: {{app: web}}}}\nspec: {{containers: [{{name: a, image: x}}]}}\n"
+        );
+        assert!(run(&RULE, &yaml).is_empty());
     }
 
     #[test]
