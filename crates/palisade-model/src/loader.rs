@@ -533,6 +533,15 @@ mod tests {
     }
 
     #[test]
+    fn lone_cr_line_breaks_keep_positions_and_recovery() {
+        let l = load("apiVersion: v1\rkind: Pod\rmetadata: {name: a\r---\rapiVersion: v1\rkind: Pod\rmetadata: {name: b}\n---\napiVersion: v1\nkind: Pod\nmetadata: {name: c}\n");
+        assert_eq!(l.errors.len(), 1, "{:?}", l.errors);
+        assert!(l.errors[0].span.start.line <= 5, "{:?}", l.errors[0]);
+        let names: Vec<&str> = l.objects.iter().map(|o| o.id.name.as_str()).collect();
+        assert!(names.contains(&"c"), "{names:?}");
+    }
+
+    #[test]
     fn empty_and_comment_only_documents_are_skipped() {
         let l = load("# only a comment\n---\n--- # sep comment\napiVersion: v1\nkind: Pod\nmetadata: {name: a}\n---\n");
         assert!(l.errors.is_empty(), "{:?}", l.errors);

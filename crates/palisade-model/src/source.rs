@@ -64,13 +64,13 @@ impl SourceFile {
         if text.starts_with('\u{feff}') {
             text.drain(..'\u{feff}'.len_utf8());
         }
+        // A line ends at LF, CRLF, or a lone CR, as the YAML parser counts them.
+        let bytes = text.as_bytes();
         let mut line_starts = vec![0];
-        line_starts.extend(
-            text.bytes()
-                .enumerate()
-                .filter(|&(_, b)| b == b'\n')
-                .map(|(i, _)| i + 1),
-        );
+        line_starts.extend(bytes.iter().enumerate().filter_map(|(i, &b)| {
+            let ends_line = b == b'\n' || (b == b'\r' && bytes.get(i + 1) != Some(&b'\n'));
+            ends_line.then_some(i + 1)
+        }));
         SourceFile {
             name: name.into(),
             text,
@@ -104,6 +104,15 @@ impl SourceFile {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn lone_carriage_returns_end_lines() {
+        let f = SourceFile::new("x", "a\rb\r\nc\nd");
+        assert_eq!(f.line(1), Some("a"));
+        assert_eq!(f.line(2), Some("b"));
+        assert_eq!(f.line(3), Some("c"));
+        assert_eq!(f.line(4), Some("d"));
+    }
 
     #[test]
     fn lines_without_breaks_and_bom() {

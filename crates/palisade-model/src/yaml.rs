@@ -15,9 +15,15 @@ use crate::diagnostic::{InputError, InputErrorKind};
 use crate::node::{resolve_plain, Node, Value};
 use crate::source::{Pos, Source, Span};
 
-/// Most nodes one document may expand to through aliases; beyond it the
-/// document is refused (protects against "billion laughs").
-const MAX_NODES_PER_DOCUMENT: usize = 2_000_000;
+/// Most values aliases may add to one file; beyond it the rest of the file is
+/// refused ("billion laughs"). Values written out in the text need no limit:
+/// each costs at least a byte of input.
+const MAX_ALIAS_NODES_PER_FILE: usize = 1_000_000;
+
+/// Deepest nesting accepted. Kubernetes objects stay far below it; the limit
+/// keeps every recursive consumer of the tree (drop, clone, JSON conversion,
+/// analyzers) within any thread's stack.
+pub const MAX_DEPTH: usize = 512;
 
 /// One document of a stream.
 #[derive(Debug, Clone)]
@@ -36,10 +42,15 @@ pub fn parse_stream(source: &Source) -> (Vec<YamlDocument>, Vec<InputError>) {
     let mut line_offset: u32 = 0;
     let mut byte_start = 0usize;
     let mut doc_index = 0usize;
+    let mut alias_nodes = 0usize;
     loop {
         let rest = &text[byte_start..];
-        let mut composer = Composer::new(source, line_offset);
+        let mut composer = Composer::new(source, line_offset, alias_nodes);
         let failure = composer.run(rest, &mut documents, &mut errors, &mut doc_index);
+        alias_nodes = composer.alias_nodes;
+        if alias_nodes > MAX_ALIAS_NODES_PER_FILE {
+            break;
+        }
         let Some(error_line) = failure else { break };
         // Resume at the first document separator after the error line.
         match next_separator_line(source, error_line) {
@@ -88,20 +99,29 @@ struct Composer<'s> {
     source: &'s Source,
     line_offset: u32,
     stack: Vec<Frame>,
-    anchors: HashMap<usize, (Node, usize)>,
+    /// Anchored values with their size (values) and depth (levels).
+    anchors: HashMap<usize, Anchored>,
     root: Option<Node>,
-    nodes: usize,
+    /// Values added by aliases so far in this file.
+    alias_nodes: usize,
+}
+
+#[derive(Clone)]
+struct Anchored {
+    node: Node,
+    size: usize,
+    depth: usize,
 }
 
 impl<'s> Composer<'s> {
-    fn new(source: &'s Source, line_offset: u32) -> Self {
+    fn new(source: &'s Source, line_offset: u32, alias_nodes: usize) -> Self {
         Composer {
             source,
             line_offset,
             stack: Vec::new(),
             anchors: HashMap::new(),
             root: None,
-            nodes: 0,
+            alias_nodes,
         }
     }
 
@@ -138,7 +158,6 @@ impl<'s> Composer<'s> {
                     self.stack.clear();
                     self.anchors.clear();
                     self.root = None;
-                    self.nodes = 0;
                 }
                 Event::DocumentEnd => {
                     if in_document {
@@ -153,24 +172,30 @@ impl<'s> Composer<'s> {
                     in_document = false;
                 }
                 Event::Alias(id) => {
-                    let Some((node, size)) = self.anchors.get(&id).cloned() else {
+                    let Some(anchored) = self.anchors.get(&id) else {
                         errors.push(self.error(start, end, "alias to an unknown anchor".into()));
                         return Some(start.line);
                     };
-                    self.nodes += size;
-                    if self.nodes > MAX_NODES_PER_DOCUMENT {
-                        errors.push(InputError::new(
-                            InputErrorKind::TooLarge,
-                            self.source,
-                            Span::new(start, end),
-                            format!(
-                                "aliases expand this document past {MAX_NODES_PER_DOCUMENT} values"
-                            ),
+                    let (size, depth) = (anchored.size, anchored.depth);
+                    self.alias_nodes = self.alias_nodes.saturating_add(size);
+                    if self.alias_nodes > MAX_ALIAS_NODES_PER_FILE {
+                        errors.push(self.too_large(
+                            start,
+                            end,
+                            format!("aliases expand this file past {MAX_ALIAS_NODES_PER_FILE} values; the rest of the file is not read"),
+                        ));
+                        return Some(start.line);
+                    }
+                    if self.stack.len() + depth > MAX_DEPTH {
+                        errors.push(self.too_large(
+                            start,
+                            end,
+                            format!("this alias nests values deeper than {MAX_DEPTH} levels"),
                         ));
                         return Some(start.line);
                     }
                     // An alias keeps the anchored value but points at the alias itself.
-                    let mut node = node;
+                    let mut node = anchored.node.clone();
                     node.span = Span::new(start, end);
                     if let Err(e) = self.complete(node, errors) {
                         return Some(e);
@@ -179,13 +204,29 @@ impl<'s> Composer<'s> {
                 Event::Scalar(text, style, anchor, tag) => {
                     let value = scalar_value(&text, style, tag.as_deref());
                     let node = Node::new(value, Span::new(start, end));
-                    self.nodes += 1;
                     if anchor > 0 {
-                        self.anchors.insert(anchor, (node.clone(), 1));
+                        self.anchors.insert(
+                            anchor,
+                            Anchored {
+                                node: node.clone(),
+                                size: 1,
+                                depth: 1,
+                            },
+                        );
                     }
                     if let Err(e) = self.complete(node, errors) {
                         return Some(e);
                     }
+                }
+                Event::SequenceStart(..) | Event::MappingStart(..)
+                    if self.stack.len() >= MAX_DEPTH =>
+                {
+                    errors.push(self.too_large(
+                        start,
+                        end,
+                        format!("values nest deeper than {MAX_DEPTH} levels"),
+                    ));
+                    return Some(start.line);
                 }
                 Event::SequenceStart(anchor, _) => self.stack.push(Frame::Seq {
                     start,
@@ -222,10 +263,16 @@ impl<'s> Composer<'s> {
                             (Node::new(Value::Map(entries), Span::new(s, end)), anchor)
                         }
                     };
-                    self.nodes += 1;
                     if anchor > 0 {
-                        let size = count_nodes(&node);
-                        self.anchors.insert(anchor, (node.clone(), size));
+                        let (size, depth) = measure(&node);
+                        self.anchors.insert(
+                            anchor,
+                            Anchored {
+                                node: node.clone(),
+                                size,
+                                depth,
+                            },
+                        );
                     }
                     if let Err(e) = self.complete(node, errors) {
                         return Some(e);
@@ -238,6 +285,15 @@ impl<'s> Composer<'s> {
     fn error(&self, start: Pos, end: Pos, message: String) -> InputError {
         InputError::new(
             InputErrorKind::Syntax,
+            self.source,
+            Span::new(start, end),
+            message,
+        )
+    }
+
+    fn too_large(&self, start: Pos, end: Pos, message: String) -> InputError {
+        InputError::new(
+            InputErrorKind::TooLarge,
             self.source,
             Span::new(start, end),
             message,
@@ -335,17 +391,20 @@ fn apply_merges(
     }
 }
 
-fn count_nodes(node: &Node) -> usize {
-    match &node.value {
-        Value::Seq(items) => 1 + items.iter().map(count_nodes).sum::<usize>(),
-        Value::Map(entries) => {
-            1 + entries
-                .iter()
-                .map(|(k, v)| count_nodes(k) + count_nodes(v))
-                .sum::<usize>()
-        }
-        _ => 1,
+/// (number of values, nesting depth) of a node. Recursion is bounded by [`MAX_DEPTH`].
+fn measure(node: &Node) -> (usize, usize) {
+    let children: Box<dyn Iterator<Item = &Node>> = match &node.value {
+        Value::Seq(items) => Box::new(items.iter()),
+        Value::Map(entries) => Box::new(entries.iter().flat_map(|(k, v)| [k, v])),
+        _ => return (1, 1),
+    };
+    let (mut size, mut depth) = (1usize, 0usize);
+    for child in children {
+        let (s, d) = measure(child);
+        size = size.saturating_add(s);
+        depth = depth.max(d);
     }
+    (size, depth + 1)
 }
 
 fn scalar_value(text: &str, style: ScalarStyle, tag: Option<&Tag>) -> Value {
@@ -459,6 +518,39 @@ mod tests {
         }
         let (_, errs) = parse(&text);
         assert!(errs.iter().any(|e| e.kind == InputErrorKind::TooLarge));
+    }
+
+    #[test]
+    fn deep_nesting_is_refused_without_overflowing() {
+        let deep = "- ".repeat(100_000);
+        let (docs, errs) = parse(&format!("a: 1\n---\n{deep}x\n---\nb: 2\n"));
+        assert_eq!(errs.len(), 1, "{errs:?}");
+        assert_eq!(errs[0].kind, InputErrorKind::TooLarge);
+        assert_eq!(docs.len(), 2, "the documents around it still load");
+        let nested = format!("a: &a\n{}x\nb: [[[[*a]]]]\n", "- ".repeat(MAX_DEPTH - 2));
+        let (_, errs) = parse(&nested);
+        assert!(
+            errs.iter().any(|e| e.kind == InputErrorKind::TooLarge),
+            "{errs:?}"
+        );
+    }
+
+    #[test]
+    fn alias_budget_is_per_file_not_per_document() {
+        let mut doc = String::from("a: &a [x, x, x, x, x, x, x, x, x, x]\n");
+        let mut prev = 'a';
+        for name in 'b'..='e' {
+            doc.push_str(&format!("{name}: &{name} [*{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}]\n"));
+            prev = name;
+        }
+        // Each document expands to ~111k values: fine alone, refused when repeated.
+        let (docs, errs) = parse(&doc);
+        assert!(errs.is_empty() && docs.len() == 1);
+        let many = format!("---\n{doc}").repeat(20);
+        let (docs, errs) = parse(&many);
+        assert_eq!(errs.len(), 1, "{errs:?}");
+        assert_eq!(errs[0].kind, InputErrorKind::TooLarge);
+        assert!(docs.len() < 20);
     }
 
     #[test]

@@ -173,6 +173,8 @@ pub struct RulesArgs {
 pub enum ListFormat {
     Table,
     Json,
+    /// A Markdown table (the README's rule list is generated with it)
+    Markdown,
 }
 
 #[derive(Debug, Args)]

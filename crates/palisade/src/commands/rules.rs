@@ -6,6 +6,8 @@ use std::process::ExitCode;
 use anyhow::{bail, Result};
 
 use crate::cli::{ExplainArgs, ListFormat, RulesArgs};
+use palisade_model::RuleMeta;
+
 use crate::registry::{all_rules, find};
 
 pub fn list(args: &RulesArgs) -> Result<ExitCode> {
@@ -16,6 +18,7 @@ pub fn list(args: &RulesArgs) -> Result<ExitCode> {
             serde_json::to_writer_pretty(&mut out, &rules)?;
             writeln!(out)?;
         }
+        ListFormat::Markdown => write!(out, "{}", markdown_table(&rules))?,
         ListFormat::Table => {
             let width = rules.iter().map(|r| r.id.len()).max().unwrap_or(0);
             writeln!(
@@ -73,4 +76,25 @@ pub fn explain(args: &ExplainArgs) -> Result<ExitCode> {
         writeln!(out, "\nReference: {}", rule.help_uri)?;
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The rule list as a Markdown table, one row per rule, with its framework controls.
+pub fn markdown_table(rules: &[&RuleMeta]) -> String {
+    let mut out =
+        String::from("| rule | severity | what it checks | frameworks |\n|---|---|---|---|\n");
+    for rule in rules {
+        let controls: Vec<String> = rule
+            .controls
+            .iter()
+            .map(|c| format!("{} {}", c.framework, c.id))
+            .collect();
+        out.push_str(&format!(
+            "| `{}` | {} | {} | {} |\n",
+            rule.id,
+            rule.severity,
+            rule.title.replace('|', "\\|"),
+            controls.join(", ")
+        ));
+    }
+    out
 }
