@@ -657,7 +657,7 @@ fn every_rule_is_documented() {
     assert_eq!(rules().len(), 20);
     for rule in rules() {
         assert!(rule.id.starts_with("pss/"));
-        assert!(rule.docs.contains("**How to fix it.**"), "{}", rule.id);
+        assert!(rule.docs.contains("## How to fix it"), "{}", rule.id);
         assert!(rule.help_uri.starts_with("https://kubernetes.io/"));
     }
     assert!(rule("pss/privileged")

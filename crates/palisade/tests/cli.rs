@@ -411,3 +411,27 @@ fn framework_limits_rules_and_reports_compliance() {
         assert!(mapped, "{} is not mapped to CIS", f["rule"]);
     }
 }
+
+/// The README's rule table is generated: `palisade rules -o markdown`.
+/// `UPDATE_README=1 cargo test -p palisade --test cli readme` rewrites it.
+#[test]
+fn readme_rule_table_is_up_to_date() {
+    const START: &str = "<!-- rules:start -->\n";
+    const END: &str = "<!-- rules:end -->";
+    let path = repo_path("README.md");
+    let readme = std::fs::read_to_string(&path).expect("read README");
+    let out = palisade(&["rules", "-o", "markdown"]);
+    let table = stdout(&out);
+    let (Some(start), Some(end)) = (readme.find(START), readme.find(END)) else {
+        panic!("README.md lacks the {START:?} ... {END:?} markers");
+    };
+    let current = &readme[start + START.len()..end];
+    if current != table {
+        if std::env::var_os("UPDATE_README").is_some() {
+            let updated = format!("{}{START}{table}{}", &readme[..start], &readme[end..]);
+            std::fs::write(&path, updated).expect("write README");
+        } else {
+            panic!("README.md's rule table is stale: run UPDATE_README=1 cargo test -p palisade --test cli readme");
+        }
+    }
+}

@@ -112,10 +112,10 @@ mod tests {
                 check.id
             );
             for section in [
-                "**What it finds.**",
-                "**Why it matters.**",
-                "**How to fix it.**",
-                "**Example.**",
+                "## What it finds",
+                "## Why it matters",
+                "## How to fix it",
+                "## Example",
             ] {
                 assert!(
                     rule.docs.contains(section),

@@ -9,6 +9,8 @@
 //! Only host paths a container actually mounts are reported. A mount with
 //! `subPath` is judged by the path it really exposes, so mounting
 //! `/run` with `subPath: xtables.lock` is not reported.
+//! The host's root filesystem `/` contains the socket too; it is reported
+//! by `pod/sensitive-host-path`.
 //!
 //! ## Why it matters
 //!

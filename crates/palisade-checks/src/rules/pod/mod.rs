@@ -8,6 +8,7 @@ pub mod host_users;
 pub mod low_user_id;
 pub mod missing_security_context;
 pub mod net_raw_not_dropped;
+pub mod privilege_escalation_conflict;
 pub mod privileged_port;
 pub mod read_only_root_filesystem;
 pub mod run_as_root_group;
@@ -31,6 +32,7 @@ pub(crate) static RULES: &[&Rule] = &[
     &sys_admin_capability::RULE,
     &dangerous_capabilities::RULE,
     &net_raw_not_dropped::RULE,
+    &privilege_escalation_conflict::RULE,
     &run_as_root_group::RULE,
     &read_only_root_filesystem::RULE,
     &sudo_in_command::RULE,
