@@ -32,6 +32,43 @@ pub struct Index<'a> {
     workloads: HashMap<&'a str, Vec<usize>>,
     /// key(namespace, label key, label value) → workloads whose pod template has that label.
     workload_labels: HashMap<String, Vec<usize>>,
+    /// The parsed pod selector of every selecting object (Service, PDB, NetworkPolicy...).
+    selectors: HashMap<usize, Selector>,
+    /// key(namespace, kind, label key, label value) → selecting objects, keyed by the
+    /// first `matchLabels` pair of their selector (every match must have it).
+    selectors_by_label: HashMap<String, Vec<usize>>,
+    /// key(namespace, kind) → selecting objects without `matchLabels` (expressions
+    /// only, or empty selectors that select every pod): checked against every pod.
+    selectors_unkeyed: HashMap<String, Vec<usize>>,
+}
+
+/// Where each kind keeps the selector of the pods it applies to, and whether
+/// an empty selector selects every pod (true) or none (a Service without a
+/// selector has manually managed endpoints).
+const POD_SELECTORS: &[(&str, &[&str], bool)] = &[
+    ("Service", &["spec", "selector"], false),
+    ("PodDisruptionBudget", &["spec", "selector"], true),
+    ("NetworkPolicy", &["spec", "podSelector"], true),
+];
+
+/// The pod selector of a selecting object; `None` when it selects no pod.
+fn pod_selector_of(object: &Object) -> Option<Selector> {
+    let (kind, path, empty_selects_all) =
+        POD_SELECTORS.iter().find(|(k, _, _)| *k == object.kind())?;
+    let empty = Node::new(palisade_model::Value::Map(Vec::new()), Default::default());
+    // A NetworkPolicy's podSelector decodes to an empty selector when absent;
+    // a Service's or PDB's absent selector selects nothing.
+    let node = match object.root.path(path).filter(|n| !n.is_null()) {
+        Some(node) => node,
+        None if *kind == "NetworkPolicy" => &empty,
+        None => return None,
+    };
+    let selector = if *kind == "Service" {
+        Selector::from_map(node)
+    } else {
+        Selector::from_label_selector(node)?
+    };
+    (!selector.is_empty() || *empty_selects_all).then_some(selector)
 }
 
 /// A composite map key; NUL cannot occur in Kubernetes names or labels.
@@ -48,6 +85,9 @@ impl<'a> Index<'a> {
             by_namespace_kind: HashMap::new(),
             workloads: HashMap::new(),
             workload_labels: HashMap::new(),
+            selectors: HashMap::new(),
+            selectors_by_label: HashMap::new(),
+            selectors_unkeyed: HashMap::new(),
         };
         for (i, object) in objects.iter().enumerate() {
             let kind = object.id.kind.as_str();
@@ -59,6 +99,21 @@ impl<'a> Index<'a> {
                 .entry(key(&[ns, kind]))
                 .or_default()
                 .push(i);
+            if let Some(selector) = pod_selector_of(object) {
+                match selector.match_labels.first() {
+                    Some((k, v)) => index
+                        .selectors_by_label
+                        .entry(key(&[ns, kind, k, v]))
+                        .or_default()
+                        .push(i),
+                    None => index
+                        .selectors_unkeyed
+                        .entry(key(&[ns, kind]))
+                        .or_default()
+                        .push(i),
+                }
+                index.selectors.insert(i, selector);
+            }
             if pod_template(object).is_some() {
                 index.workloads.entry(ns).or_default().push(i);
                 for (label, value) in string_pairs(pod_labels(object)) {
@@ -142,6 +197,32 @@ impl<'a> Index<'a> {
             })
     }
 
+    /// Objects of `kind` (Service, PodDisruptionBudget, NetworkPolicy) in `namespace`
+    /// whose pod selector selects pods labelled `labels`. The cost is the number of
+    /// objects sharing a label with the pod, not the size of the namespace.
+    pub fn selecting<'s>(
+        &'s self,
+        namespace: &'s str,
+        kind: &'s str,
+        labels: Option<&'s Node>,
+    ) -> impl Iterator<Item = &'a Object> + 's {
+        let keyed = string_pairs(labels).flat_map(move |(k, v)| {
+            self.selectors_by_label
+                .get(&key(&[namespace, kind, k, v]))
+                .map_or(&[][..], Vec::as_slice)
+        });
+        let unkeyed = self
+            .selectors_unkeyed
+            .get(&key(&[namespace, kind]))
+            .map_or(&[][..], Vec::as_slice);
+        keyed.chain(unkeyed).filter_map(move |&i| {
+            let selector = self.selectors.get(&i)?;
+            selector
+                .matches(|k| labels.and_then(|l| l.get(k)).and_then(Node::as_str))
+                .then(|| &self.objects[i])
+        })
+    }
+
     /// Objects of `kind` in `namespace` whose own labels satisfy `selector`.
     pub fn labelled_matching<'s>(
         &'s self,
@@ -151,5 +232,32 @@ impl<'a> Index<'a> {
     ) -> impl Iterator<Item = &'a Object> + 's {
         self.in_namespace(namespace, kind)
             .filter(move |o| selector.matches(|k| o.label(k)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use palisade_model::{load_text, LoadOptions};
+
+    #[test]
+    fn selecting_finds_services_pdbs_and_policies_by_pod_labels() {
+        let loaded = load_text(
+            "t.yaml",
+            "apiVersion: v1\nkind: Service\nmetadata: {name: web, namespace: a}\nspec: {selector: {app: web}}\n---\napiVersion: v1\nkind: Service\nmetadata: {name: manual, namespace: a}\nspec: {}\n---\napiVersion: policy/v1\nkind: PodDisruptionBudget\nmetadata: {name: all, namespace: a}\nspec: {selector: {}}\n---\napiVersion: policy/v1\nkind: PodDisruptionBudget\nmetadata: {name: expr, namespace: a}\nspec: {selector: {matchExpressions: [{key: app, operator: In, values: [db]}]}}\n---\napiVersion: v1\nkind: Pod\nmetadata: {name: p, namespace: a, labels: {app: web, tier: fe}}\nspec: {containers: [{name: c}]}\n",
+            &LoadOptions::default(),
+        );
+        let index = Index::new(&loaded.objects);
+        let pod = &loaded.objects[4];
+        let labels = pod_labels(pod);
+        let names = |kind| -> Vec<String> {
+            index
+                .selecting("a", kind, labels)
+                .map(|o| o.id.name.clone())
+                .collect()
+        };
+        assert_eq!(names("Service"), ["web"]);
+        assert_eq!(names("PodDisruptionBudget"), ["all"]);
+        assert!(index.selecting("b", "Service", labels).next().is_none());
     }
 }

@@ -52,6 +52,7 @@ pub fn checks_kind(kind: &str) -> bool {
     registry::all().any(|r| match r.kinds {
         Kinds::Workloads => palisade_model::is_workload_kind(kind),
         Kinds::Only(kinds) => kinds.contains(&kind),
+        Kinds::All => true,
     })
 }
 

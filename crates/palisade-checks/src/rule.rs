@@ -19,6 +19,8 @@ pub enum Kinds {
     Workloads,
     /// Objects of these kinds only.
     Only(&'static [&'static str]),
+    /// Every object, custom resources included.
+    All,
 }
 
 impl Kinds {
@@ -26,6 +28,7 @@ impl Kinds {
         match self {
             Kinds::Workloads => palisade_model::is_workload_kind(object.kind()),
             Kinds::Only(kinds) => kinds.contains(&object.kind()),
+            Kinds::All => true,
         }
     }
 }

@@ -49,6 +49,11 @@ pub const CLUSTER_SCOPED_KINDS: &[&str] = &[
     "AdminNetworkPolicy",
     "BaselineAdminNetworkPolicy",
     "ClusterNetworkPolicy",
+    "ClusterSecretStore",
+    "ClusterExternalSecret",
+    "GlobalNetworkPolicy",
+    "CiliumClusterwideNetworkPolicy",
+    "SecurityContextConstraints",
 ];
 
 /// How to load.

@@ -38,7 +38,7 @@ pub enum ColorChoice {
 pub enum Command {
     /// Scan manifests: Pod Security Standards, with located findings
     #[command(after_long_help = SCAN_EXAMPLES)]
-    Scan(ScanArgs),
+    Scan(Box<ScanArgs>),
     /// List every rule Palisade checks
     #[command(
         after_long_help = "Examples:\n  palisade rules\n  palisade rules -o json | jq '.[].id'"

@@ -83,7 +83,10 @@ fn check(_: &Cx<'_>, object: &Object, sink: &mut Sink<'_>) {
                 sink.report(
                     selector,
                     "spec.selector",
-                    format!("{} exposes Helm v2's Tiller (app: helm, name: tiller)", object.id),
+                    format!(
+                        "{} exposes Helm v2's Tiller (app: helm, name: tiller)",
+                        object.id
+                    ),
                     FIX,
                 );
             }
@@ -110,9 +113,19 @@ fn check(_: &Cx<'_>, object: &Object, sink: &mut Sink<'_>) {
     let labels = pod_labels(object);
     if tiller_labels(labels) {
         if let (Some(node), Some(pod)) = (labels, pod_template(object)) {
-            let field = pod.field_path("").replace(".spec", ".metadata");
-            let field = if pod.is_template { format!("{field}.labels") } else { "metadata.labels".to_string() };
-            sink.report(node, field, format!("{} carries Helm v2 Tiller's labels (app: helm, name: tiller)", object.id), FIX);
+            let field = match pod.spec_path.strip_suffix(".spec") {
+                Some(template) => format!("{template}.metadata.labels"),
+                None => "metadata.labels".to_string(),
+            };
+            sink.report(
+                node,
+                field,
+                format!(
+                    "{} carries Helm v2 Tiller's labels (app: helm, name: tiller)",
+                    object.id
+                ),
+                FIX,
+            );
         }
     }
 }
@@ -137,8 +150,11 @@ mod tests {
             &RULE,
             "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: tiller-deploy, namespace: kube-system}\nspec:\n  template:\n    metadata: {labels: {app: helm, name: tiller}}\n    spec:\n      containers: [{name: tiller, image: 'gcr.io/kubernetes-helm/tiller:v2.16.1'}]\n---\napiVersion: v1\nkind: Service\nmetadata: {name: tiller-deploy, namespace: kube-system}\nspec:\n  selector: {app: helm, name: tiller}\n  ports: [{port: 44134}]\n---\napiVersion: apps/v1\nkind: Deployment\nmetadata: {name: mirror}\nspec:\n  template:\n    metadata: {labels: {app: helm, name: tiller}}\n    spec:\n      containers: [{name: t, image: 'internal/t:1'}]\n",
         );
-        assert_eq!(positions(&findings), [(8, 45), (14, 13), (21, 15)]);
-        assert_eq!(findings[2].location.field.as_deref(), Some("spec.template.metadata.labels"));
+        assert_eq!(positions(&findings), [(8, 42), (14, 13), (22, 24)]);
+        assert_eq!(
+            findings[2].location.field.as_deref(),
+            Some("spec.template.metadata.labels")
+        );
     }
 
     #[test]

@@ -61,8 +61,14 @@ mod tests {
 
     #[test]
     fn image_paths() {
-        assert_eq!(path_segments("gcr.io/kubernetes-helm/tiller:v2.16.1"), ["kubernetes-helm", "tiller"]);
-        assert_eq!(path_segments("kubernetesui/dashboard:v2.7.0"), ["kubernetesui", "dashboard"]);
+        assert_eq!(
+            path_segments("gcr.io/kubernetes-helm/tiller:v2.16.1"),
+            ["kubernetes-helm", "tiller"]
+        );
+        assert_eq!(
+            path_segments("kubernetesui/dashboard:v2.7.0"),
+            ["kubernetesui", "dashboard"]
+        );
         assert_eq!(path_segments("localhost:5000/tiller@sha256:00"), ["tiller"]);
         assert_eq!(path_segments("nginx"), ["nginx"]);
     }
@@ -70,8 +76,14 @@ mod tests {
     #[test]
     fn bool_flags() {
         assert!(bool_flag_on("--enable-skip-login", "enable-skip-login"));
-        assert!(bool_flag_on("--enable-skip-login=true", "enable-skip-login"));
-        assert!(!bool_flag_on("--enable-skip-login=false", "enable-skip-login"));
+        assert!(bool_flag_on(
+            "--enable-skip-login=true",
+            "enable-skip-login"
+        ));
+        assert!(!bool_flag_on(
+            "--enable-skip-login=false",
+            "enable-skip-login"
+        ));
         assert!(!bool_flag_on("--enable-skip-login-x", "enable-skip-login"));
     }
 }

@@ -94,7 +94,7 @@ fn check_ref(cx: &Cx<'_>, object: &Object, sink: &mut Sink<'_>, backend: &Node, 
     }
 }
 
-fn mirrors<'a>(filters: Option<&'a Node>) -> impl Iterator<Item = (usize, &'a Node)> {
+fn mirrors(filters: Option<&Node>) -> impl Iterator<Item = (usize, &Node)> {
     filters
         .map(Node::items)
         .unwrap_or(&[])

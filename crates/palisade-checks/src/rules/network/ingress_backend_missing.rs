@@ -128,6 +128,16 @@ fn backends<'a>(spec: &'a Node) -> Vec<(&'a Node, String, Option<PortRef<'a>>)> 
     out
 }
 
+/// AWS Load Balancer Controller actions: a backend named after an
+/// `alb.ingress.kubernetes.io/actions.<name>` annotation, with port
+/// `use-annotation`, is a redirect or fixed response, not a Service.
+fn is_alb_action(object: &Object, name: &str, port: Option<&PortRef<'_>>) -> bool {
+    matches!(port, Some(PortRef::Name("use-annotation")))
+        || object
+            .annotations()
+            .any(|(k, _)| k.strip_prefix("alb.ingress.kubernetes.io/actions.") == Some(name))
+}
+
 fn check(cx: &Cx<'_>, object: &Object, sink: &mut Sink<'_>) {
     let ns = namespace_of(object);
     if !has_in_namespace(cx, ns, "Service") {
@@ -138,6 +148,9 @@ fn check(cx: &Cx<'_>, object: &Object, sink: &mut Sink<'_>) {
     };
     for (node, field, port) in backends(spec) {
         let Some(name) = node.as_str() else { continue };
+        if is_alb_action(object, name, port.as_ref()) {
+            continue;
+        }
         match cx.index.get("Service", ns, name) {
             None => sink.report(
                 node,
@@ -196,5 +209,7 @@ mod tests {
         assert!(run(&RULE, &format!("{yaml}{SERVICE}")).is_empty());
         let bad = yaml.replace("serviceName: web", "serviceName: old");
         assert_eq!(run(&RULE, &format!("{bad}{SERVICE}")).len(), 1);
+        let alb = "apiVersion: networking.k8s.io/v1\nkind: Ingress\nmetadata:\n  name: i\n  namespace: shop\n  annotations: {alb.ingress.kubernetes.io/actions.ssl-redirect: '{}'}\nspec:\n  rules:\n  - http:\n      paths:\n      - {path: /, pathType: Prefix, backend: {service: {name: ssl-redirect, port: {name: use-annotation}}}}\n";
+        assert!(run(&RULE, &format!("{alb}{SERVICE}")).is_empty());
     }
 }

@@ -7,7 +7,8 @@
 //! reported: those with the annotations `alb.ingress.kubernetes.io/certificate-arn`,
 //! `networking.gke.io/managed-certificates`, `ingress.gcp.kubernetes.io/pre-shared-cert`,
 //! `service.beta.kubernetes.io/aws-load-balancer-ssl-cert` or
-//! `appgw.ingress.kubernetes.io/appgw-ssl-certificate`.
+//! `appgw.ingress.kubernetes.io/appgw-ssl-certificate`, and those that turn
+//! plain HTTP off with `kubernetes.io/ingress.allow-http: "false"` (GKE).
 //!
 //! ## Why it matters
 //!
@@ -70,10 +71,10 @@ fn covers(pattern: &str, host: &str) -> bool {
 }
 
 fn check(_: &Cx<'_>, object: &Object, sink: &mut Sink<'_>) {
-    if object
-        .annotations()
-        .any(|(k, v)| LB_TLS_ANNOTATIONS.contains(&k) && !v.is_empty())
-    {
+    if object.annotations().any(|(k, v)| {
+        (LB_TLS_ANNOTATIONS.contains(&k) && !v.is_empty())
+            || (k == "kubernetes.io/ingress.allow-http" && v == "false")
+    }) {
         return;
     }
     let Some(spec) = object.root.get("spec") else {
@@ -162,6 +163,14 @@ mod tests {
             &RULE,
             &ingress(
                 ", annotations: {alb.ingress.kubernetes.io/certificate-arn: 'arn:aws:acm:x'}",
+                "  rules:\n  - host: a.example.com\n"
+            )
+        )
+        .is_empty());
+        assert!(run(
+            &RULE,
+            &ingress(
+                ", annotations: {kubernetes.io/ingress.allow-http: 'false'}",
                 "  rules:\n  - host: a.example.com\n"
             )
         )

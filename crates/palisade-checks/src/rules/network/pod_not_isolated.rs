@@ -42,7 +42,8 @@
 use palisade_model::{Control, Node, Object, RuleMeta, Severity};
 
 use super::util::{
-    has_in_namespace, is_k8s_network_policy, other_policy_engine, policy_pod_selector, policy_types,
+    has_in_namespace, is_k8s_network_policy, policy_pod_selector, policy_types,
+    CLUSTER_WIDE_POLICY_KINDS,
 };
 use crate::index::{namespace_of, pod_labels};
 use crate::rule::{rule_docs, Cx, Kinds, Rule, Sink};
@@ -79,21 +80,26 @@ fn check(cx: &Cx<'_>, object: &Object, sink: &mut Sink<'_>) {
         return;
     }
     let ns = namespace_of(object);
-    if other_policy_engine(cx, ns) {
+    if CLUSTER_WIDE_POLICY_KINDS
+        .iter()
+        .any(|k| cx.index.has_kind(k))
+        || has_in_namespace(cx, ns, "CiliumNetworkPolicy")
+    {
         return;
     }
     let labels = pod_labels(object);
-    let selects = |np: &&Object| {
-        is_k8s_network_policy(np)
-            && policy_pod_selector(np).is_some_and(|s| {
-                s.matches(|k| labels.and_then(|l| l.get(k)).and_then(Node::as_str))
-            })
-    };
-    // (selected at all, isolated for ingress)
+    let label = |k: &str| labels.and_then(|l| l.get(k)).and_then(Node::as_str);
+    // One pass over the candidate policies: selected at all, isolated for
+    // ingress, and whether another engine's namesake kind is present.
     let mut selected = false;
     let mut ingress = false;
+    let mut foreign = false;
     let mut visit = |np: &Object| {
-        if selects(&np) {
+        if !is_k8s_network_policy(np) {
+            foreign |= namespace_of(np) == ns;
+            return;
+        }
+        if policy_pod_selector(np).is_some_and(|s| s.matches(label)) {
             selected = true;
             ingress |= policy_types(np).0;
         }
@@ -104,6 +110,9 @@ fn check(cx: &Cx<'_>, object: &Object, sink: &mut Sink<'_>) {
         cx.index
             .in_namespace(ns, "NetworkPolicy")
             .for_each(&mut visit);
+    }
+    if foreign {
+        return;
     }
     let shown_ns = object.id.namespace.as_deref().unwrap_or("(no namespace)");
     let message = if !selected {

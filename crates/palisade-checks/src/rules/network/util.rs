@@ -33,25 +33,13 @@ pub(crate) fn is_k8s_network_policy(object: &Object) -> bool {
 /// Policy kinds of other engines (Calico, Cilium, Antrea, AdminNetworkPolicy)
 /// that apply cluster-wide: with any of them in the input, pod isolation cannot
 /// be judged from Kubernetes NetworkPolicies alone.
-const CLUSTER_WIDE_POLICY_KINDS: &[&str] = &[
+pub(crate) const CLUSTER_WIDE_POLICY_KINDS: &[&str] = &[
     "GlobalNetworkPolicy",
     "CiliumClusterwideNetworkPolicy",
     "AdminNetworkPolicy",
     "BaselineAdminNetworkPolicy",
     "ClusterNetworkPolicy",
 ];
-
-/// Whether another policy engine's policies may apply to pods of `namespace`.
-pub(crate) fn other_policy_engine(cx: &Cx<'_>, namespace: &str) -> bool {
-    CLUSTER_WIDE_POLICY_KINDS
-        .iter()
-        .any(|k| cx.index.has_kind(k))
-        || has_in_namespace(cx, namespace, "CiliumNetworkPolicy")
-        || cx
-            .index
-            .in_namespace(namespace, "NetworkPolicy")
-            .any(|np| !is_k8s_network_policy(np))
-}
 
 /// A NetworkPolicy's pod selector. A missing `podSelector` decodes as the empty
 /// selector, which selects every pod of the namespace.

@@ -37,12 +37,11 @@
 //!     periodSeconds: 5
 //! ```
 
-use palisade_model::{pod_template, ContainerKind, Node, Object, RuleMeta, Severity};
+use palisade_model::{pod_template, ContainerKind, Object, RuleMeta, Severity};
 
 use super::util::long_running;
 use crate::index::{namespace_of, pod_labels};
 use crate::rule::{rule_docs, Cx, Kinds, Rule, Sink};
-use crate::selector::Selector;
 
 pub(crate) const RULE: Rule = Rule {
     meta: RuleMeta {
@@ -77,20 +76,12 @@ fn check(cx: &Cx<'_>, object: &Object, sink: &mut Sink<'_>) {
     {
         return;
     }
+    // A map selector, matched without allocating: every pair must be among
+    // the pod labels; an empty selector selects nothing. The Service named
+    // like the workload (the usual convention) is tried first.
     let labels = pod_labels(object);
-    let Some(service) = cx
-        .index
-        .in_namespace(namespace_of(object), "Service")
-        .find(|svc| {
-            svc.root
-                .path(&["spec", "selector"])
-                .map(Selector::from_map)
-                .filter(|s| !s.is_empty())
-                .is_some_and(|s| {
-                    s.matches(|k| labels.and_then(|l| l.get(k)).and_then(Node::as_str))
-                })
-        })
-    else {
+    let ns = namespace_of(object);
+    let Some(service) = cx.index.selecting(ns, "Service", labels).next() else {
         return;
     };
     let (node, field) = match pod.spec.get("containers") {

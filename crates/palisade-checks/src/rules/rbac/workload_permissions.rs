@@ -88,8 +88,9 @@ fn check(cx: &Cx<'_>, object: &Object, sink: &mut Sink<'_>) {
                 for rule in policy_rules(role) {
                     if rule.is_full_access() && rule.all_groups() && !rule.restricted() {
                         found.push("do anything (full access)");
+                    } else {
+                        found.extend(rule.dangers());
                     }
-                    found.extend(rule.dangers());
                 }
                 (format!("{} {}", role.kind(), role.id.name), found)
             }

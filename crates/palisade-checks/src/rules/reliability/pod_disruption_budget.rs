@@ -34,8 +34,7 @@
 
 use palisade_model::{Object, RuleMeta, Severity};
 
-use super::util::{hpa_for, hpa_min, replicas, replicas_anchor, selects_pods};
-use crate::index::namespace_of;
+use super::util::{covered_by_pdb, hpa_for, hpa_min, replicas, replicas_anchor};
 use crate::rule::{rule_docs, Cx, Kinds, Rule, Sink};
 
 pub(crate) const RULE: Rule = Rule {
@@ -64,17 +63,15 @@ fn check(cx: &Cx<'_>, object: &Object, sink: &mut Sink<'_>) {
     if count <= 1 {
         return;
     }
-    let covered = cx
-        .index
-        .in_namespace(namespace_of(object), "PodDisruptionBudget")
-        .filter_map(|pdb| pdb.root.path(&["spec", "selector"]))
-        .any(|selector| selects_pods(selector, object));
-    if !covered {
+    if !covered_by_pdb(cx, object) {
         let (node, field) = replicas_anchor(object);
         sink.report(
             node,
             field,
-            format!("{} runs {count} replicas but no PodDisruptionBudget selects its pods", object.kind()),
+            format!(
+                "{} runs {count} replicas but no PodDisruptionBudget selects its pods",
+                object.kind()
+            ),
             "Add a PodDisruptionBudget with maxUnavailable: 1 selecting the workload's pods.",
         );
     }
@@ -93,9 +90,14 @@ mod tests {
 
     #[test]
     fn flags_uncovered_replicated_workload() {
-        let yaml = format!("{PDB}---\n{}---\n{}---\n{}", deploy("web", 3), deploy("api", 3), deploy("cron", 1));
+        let yaml = format!(
+            "{PDB}---\n{}---\n{}---\n{}",
+            deploy("web", 3),
+            deploy("api", 3),
+            deploy("cron", 1)
+        );
         let findings = run(&RULE, &yaml);
-        assert_eq!(positions(&findings), [(18, 13)]);
+        assert_eq!(positions(&findings), [(21, 13)]);
         assert_eq!(findings[0].object.name, "api");
     }
 

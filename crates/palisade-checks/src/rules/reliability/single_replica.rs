@@ -64,7 +64,10 @@ fn check(cx: &Cx<'_>, object: &Object, sink: &mut Sink<'_>) {
     sink.report(
         node,
         field,
-        format!("{} runs a single replica; any restart or drain is an outage", object.kind()),
+        format!(
+            "{} runs a single replica; any restart or drain is an outage",
+            object.kind()
+        ),
         "Run at least 2 replicas, or scale it with a HorizontalPodAutoscaler (minReplicas >= 2).",
     );
 }
@@ -74,7 +77,8 @@ mod tests {
     use super::RULE;
     use crate::testing::{positions, run};
 
-    const ONE: &str = "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\nspec:\n  replicas: 1\n";
+    const ONE: &str =
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\nspec:\n  replicas: 1\n";
     const UNSET: &str = "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: api}\nspec: {}\n";
 
     #[test]

@@ -32,19 +32,22 @@ pub(crate) fn hpa_min(hpa: &Object) -> i64 {
         .unwrap_or(1)
 }
 
-/// Whether a parsed `LabelSelector` node selects the pods of `object`.
-/// An empty selector selects nothing here (for a PodDisruptionBudget in
-/// policy/v1 it selects every pod of the namespace, which this check does not
-/// count as covering a particular workload).
-pub(crate) fn selects_pods(selector: &Node, object: &Object) -> bool {
-    let Some(selector) = Selector::from_label_selector(selector) else {
-        return false;
-    };
-    if selector.is_empty() {
-        return false;
-    }
-    let labels = pod_labels(object);
-    selector.matches(|k| labels.and_then(|l| l.get(k)).and_then(Node::as_str))
+/// Whether a PodDisruptionBudget of the input selects the pods of `object`.
+/// An empty selector (every pod of the namespace, in policy/v1) does not count
+/// as covering a particular workload.
+pub(crate) fn covered_by_pdb(cx: &Cx<'_>, object: &Object) -> bool {
+    cx.index
+        .selecting(
+            namespace_of(object),
+            "PodDisruptionBudget",
+            pod_labels(object),
+        )
+        .any(|pdb| {
+            pdb.root
+                .path(&["spec", "selector"])
+                .and_then(Selector::from_label_selector)
+                .is_some_and(|s| !s.is_empty())
+        })
 }
 
 /// The anchor for a finding about replica counts: `spec.replicas` when set,

@@ -80,7 +80,6 @@ mod tests {
             "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers:\n  - name: a\n    image: x\n    resources:\n      limits: {memory: 1Gi}\n      requests: {cpu: 1}\n",
         );
         assert_eq!(positions(&findings), [(9, 15)]);
-        assert!(RULE.optional);
     }
 
     #[test]

@@ -61,11 +61,18 @@ pub(crate) const RULE: Rule = Rule {
 };
 
 fn check(_: &Cx<'_>, object: &Object, sink: &mut Sink<'_>) {
-    let Some(data) = object.root.get("data") else { return };
+    let Some(data) = object.root.get("data") else {
+        return;
+    };
     for (key_node, value_node) in data.entries() {
-        let Some(value) = value_node.as_str() else { continue };
+        let Some(value) = value_node.as_str() else {
+            continue;
+        };
         let key = key_node.key_text();
-        let mut what: Vec<String> = find_credentials(value).iter().map(|f| f.describe()).collect();
+        let mut what: Vec<String> = find_credentials(value)
+            .iter()
+            .map(|f| f.describe())
+            .collect();
         if value.trim().lines().count() <= 1 {
             if what.is_empty() {
                 if let Some(reason) = literal_under_name(&key, value) {
@@ -101,8 +108,12 @@ mod tests {
             "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: app}\ndata:\n  DB_PASSWORD: hunter2\n  LOG_LEVEL: debug\n  application.properties: |\n    spring.datasource.url=jdbc:postgresql://db:5432/shop\n    spring.datasource.password=s3cr3tpw\n  notes: 'slack xoxb-1234567890-abcdefghij'\n",
         );
         assert_eq!(positions(&findings), [(5, 3), (7, 3), (10, 3)]);
-        assert!(findings[1].message.contains("spring.datasource.password (8 chars) on line 2 of the value"));
-        assert!(findings.iter().all(|f| !f.message.contains("hunter2") && !f.message.contains("s3cr3tpw")));
+        assert!(findings[1]
+            .message
+            .contains("spring.datasource.password (8 chars) on line 2 of the value"));
+        assert!(findings
+            .iter()
+            .all(|f| !f.message.contains("hunter2") && !f.message.contains("s3cr3tpw")));
     }
 
     #[test]

@@ -67,9 +67,14 @@ pub(crate) const RULE: Rule = Rule {
 fn check(_: &Cx<'_>, object: &Object, sink: &mut Sink<'_>) {
     each_container(object, |c| {
         for (i, env, name) in env_entries(c) {
-            let Some(node) = env.get("value") else { continue };
+            let Some(node) = env.get("value") else {
+                continue;
+            };
             let Some(value) = node.as_str() else { continue };
-            let mut what: Vec<String> = find_credentials(value).iter().map(|f| f.describe()).collect();
+            let mut what: Vec<String> = find_credentials(value)
+                .iter()
+                .map(|f| f.describe())
+                .collect();
             if what.is_empty() {
                 if let Some(reason) = literal_under_name(name, value) {
                     what.push(format!("{reason} ({})", fingerprint(value.trim())));
@@ -92,7 +97,6 @@ fn check(_: &Cx<'_>, object: &Object, sink: &mut Sink<'_>) {
     });
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::RULE;
@@ -110,9 +114,13 @@ mod tests {
         );
         assert_eq!(positions(&findings), [(9, 34), (10, 35), (11, 25)]);
         let all: String = findings.iter().map(|f| f.message.clone()).collect();
-        assert!(!all.contains("hunter2") && !all.contains("s3cr3tpw") && !all.contains("ABCDEFGHIJ"));
+        assert!(
+            !all.contains("hunter2") && !all.contains("s3cr3tpw") && !all.contains("ABCDEFGHIJ")
+        );
         assert!(findings[0].message.contains("7 chars"));
-        assert!(findings[2].message.contains("GitHub personal access token (ghp_…, 40 chars)"));
+        assert!(findings[2]
+            .message
+            .contains("GitHub personal access token (ghp_…, 40 chars)"));
     }
 
     #[test]

@@ -42,7 +42,11 @@ pub(crate) const RULE: Rule = Rule {
         category: "secrets",
         docs: rule_docs!(),
         help_uri: "https://kubernetes.io/docs/concepts/security/secrets-good-practices/",
-        controls: &[Control::nsa("secrets"), Control::cis("5.4.1"), Control::mitre("T1552")],
+        controls: &[
+            Control::nsa("secrets"),
+            Control::cis("5.4.1"),
+            Control::mitre("T1552"),
+        ],
     },
     kinds: Kinds::Workloads,
     optional: false,
@@ -53,7 +57,14 @@ const FIX: &str = "Mount the Secret as a volume and read it from a file.";
 
 fn check(_: &Cx<'_>, object: &Object, sink: &mut Sink<'_>) {
     each_container(object, |c| {
-        for (i, env) in c.node().get("env").map(Node::items).unwrap_or(&[]).iter().enumerate() {
+        for (i, env) in c
+            .node()
+            .get("env")
+            .map(Node::items)
+            .unwrap_or(&[])
+            .iter()
+            .enumerate()
+        {
             let Some(reference) = env.path(&["valueFrom", "secretKeyRef"]) else {
                 continue;
             };
@@ -62,17 +73,32 @@ fn check(_: &Cx<'_>, object: &Object, sink: &mut Sink<'_>) {
             sink.report(
                 reference,
                 c.field(&format!("env[{i}].valueFrom.secretKeyRef")),
-                format!("{} gets Secret {secret:?} in the environment variable {var}", c.describe()),
+                format!(
+                    "{} gets Secret {secret:?} in the environment variable {var}",
+                    c.describe()
+                ),
                 FIX,
             );
         }
-        for (i, from) in c.node().get("envFrom").map(Node::items).unwrap_or(&[]).iter().enumerate() {
-            let Some(reference) = from.get("secretRef") else { continue };
+        for (i, from) in c
+            .node()
+            .get("envFrom")
+            .map(Node::items)
+            .unwrap_or(&[])
+            .iter()
+            .enumerate()
+        {
+            let Some(reference) = from.get("secretRef") else {
+                continue;
+            };
             let secret = reference.get("name").and_then(Node::as_str).unwrap_or("?");
             sink.report(
                 reference,
                 c.field(&format!("envFrom[{i}].secretRef")),
-                format!("{} gets every key of Secret {secret:?} as environment variables", c.describe()),
+                format!(
+                    "{} gets every key of Secret {secret:?} as environment variables",
+                    c.describe()
+                ),
                 FIX,
             );
         }
@@ -90,7 +116,7 @@ mod tests {
             &RULE,
             "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers:\n  - name: a\n    image: x\n    env:\n    - {name: A, value: b}\n    - name: PW\n      valueFrom: {secretKeyRef: {name: db, key: password}}\n    - name: C\n      valueFrom: {configMapKeyRef: {name: cm, key: c}}\n    envFrom:\n    - secretRef: {name: api}\n    - configMapRef: {name: cm}\n",
         );
-        assert_eq!(positions(&findings), [(11, 34), (15, 18)]);
+        assert_eq!(positions(&findings), [(11, 33), (15, 18)]);
         assert_eq!(
             findings[0].location.field.as_deref(),
             Some("spec.containers[0].env[1].valueFrom.secretKeyRef")

@@ -62,14 +62,20 @@ fn check(_: &Cx<'_>, object: &Object, sink: &mut Sink<'_>) {
     let mut keys = Vec::new();
     let mut anchor: Option<(&Node, &str)> = None;
     for field in ["data", "stringData"] {
-        let Some(map) = object.root.get(field) else { continue };
+        let Some(map) = object.root.get(field) else {
+            continue;
+        };
         for (k, v) in map.entries() {
             let filled = match v.as_str() {
                 Some(text) => !is_placeholder(text),
                 None => !v.is_null(),
             };
             if filled {
-                keys.push(format!("{field}.{} (line {})", k.key_text(), k.span.start.line));
+                keys.push(format!(
+                    "{field}.{} (line {})",
+                    k.key_text(),
+                    k.span.start.line
+                ));
                 anchor.get_or_insert((map, field));
             }
         }

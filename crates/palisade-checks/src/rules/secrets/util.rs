@@ -57,11 +57,17 @@ pub(crate) fn words(name: &str) -> Vec<String> {
 /// `TOKEN_URL`, `SECRET_NAME` and `PASSWORD_MIN_LENGTH` do not.
 pub(crate) fn classify_name(name: &str) -> Option<NameClass> {
     let w = words(name);
-    if w.iter().any(|x| matches!(x.as_str(), "public" | "publishable" | "pub")) {
+    if w.iter()
+        .any(|x| matches!(x.as_str(), "public" | "publishable" | "pub"))
+    {
         return None;
     }
     let last = w.last()?.as_str();
-    let prev = if w.len() >= 2 { w[w.len() - 2].as_str() } else { "" };
+    let prev = if w.len() >= 2 {
+        w[w.len() - 2].as_str()
+    } else {
+        ""
+    };
     match last {
         "password" | "passwd" | "passphrase" | "secret" | "token" | "apikey" | "credential"
         | "credentials" | "creds" | "privatekey" | "secretkey" | "accesskey" | "accesstoken"
@@ -108,21 +114,69 @@ pub(crate) fn is_placeholder(value: &str) -> bool {
     {
         return true;
     }
-    if v.chars().all(|c| matches!(c, 'x' | 'X' | '*' | '.' | '-' | '_' | '#' | '•')) {
+    if v.chars()
+        .all(|c| matches!(c, 'x' | 'X' | '*' | '.' | '-' | '_' | '#' | '•'))
+    {
         return true;
     }
     const WORDS: &[&str] = &[
-        "none", "null", "nil", "undefined", "disabled", "enabled", "true", "false", "yes", "no",
-        "on", "off", "auto", "default", "unset", "empty", "n/a", "na", "tbd", "todo", "fixme",
-        "redacted", "dummy", "placeholder",
+        "none",
+        "null",
+        "nil",
+        "undefined",
+        "disabled",
+        "enabled",
+        "true",
+        "false",
+        "yes",
+        "no",
+        "on",
+        "off",
+        "auto",
+        "default",
+        "unset",
+        "empty",
+        "n/a",
+        "na",
+        "tbd",
+        "todo",
+        "fixme",
+        "redacted",
+        "0",
+        "1",
+        "dummy",
+        "placeholder",
     ];
     if WORDS.contains(&lower.as_str()) {
         return true;
     }
     const PREFIXES: &[&str] = &[
-        "your", "replace", "insert", "enter-", "enter_", "put-", "put_", "enc[", "ref+", "arn:aws:",
-        "vault:", "secretref", "sm://", "gcp:", "azkv:", "op://", "projects/", "kms:",
-        "akv:", "awssm:", "file:", "/", "./", "../", "~/",
+        "your",
+        "replace",
+        "insert",
+        "enter-",
+        "enter_",
+        "put-",
+        "put_",
+        "enc[",
+        "ref+",
+        "arn:aws:",
+        "vault:",
+        "secretref",
+        "sm://",
+        "gcp:",
+        "azkv:",
+        "op://",
+        "projects/",
+        "kms:",
+        "akv:",
+        "{cipher}",
+        "awssm:",
+        "file:",
+        "/",
+        "./",
+        "../",
+        "~/",
     ];
     PREFIXES.iter().any(|p| lower.starts_with(p))
         || lower.contains("example")
@@ -254,7 +308,13 @@ fn b64url(b: u8) -> bool {
 }
 
 /// Token formats: (prefix, kind, body charset, minimum body length, exact length).
-type Format = (&'static str, &'static str, fn(u8) -> bool, usize, Option<usize>);
+type Format = (
+    &'static str,
+    &'static str,
+    fn(u8) -> bool,
+    usize,
+    Option<usize>,
+);
 
 fn upper_digit(b: u8) -> bool {
     b.is_ascii_uppercase() || b.is_ascii_digit()
@@ -270,13 +330,25 @@ fn alnum_dash(b: u8) -> bool {
 
 const FORMATS: &[Format] = &[
     ("AKIA", "AWS access key id", upper_digit, 16, Some(16)),
-    ("ASIA", "AWS temporary access key id", upper_digit, 16, Some(16)),
+    (
+        "ASIA",
+        "AWS temporary access key id",
+        upper_digit,
+        16,
+        Some(16),
+    ),
     ("ghp_", "GitHub personal access token", alnum, 36, None),
     ("gho_", "GitHub OAuth token", alnum, 36, None),
     ("ghu_", "GitHub user-to-server token", alnum, 36, None),
     ("ghs_", "GitHub server-to-server token", alnum, 36, None),
     ("ghr_", "GitHub refresh token", alnum, 36, None),
-    ("github_pat_", "GitHub fine-grained token", alnum_underscore, 40, None),
+    (
+        "github_pat_",
+        "GitHub fine-grained token",
+        alnum_underscore,
+        40,
+        None,
+    ),
     ("glpat-", "GitLab personal access token", b64url, 20, None),
     ("xoxb-", "Slack bot token", alnum_dash, 10, None),
     ("xoxa-", "Slack app token", alnum_dash, 10, None),
@@ -301,7 +373,12 @@ pub(crate) fn find_credentials(text: &str) -> Vec<Found> {
             let body_start = at + prefix.len();
             let len = run_len(bytes, body_start, ok);
             let fits = match exact {
-                Some(n) => len == *n && !bytes.get(body_start + len).is_some_and(|b| is_word_byte(*b)),
+                Some(n) => {
+                    len == *n
+                        && !bytes
+                            .get(body_start + len)
+                            .is_some_and(|b| is_word_byte(*b))
+                }
                 None => len >= *min,
             };
             let token = &text[at..body_start + len];
@@ -327,7 +404,9 @@ fn find_jwts(text: &str, found: &mut Vec<Found>) {
         }
         let first = run_len(bytes, at, b64url);
         let second_start = at + first + 1;
-        if bytes.get(at + first) != Some(&b'.') || !text[second_start.min(text.len())..].starts_with("eyJ") {
+        if bytes.get(at + first) != Some(&b'.')
+            || !text[second_start.min(text.len())..].starts_with("eyJ")
+        {
             continue;
         }
         let second = run_len(bytes, second_start, b64url);
@@ -348,7 +427,9 @@ fn find_jwts(text: &str, found: &mut Vec<Found>) {
 fn find_private_keys(text: &str, found: &mut Vec<Found>) {
     for (at, _) in text.match_indices("-----BEGIN ") {
         let rest = &text[at + 11..];
-        let Some(end) = rest.find("-----") else { continue };
+        let Some(end) = rest.find("-----") else {
+            continue;
+        };
         let label = &rest[..end];
         if !(label.ends_with("PRIVATE KEY") || label.ends_with("PRIVATE KEY BLOCK")) {
             continue;
@@ -382,7 +463,9 @@ fn find_url_passwords(text: &str, found: &mut Vec<Found>) {
         }
         let rest = &text[at + 3..];
         let end = rest
-            .find(|c: char| c.is_whitespace() || matches!(c, '/' | '?' | '#' | '"' | '\'' | '<' | '>' | '`'))
+            .find(|c: char| {
+                c.is_whitespace() || matches!(c, '/' | '?' | '#' | '"' | '\'' | '<' | '>' | '`')
+            })
             .unwrap_or(rest.len());
         let authority = &rest[..end];
         let Some((userinfo, host)) = authority.rsplit_once('@') else {
@@ -434,7 +517,12 @@ pub(crate) fn find_in_config_lines(text: &str) -> Vec<(usize, String)> {
             continue;
         }
         let mut value = line[sep + 1..].trim();
-        if value.starts_with(['{', '[', '|', '>', '&', '*', '=']) {
+        // Nested blocks, YAML tags and anchors, and code (`os.environ["X"]`,
+        // `getenv("X")`, `process.env.X`) are not literal values.
+        if value.starts_with(['{', '[', '|', '>', '&', '*', '=', '!'])
+            || value.contains(['(', '['])
+            || value.contains("process.env")
+        {
             continue;
         }
         value = value.strip_suffix(',').unwrap_or(value).trim();
@@ -455,7 +543,9 @@ pub(crate) fn find_in_config_lines(text: &str) -> Vec<(usize, String)> {
 }
 
 /// The env list of a container with each entry's name: `(index, entry, name)`.
-pub(crate) fn env_entries<'a>(c: &ContainerCx<'a>) -> impl Iterator<Item = (usize, &'a Node, &'a str)> {
+pub(crate) fn env_entries<'a>(
+    c: &ContainerCx<'a>,
+) -> impl Iterator<Item = (usize, &'a Node, &'a str)> {
     c.node()
         .get("env")
         .map(Node::items)
@@ -480,24 +570,30 @@ pub(crate) fn has_in_namespace(cx: &Cx<'_>, namespace: &str, kind: &str) -> bool
 /// Secrets Store CSI SecretProviderClass, Vault Secrets Operator secret or
 /// 1Password item.
 pub(crate) fn secret_produced(cx: &Cx<'_>, namespace: &str, name: &str) -> bool {
-    let str_at = |o: &Object, path: &[&str]| o.root.path(path).and_then(Node::as_str).map(str::to_string);
+    let str_at =
+        |o: &Object, path: &[&str]| o.root.path(path).and_then(Node::as_str).map(str::to_string);
     let named = |o: &Object| o.id.name == name;
-    cx.index.in_namespace(namespace, "ExternalSecret").any(|o| {
-        str_at(o, &["spec", "target", "name"]).map_or(named(o), |n| n == name)
-    }) || cx.index.in_namespace(namespace, "SealedSecret").any(|o| {
-        str_at(o, &["spec", "template", "metadata", "name"]).map_or(named(o), |n| n == name)
-    }) || cx
-        .index
-        .in_namespace(namespace, "Certificate")
-        .any(|o| str_at(o, &["spec", "secretName"]).as_deref() == Some(name))
-        || cx.index.in_namespace(namespace, "SecretProviderClass").any(|o| {
-            o.root
-                .path(&["spec", "secretObjects"])
-                .map(Node::items)
-                .unwrap_or(&[])
-                .iter()
-                .any(|s| s.get("secretName").and_then(Node::as_str) == Some(name))
+    cx.index
+        .in_namespace(namespace, "ExternalSecret")
+        .any(|o| str_at(o, &["spec", "target", "name"]).map_or(named(o), |n| n == name))
+        || cx.index.in_namespace(namespace, "SealedSecret").any(|o| {
+            str_at(o, &["spec", "template", "metadata", "name"]).map_or(named(o), |n| n == name)
         })
+        || cx
+            .index
+            .in_namespace(namespace, "Certificate")
+            .any(|o| str_at(o, &["spec", "secretName"]).as_deref() == Some(name))
+        || cx
+            .index
+            .in_namespace(namespace, "SecretProviderClass")
+            .any(|o| {
+                o.root
+                    .path(&["spec", "secretObjects"])
+                    .map(Node::items)
+                    .unwrap_or(&[])
+                    .iter()
+                    .any(|s| s.get("secretName").and_then(Node::as_str) == Some(name))
+            })
         || ["VaultStaticSecret", "VaultDynamicSecret", "VaultPKISecret"]
             .iter()
             .any(|k| {
@@ -505,7 +601,10 @@ pub(crate) fn secret_produced(cx: &Cx<'_>, namespace: &str, name: &str) -> bool 
                     .in_namespace(namespace, k)
                     .any(|o| str_at(o, &["spec", "destination", "name"]).as_deref() == Some(name))
             })
-        || cx.index.in_namespace(namespace, "OnePasswordItem").any(named)
+        || cx
+            .index
+            .in_namespace(namespace, "OnePasswordItem")
+            .any(named)
 }
 
 /// The keys of a Secret (`data`, `stringData`) or ConfigMap (`data`,
@@ -533,11 +632,31 @@ mod tests {
     fn names() {
         assert_eq!(words("dbPassword"), ["db", "password"]);
         assert_eq!(words("APIKey"), ["api", "key"]);
-        assert_eq!(words("spring.datasource.password"), ["spring", "datasource", "password"]);
-        for n in ["DB_PASSWORD", "GITHUB_TOKEN", "apiKey", "AWS_SECRET_ACCESS_KEY", "client-secret", "DB_PASS", "JWT_SECRET"] {
+        assert_eq!(
+            words("spring.datasource.password"),
+            ["spring", "datasource", "password"]
+        );
+        for n in [
+            "DB_PASSWORD",
+            "GITHUB_TOKEN",
+            "apiKey",
+            "AWS_SECRET_ACCESS_KEY",
+            "client-secret",
+            "DB_PASS",
+            "JWT_SECRET",
+        ] {
             assert_eq!(classify_name(n), Some(NameClass::Credential), "{n}");
         }
-        for n in ["PASSWORD_FILE", "TOKEN_URL", "SECRET_NAME", "PASSWORD_MIN_LENGTH", "AWS_ACCESS_KEY_ID", "PWD", "STRIPE_PUBLISHABLE_KEY", "PUBLIC_KEY"] {
+        for n in [
+            "PASSWORD_FILE",
+            "TOKEN_URL",
+            "SECRET_NAME",
+            "PASSWORD_MIN_LENGTH",
+            "AWS_ACCESS_KEY_ID",
+            "PWD",
+            "STRIPE_PUBLISHABLE_KEY",
+            "PUBLIC_KEY",
+        ] {
             assert_eq!(classify_name(n), None, "{n}");
         }
         assert_eq!(classify_name("ENCRYPTION_KEY"), Some(NameClass::Credential));
@@ -548,7 +667,17 @@ mod tests {
     fn literal_values() {
         assert!(literal_under_name("DB_PASSWORD", "hunter2").is_some());
         assert!(literal_under_name("DB_PASSWORD", "changeme").is_some());
-        for v in ["", "$(DB_PASSWORD)", "${DB_PASSWORD}", "{{ .Values.pw }}", "<password>", "xxxx", "/run/secrets/pw", "ENC[AES256_GCM,data:abc]", "true"] {
+        for v in [
+            "",
+            "$(DB_PASSWORD)",
+            "${DB_PASSWORD}",
+            "{{ .Values.pw }}",
+            "<password>",
+            "xxxx",
+            "/run/secrets/pw",
+            "ENC[AES256_GCM,data:abc]",
+            "true",
+        ] {
             assert!(literal_under_name("DB_PASSWORD", v).is_none(), "{v}");
         }
         assert!(literal_under_name("TLS_SECRET", "shop-tls").is_none());
@@ -559,14 +688,28 @@ mod tests {
 
     #[test]
     fn credential_formats() {
-        let kinds = |t: &str| find_credentials(t).into_iter().map(|f| f.kind).collect::<Vec<_>>();
+        let kinds = |t: &str| {
+            find_credentials(t)
+                .into_iter()
+                .map(|f| f.kind)
+                .collect::<Vec<_>>()
+        };
         assert_eq!(kinds("id=AKIAZ3MHALE4FJ2KQ7XN"), ["AWS access key id"]);
         assert!(kinds("AKIAIOSFODNN7EXAMPLE").is_empty());
         assert!(kinds("XAKIAZ3MHALE4FJ2KQ7XN").is_empty());
-        assert_eq!(kinds("ghp_0123456789abcdefghijABCDEFGHIJ012345"), ["GitHub personal access token"]);
-        assert_eq!(kinds("glpat-abcdefghij0123456789"), ["GitLab personal access token"]);
+        assert_eq!(
+            kinds("ghp_0123456789abcdefghijABCDEFGHIJ012345"),
+            ["GitHub personal access token"]
+        );
+        assert_eq!(
+            kinds("glpat-abcdefghij0123456789"),
+            ["GitLab personal access token"]
+        );
         assert_eq!(kinds("xoxb-1234567890-abcdef"), ["Slack bot token"]);
-        assert_eq!(kinds("AIzaSyA1234567890abcdefghijklmnopqrstuv"), ["Google API key"]);
+        assert_eq!(
+            kinds("AIzaSyA1234567890abcdefghijklmnopqrstuv"),
+            ["Google API key"]
+        );
         assert_eq!(
             kinds("eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U"),
             ["JSON Web Token"]
@@ -575,7 +718,10 @@ mod tests {
             kinds("-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEAu1SU1LfVLPHCozMxH2Mo4lgOEePzNm0tRgeLezV6ffAt0gun\n-----END RSA PRIVATE KEY-----"),
             ["private key"]
         );
-        assert_eq!(kinds("postgres://app:s3cr3t@db:5432/shop"), ["database URL with a password"]);
+        assert_eq!(
+            kinds("postgres://app:s3cr3t@db:5432/shop"),
+            ["database URL with a password"]
+        );
         assert!(kinds("postgres://app:${PW}@db/shop https://example.com/a:b@c").is_empty());
         let f = find_credentials("amqp://u:p4ss@rabbit/");
         assert!(!f[0].describe().contains("p4ss"));
@@ -583,7 +729,7 @@ mod tests {
 
     #[test]
     fn config_lines() {
-        let text = "spring.datasource.url=jdbc:postgresql://db/shop\nspring.datasource.password=hunter2\n# password=commented\npassword_file: /etc/pw\ndb:\n  password: \"s3cr3t\"\n  token: ${TOKEN}\n";
+        let text = "spring.datasource.url=jdbc:postgresql://db/shop\nspring.datasource.password=hunter2\n# password=commented\npassword_file: /etc/pw\ndb:\n  password: \"s3cr3t\"\n  token: ${TOKEN}\npassword = os.environ[\"PW\"]\nsecret: !vault |\ncache_key: 1\n";
         let hits = find_in_config_lines(text);
         assert_eq!(hits.iter().map(|h| h.0).collect::<Vec<_>>(), [2, 6]);
         assert!(!hits[1].1.contains("s3cr3t"));
