@@ -293,7 +293,7 @@ impl Parser<'_> {
 
     fn string(&mut self, node: &Node) -> Option<String> {
         match &node.value {
-            palisade_model::Value::Str { text, .. } => Some(text.clone()),
+            palisade_model::Value::Str { text, .. } => Some(text.to_string()),
             palisade_model::Value::Int(_) | palisade_model::Value::Float(_) => {
                 Some(node.display_value())
             }

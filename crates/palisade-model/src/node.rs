@@ -8,6 +8,8 @@
 
 use std::fmt;
 
+use compact_str::CompactString;
+
 use crate::source::Span;
 
 /// One value of a document, with its source span.
@@ -168,7 +170,7 @@ impl Node {
             Value::Bool(b) => b.to_string(),
             Value::Int(i) => i.to_string(),
             Value::Float(f) => f.to_string(),
-            Value::Str { text, .. } => text.clone(),
+            Value::Str { text, .. } => text.to_string(),
             Value::Seq(_) => "[...]".to_string(),
             Value::Map(_) => "{...}".to_string(),
         }
@@ -182,7 +184,7 @@ impl Node {
             Value::Bool(b) => J::Bool(*b),
             Value::Int(i) => J::from(*i),
             Value::Float(f) => serde_json::Number::from_f64(*f).map_or(J::Null, J::Number),
-            Value::Str { text, .. } => J::String(text.clone()),
+            Value::Str { text, .. } => J::String(text.to_string()),
             Value::Seq(items) => J::Array(items.iter().map(Node::to_json).collect()),
             Value::Map(entries) => {
                 let mut map = serde_json::Map::with_capacity(entries.len());
@@ -207,7 +209,7 @@ impl Node {
     /// A mapping key as text (`true` for a boolean key, as JSON conversion does).
     pub fn key_text(&self) -> String {
         match &self.value {
-            Value::Str { text, .. } => text.clone(),
+            Value::Str { text, .. } => text.to_string(),
             _ => self.display_value(),
         }
     }
@@ -240,7 +242,7 @@ pub fn resolve_plain(text: &str) -> Value {
         }
     }
     Value::Str {
-        text: text.to_string(),
+        text: text.into(),
         plain: true,
     }
 }

@@ -6,7 +6,6 @@
 //! with both positions. After a syntax error the parser resumes at the next
 //! document separator, so one broken document does not hide the rest.
 
-use std::collections::hash_map::Entry;
 use std::collections::HashMap;
 
 use saphyr_parser::{Event, Marker, Parser, ScalarStyle, ScanError, Tag};
@@ -87,8 +86,8 @@ enum Frame {
         start: Pos,
         anchor: usize,
         entries: Vec<(Node, Node)>,
-        /// Index into `entries` by key text, for duplicate detection.
-        seen: HashMap<String, usize>,
+        /// Finds keys already set, for duplicate detection.
+        seen: KeyIndex,
         pending_key: Option<Node>,
         /// Mappings named by `<<` keys, applied at the end so explicit keys win.
         merges: Vec<Node>,
@@ -237,7 +236,7 @@ impl<'s> Composer<'s> {
                     start,
                     anchor,
                     entries: Vec::new(),
-                    seen: HashMap::new(),
+                    seen: KeyIndex::default(),
                     pending_key: None,
                     merges: Vec::new(),
                 }),
@@ -249,8 +248,11 @@ impl<'s> Composer<'s> {
                         Frame::Seq {
                             start: s,
                             anchor,
-                            items,
-                        } => (Node::new(Value::Seq(items), Span::new(s, end)), anchor),
+                            mut items,
+                        } => {
+                            items.shrink_to_fit();
+                            (Node::new(Value::Seq(items), Span::new(s, end)), anchor)
+                        }
                         Frame::Map {
                             start: s,
                             anchor,
@@ -260,6 +262,7 @@ impl<'s> Composer<'s> {
                             ..
                         } => {
                             apply_merges(&mut entries, &mut seen, merges);
+                            entries.shrink_to_fit();
                             (Node::new(Value::Map(entries), Span::new(s, end)), anchor)
                         }
                     };
@@ -336,9 +339,9 @@ impl<'s> Composer<'s> {
                         merges.push(node);
                         return Ok(());
                     }
-                    let text = key.key_text();
-                    if let Some(&i) = seen.get(&text) {
+                    if let Some(i) = seen.find(entries, &key) {
                         let first = entries[i].0.span;
+                        let text = key.key_text();
                         let mut err = InputError::new(
                             InputErrorKind::DuplicateKey,
                             source,
@@ -353,7 +356,7 @@ impl<'s> Composer<'s> {
                         // Decoding keeps the last value; the error makes sure the user knows.
                         entries[i] = (key, node);
                     } else {
-                        seen.insert(text, entries.len());
+                        seen.record(entries, &key);
                         entries.push((key, node));
                     }
                 }
@@ -363,16 +366,54 @@ impl<'s> Composer<'s> {
     }
 }
 
+/// Finds a key among a mapping's entries: a linear scan while the mapping is
+/// small (most are), a hash index once it grows, so parsing stays linear and
+/// small mappings allocate nothing.
+#[derive(Default)]
+struct KeyIndex {
+    by_text: Option<HashMap<String, usize>>,
+}
+
+impl KeyIndex {
+    const HASH_FROM: usize = 16;
+
+    fn find(&self, entries: &[(Node, Node)], key: &Node) -> Option<usize> {
+        match &self.by_text {
+            Some(map) => map.get(&key.key_text()).copied(),
+            None => entries.iter().position(|(k, _)| same_key(k, key)),
+        }
+    }
+
+    /// Records `key` as the next entry (at index `entries.len()`).
+    fn record(&mut self, entries: &[(Node, Node)], key: &Node) {
+        if self.by_text.is_none() && entries.len() >= Self::HASH_FROM {
+            let map = entries
+                .iter()
+                .enumerate()
+                .map(|(i, (k, _))| (k.key_text(), i))
+                .collect();
+            self.by_text = Some(map);
+        }
+        if let Some(map) = &mut self.by_text {
+            map.insert(key.key_text(), entries.len());
+        }
+    }
+}
+
+/// Whether two keys are the same once converted to JSON keys.
+fn same_key(a: &Node, b: &Node) -> bool {
+    match (&a.value, &b.value) {
+        (Value::Str { text: x, .. }, Value::Str { text: y, .. }) => x == y,
+        _ => a.key_text() == b.key_text(),
+    }
+}
+
 fn is_merge_key(key: &Node) -> bool {
     matches!(&key.value, Value::Str { text, plain: true } if text == "<<")
 }
 
 /// Applies `<<` merges: keys already present win; earlier merged maps win over later ones.
-fn apply_merges(
-    entries: &mut Vec<(Node, Node)>,
-    seen: &mut HashMap<String, usize>,
-    merges: Vec<Node>,
-) {
+fn apply_merges(entries: &mut Vec<(Node, Node)>, seen: &mut KeyIndex, merges: Vec<Node>) {
     for merged in merges {
         let sources: Vec<Node> = match merged.value {
             Value::Seq(items) => items,
@@ -381,8 +422,8 @@ fn apply_merges(
         for source in sources {
             if let Value::Map(pairs) = source.value {
                 for (k, v) in pairs {
-                    if let Entry::Vacant(slot) = seen.entry(k.key_text()) {
-                        slot.insert(entries.len());
+                    if seen.find(entries, &k).is_none() {
+                        seen.record(entries, &k);
                         entries.push((k, v));
                     }
                 }
@@ -413,7 +454,7 @@ fn scalar_value(text: &str, style: ScalarStyle, tag: Option<&Tag>) -> Value {
             match tag.suffix.as_str() {
                 "str" => {
                     return Value::Str {
-                        text: text.to_string(),
+                        text: text.into(),
                         plain: false,
                     }
                 }
@@ -431,7 +472,7 @@ fn scalar_value(text: &str, style: ScalarStyle, tag: Option<&Tag>) -> Value {
     match style {
         ScalarStyle::Plain => resolve_plain(text),
         _ => Value::Str {
-            text: text.to_string(),
+            text: text.into(),
             plain: false,
         },
     }
@@ -479,6 +520,17 @@ mod tests {
         assert_eq!(errs[0].span.start, Pos::new(3, 1));
         assert_eq!(errs[0].related.unwrap().start, Pos::new(1, 1));
         assert_eq!(docs[0].root.get("a").and_then(Node::as_i64), Some(3));
+    }
+
+    #[test]
+    fn duplicate_keys_in_large_mappings() {
+        let mut text: String = (0..40).map(|i| format!("k{i}: {i}\n")).collect();
+        text.push_str("k3: again\n");
+        let (docs, errs) = parse(&text);
+        assert_eq!(errs.len(), 1, "{errs:?}");
+        assert_eq!(errs[0].related.map(|s| s.start.line), Some(4));
+        assert_eq!(docs[0].root.get("k3").and_then(Node::as_str), Some("again"));
+        assert_eq!(docs[0].root.entries().len(), 40);
     }
 
     #[test]
