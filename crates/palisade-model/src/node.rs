@@ -27,8 +27,9 @@ pub enum Value {
     Int(i64),
     Float(f64),
     /// A string; `plain` is false when the source quoted it or used a block scalar.
+    /// Short strings (most keys and values) are stored inline, without allocating.
     Str {
-        text: String,
+        text: CompactString,
         plain: bool,
     },
     Seq(Vec<Node>),
