@@ -40,6 +40,14 @@ pub struct Index<'a> {
     /// key(namespace, kind) → selecting objects without `matchLabels` (expressions
     /// only, or empty selectors that select every pod): checked against every pod.
     selectors_unkeyed: HashMap<String, Vec<usize>>,
+    /// key(roleRef kind, roleRef name) → RoleBindings and ClusterRoleBindings.
+    bindings_by_role: HashMap<String, Vec<usize>>,
+    /// key(namespace, name) → bindings with that ServiceAccount as a subject
+    /// (by kind ServiceAccount or by its `system:serviceaccount:ns:name` username).
+    bindings_by_service_account: HashMap<String, Vec<usize>>,
+    /// namespace ("" for all namespaces) → bindings to the group
+    /// `system:serviceaccounts:<ns>` (or `system:serviceaccounts`).
+    bindings_by_service_account_group: HashMap<String, Vec<usize>>,
 }
 
 /// Where each kind keeps the selector of the pods it applies to, and whether
@@ -71,6 +79,13 @@ fn pod_selector_of(object: &Object) -> Option<Selector> {
     (!selector.is_empty() || *empty_selects_all).then_some(selector)
 }
 
+fn push_once(map: &mut HashMap<String, Vec<usize>>, key: String, i: usize) {
+    let list = map.entry(key).or_default();
+    if list.last() != Some(&i) {
+        list.push(i);
+    }
+}
+
 /// A composite map key; NUL cannot occur in Kubernetes names or labels.
 fn key(parts: &[&str]) -> String {
     parts.join("\0")
@@ -88,6 +103,9 @@ impl<'a> Index<'a> {
             selectors: HashMap::new(),
             selectors_by_label: HashMap::new(),
             selectors_unkeyed: HashMap::new(),
+            bindings_by_role: HashMap::new(),
+            bindings_by_service_account: HashMap::new(),
+            bindings_by_service_account_group: HashMap::new(),
         };
         for (i, object) in objects.iter().enumerate() {
             let kind = object.id.kind.as_str();
@@ -114,6 +132,9 @@ impl<'a> Index<'a> {
                 }
                 index.selectors.insert(i, selector);
             }
+            if matches!(kind, "RoleBinding" | "ClusterRoleBinding") {
+                index.add_binding(i, object);
+            }
             if pod_template(object).is_some() {
                 index.workloads.entry(ns).or_default().push(i);
                 for (label, value) in string_pairs(pod_labels(object)) {
@@ -126,6 +147,93 @@ impl<'a> Index<'a> {
             }
         }
         index
+    }
+
+    fn add_binding(&mut self, i: usize, binding: &Object) {
+        let role_ref = binding.root.get("roleRef");
+        let field = |k: &str| role_ref.and_then(|r| r.get(k)).and_then(Node::as_str);
+        if let (Some(kind), Some(name)) = (field("kind"), field("name")) {
+            self.bindings_by_role
+                .entry(key(&[kind, name]))
+                .or_default()
+                .push(i);
+        }
+        let subjects = binding.root.get("subjects").map(Node::items).unwrap_or(&[]);
+        for subject in subjects {
+            let text = |k: &str| subject.get(k).and_then(Node::as_str).unwrap_or("");
+            let name = text("name");
+            match text("kind") {
+                "ServiceAccount" => {
+                    // The authorizer defaults a RoleBinding's subject namespace to its own.
+                    let ns = match text("namespace") {
+                        "" if binding.kind() == "RoleBinding" => namespace_of(binding),
+                        ns => ns,
+                    };
+                    push_once(&mut self.bindings_by_service_account, key(&[ns, name]), i);
+                }
+                "User" => {
+                    if let Some((ns, sa)) = name
+                        .strip_prefix("system:serviceaccount:")
+                        .and_then(|rest| rest.split_once(':'))
+                    {
+                        push_once(&mut self.bindings_by_service_account, key(&[ns, sa]), i);
+                    }
+                }
+                "Group" => {
+                    let ns = match name {
+                        "system:serviceaccounts" => Some(""),
+                        other => other.strip_prefix("system:serviceaccounts:"),
+                    };
+                    if let Some(ns) = ns {
+                        push_once(
+                            &mut self.bindings_by_service_account_group,
+                            ns.to_string(),
+                            i,
+                        );
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+
+    /// RoleBindings and ClusterRoleBindings whose `roleRef` is `kind`/`name`.
+    pub fn bindings_to_role(
+        &self,
+        kind: &str,
+        name: &str,
+    ) -> impl Iterator<Item = &'a Object> + '_ {
+        self.bindings_by_role
+            .get(&key(&[kind, name]))
+            .map_or(&[][..], Vec::as_slice)
+            .iter()
+            .map(|&i| &self.objects[i])
+    }
+
+    /// Bindings that name the ServiceAccount `namespace/name` as a subject, and
+    /// with `groups`, those binding the `system:serviceaccounts[:namespace]` groups.
+    /// Each binding once, in input order.
+    pub fn bindings_of_service_account(
+        &self,
+        namespace: &str,
+        name: &str,
+        groups: bool,
+    ) -> impl Iterator<Item = &'a Object> + '_ {
+        let mut found: Vec<usize> = self
+            .bindings_by_service_account
+            .get(&key(&[namespace, name]))
+            .cloned()
+            .unwrap_or_default();
+        if groups {
+            for ns in ["", namespace] {
+                if let Some(list) = self.bindings_by_service_account_group.get(ns) {
+                    found.extend(list);
+                }
+            }
+        }
+        found.sort_unstable();
+        found.dedup();
+        found.into_iter().map(|i| &self.objects[i])
     }
 
     pub fn objects(&self) -> &'a [Object] {

@@ -89,26 +89,33 @@ fn check(cx: &Cx<'_>, object: &Object, sink: &mut Sink<'_>) {
     }
     let labels = pod_labels(object);
     let label = |k: &str| labels.and_then(|l| l.get(k)).and_then(Node::as_str);
-    // One pass over the candidate policies: selected at all, isolated for
-    // ingress, and whether another engine's namesake kind is present.
-    let mut selected = false;
-    let mut ingress = false;
-    let mut foreign = false;
-    let mut visit = |np: &Object| {
-        if !is_k8s_network_policy(np) {
-            foreign |= namespace_of(np) == ns;
-            return;
-        }
-        if policy_pod_selector(np).is_some_and(|s| s.matches(label)) {
-            selected = true;
-            ingress |= policy_types(np).0;
-        }
-    };
-    if ns.is_empty() {
-        cx.index.of_kind("NetworkPolicy").for_each(&mut visit);
+    // Another engine's namesake kind (Calico's NetworkPolicy) in the namespace
+    // means this one cannot judge isolation.
+    let foreign = if ns.is_empty() {
+        false
     } else {
         cx.index
             .in_namespace(ns, "NetworkPolicy")
+            .any(|np| !is_k8s_network_policy(np))
+    };
+    // The policies that select the pods, and whether one isolates ingress. The
+    // index matches selectors it parsed once; objects without a namespace are
+    // compared with the policies of every namespace.
+    let mut selected = false;
+    let mut ingress = false;
+    let mut visit = |np: &Object| {
+        selected = true;
+        ingress |= policy_types(np).0;
+    };
+    if ns.is_empty() {
+        cx.index
+            .of_kind("NetworkPolicy")
+            .filter(|np| is_k8s_network_policy(np))
+            .filter(|np| policy_pod_selector(np).is_some_and(|s| s.matches(label)))
+            .for_each(&mut visit);
+    } else {
+        cx.index
+            .selecting(ns, "NetworkPolicy", labels)
             .for_each(&mut visit);
     }
     if foreign {

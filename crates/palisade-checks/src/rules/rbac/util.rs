@@ -419,16 +419,11 @@ pub(crate) fn bound_to(cx: &Cx<'_>, role: &Object) -> String {
             }
         }
     };
-    if role.kind() == "Role" {
-        cx.index
-            .in_namespace(namespace_of(role), "RoleBinding")
-            .for_each(&mut collect);
-    } else {
-        cx.index
-            .of_kind("ClusterRoleBinding")
-            .chain(cx.index.of_kind("RoleBinding"))
-            .for_each(&mut collect);
-    }
+    let ns = namespace_of(role);
+    cx.index
+        .bindings_to_role(role.kind(), name)
+        .filter(|b| role.kind() != "Role" || (b.kind() == "RoleBinding" && namespace_of(b) == ns))
+        .for_each(&mut collect);
     if subjects.is_empty() {
         return String::new();
     }
@@ -492,36 +487,6 @@ pub(crate) fn describe_subject(subject: &Node, binding: &Object) -> String {
     }
 }
 
-/// Whether `subject` of `binding` is the ServiceAccount `ns/name`, by name or
-/// through its username or groups (`system:serviceaccounts[:ns]`) when `groups` is set.
-pub(crate) fn subject_is_service_account(
-    subject: &Node,
-    binding: &Object,
-    ns: &str,
-    name: &str,
-    groups: bool,
-) -> bool {
-    // The name first: it rejects almost every subject with one lookup.
-    let subject_name = subject_name(subject);
-    if subject_name != name && !subject_name.starts_with("system:serviceaccount") {
-        return false;
-    }
-    match subject_kind(subject) {
-        "ServiceAccount" => subject_name == name && subject_namespace(subject, binding) == Some(ns),
-        "User" => {
-            subject_name
-                .strip_prefix("system:serviceaccount:")
-                .and_then(|rest| rest.split_once(':'))
-                == Some((ns, name))
-        }
-        "Group" if groups => {
-            subject_name == "system:serviceaccounts"
-                || subject_name.strip_prefix("system:serviceaccounts:") == Some(ns)
-        }
-        _ => false,
-    }
-}
-
 /// The bindings of the input that give the ServiceAccount `ns/name` a role:
 /// RoleBindings of its namespace and every ClusterRoleBinding.
 pub(crate) fn bindings_of_service_account<'a>(
@@ -530,14 +495,10 @@ pub(crate) fn bindings_of_service_account<'a>(
     name: &'a str,
     groups: bool,
 ) -> impl Iterator<Item = &'a Object> + 'a {
+    // A RoleBinding grants only in its own namespace.
     cx.index
-        .in_namespace(ns, "RoleBinding")
-        .chain(cx.index.of_kind("ClusterRoleBinding"))
-        .filter(move |b| {
-            subjects(b)
-                .iter()
-                .any(|s| subject_is_service_account(s, b, ns, name, groups))
-        })
+        .bindings_of_service_account(ns, name, groups)
+        .filter(move |b| b.kind() == "ClusterRoleBinding" || namespace_of(b) == ns)
 }
 
 /// What a binding's role is, as far as the input tells.
@@ -644,11 +605,17 @@ mod tests {
         );
         let b = &loaded.objects[0];
         let s = subjects(b);
-        assert!(subject_is_service_account(&s[0], b, "shop", "web", false));
-        assert!(!subject_is_service_account(&s[0], b, "other", "web", false));
-        assert!(subject_is_service_account(&s[1], b, "shop", "api", false));
-        assert!(!subject_is_service_account(&s[2], b, "shop", "x", false));
-        assert!(subject_is_service_account(&s[2], b, "shop", "x", true));
+        let index = crate::Index::new(&loaded.objects);
+        let count = |ns, name, groups| index.bindings_of_service_account(ns, name, groups).count();
+        assert_eq!(
+            count("shop", "web", false),
+            1,
+            "by kind ServiceAccount, namespace defaulted"
+        );
+        assert_eq!(count("other", "web", false), 0);
+        assert_eq!(count("shop", "api", false), 1, "by username");
+        assert_eq!(count("shop", "x", false), 0);
+        assert_eq!(count("shop", "x", true), 1, "through the namespace's group");
         assert_eq!(describe_subject(&s[0], b), "ServiceAccount shop/web");
         assert_eq!(role_ref(b), Some(("Role", "r")));
     }
