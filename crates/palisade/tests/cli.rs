@@ -435,3 +435,31 @@ fn readme_rule_table_is_up_to_date() {
         }
     }
 }
+
+/// Every rule docs/check-topics.md names exists.
+#[test]
+fn check_topics_doc_names_real_rules() {
+    let doc = std::fs::read_to_string(repo_path("docs/check-topics.md")).expect("read doc");
+    let rules = json(&palisade(&["rules", "-o", "json"]));
+    let ids: Vec<&str> = rules
+        .as_array()
+        .expect("rules")
+        .iter()
+        .filter_map(|r| r["id"].as_str())
+        .collect();
+    let mut named = 0;
+    for part in doc.split('`').skip(1).step_by(2) {
+        let is_rule_id = part.contains('/')
+            && !part.contains(' ')
+            && !part.contains('*')
+            && part.chars().next().is_some_and(|c| c.is_ascii_lowercase());
+        if is_rule_id && !part.starts_with("../") && !part.ends_with(".md") {
+            named += 1;
+            assert!(
+                ids.contains(&part),
+                "docs/check-topics.md names unknown rule {part}"
+            );
+        }
+    }
+    assert!(named > 100, "only {named} rule ids found in the doc");
+}
