@@ -29,6 +29,22 @@ pub fn all() -> impl Iterator<Item = &'static Rule> {
 mod tests {
     use super::*;
 
+    /// The source of the file that defines rule `id` (`pod/x-y` → `rules/pod/*.rs` containing it).
+    fn source_of(id: &str) -> String {
+        let (category, _) = id.split_once('/').unwrap_or((id, ""));
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("src/rules")
+            .join(category);
+        let needle = format!("id: \"{id}\"");
+        std::fs::read_dir(&dir)
+            .into_iter()
+            .flatten()
+            .filter_map(Result::ok)
+            .filter_map(|e| std::fs::read_to_string(e.path()).ok())
+            .find(|text| text.contains(&needle))
+            .unwrap_or_default()
+    }
+
     #[test]
     fn ids_are_unique_and_documented() {
         let mut ids: Vec<&str> = all().map(|r| r.meta.id).collect();
@@ -47,6 +63,11 @@ mod tests {
                 assert!(docs.contains(section), "{} lacks {section:?}", rule.meta.id);
             }
             let category = rule.meta.id.split('/').next().unwrap_or("");
+            assert!(
+                source_of(rule.meta.id).contains("#[test]"),
+                "{}: a check's file has tests on a violating and a compliant manifest",
+                rule.meta.id
+            );
             assert_eq!(
                 category, rule.meta.category,
                 "{}: id prefix is its category",
