@@ -14,7 +14,9 @@
 //! ```
 //!
 //! Each entry is a rule id or glob, optionally `@container` to limit it to one
-//! container. The reason is required. `inManifestExemptions: false` in the
+//! container. The reason is required. With `peerAnnotations: true`, the ignore
+//! annotations of kube-score, kube-linter, Checkov and Polaris count too
+//! (see [`crate::peers`]). `inManifestExemptions: false` in the
 //! configuration (or `--no-manifest-exemptions`) turns these off, so that
 //! namespace editors cannot exempt themselves; the configuration file's own
 //! exemptions still apply.
@@ -47,6 +49,8 @@ struct AnnotationEntry {
 struct ObjectExemptions {
     entries: Vec<AnnotationEntry>,
     reason: String,
+    /// Other scanners' ignore annotations, when `peerAnnotations` is on.
+    peers: Vec<crate::peers::PeerExemption>,
 }
 
 /// Marks exempted findings, applies severity overrides and drops disabled
@@ -95,9 +99,9 @@ pub fn apply(findings: &mut Vec<Finding>, objects: &[Object], config: &Config) -
 
         if config.in_manifest_exemptions {
             if let (Some(i), Some(object)) = (index, object) {
-                let declared = annotations
-                    .entry(i)
-                    .or_insert_with(|| read_annotations(object, &mut errors));
+                let declared = annotations.entry(i).or_insert_with(|| {
+                    read_annotations(object, config.peer_annotations, &mut errors)
+                });
                 let hit = declared.entries.iter().any(|e| {
                     e.rule.matches(finding.rule)
                         && e.container.as_deref().is_none_or(|c| Some(c) == container)
@@ -107,6 +111,18 @@ pub fn apply(findings: &mut Vec<Finding>, objects: &[Object], config: &Config) -
                         kind: SuppressionKind::InSource,
                         reason: declared.reason.clone(),
                         origin: format!("annotation {IGNORE_ANNOTATION}"),
+                    });
+                    continue;
+                }
+                let peer = declared
+                    .peers
+                    .iter()
+                    .find(|p| p.rules.iter().any(|r| *r == "*" || *r == finding.rule));
+                if let Some(peer) = peer {
+                    finding.suppression = Some(Suppression {
+                        kind: SuppressionKind::InSource,
+                        reason: peer.reason.clone(),
+                        origin: peer.origin.clone(),
                     });
                     continue;
                 }
@@ -160,7 +176,11 @@ fn container_of<'o>(object: &'o Object, field: Option<&str>) -> Option<&'o str> 
     None
 }
 
-fn read_annotations(object: &Object, errors: &mut Vec<InputError>) -> ObjectExemptions {
+fn read_annotations(
+    object: &Object,
+    peers: bool,
+    errors: &mut Vec<InputError>,
+) -> ObjectExemptions {
     let mut result = ObjectExemptions::default();
     let mut holders = vec![object.root.get("metadata")];
     if let Some(template) = pod_template(object) {
@@ -169,6 +189,9 @@ fn read_annotations(object: &Object, errors: &mut Vec<InputError>) -> ObjectExem
         }
     }
     for metadata in holders.into_iter().flatten() {
+        if peers {
+            result.peers.extend(crate::peers::read(metadata));
+        }
         let Some(value) = metadata.path(&["annotations", IGNORE_ANNOTATION]) else {
             continue;
         };

@@ -19,6 +19,7 @@ mod config;
 mod date;
 mod exemption;
 mod pattern;
+pub mod peers;
 
 pub use config::{discover, load, parse, Config, Exemption, CONFIG_FILE_NAMES};
 pub use exemption::{apply, IGNORE_ANNOTATION, REASON_ANNOTATION};

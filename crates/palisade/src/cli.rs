@@ -132,6 +132,11 @@ pub struct ScanArgs {
     #[arg(long)]
     pub no_manifest_exemptions: bool,
 
+    /// Also honour the ignore annotations of kube-score, kube-linter, Checkov and Polaris
+    /// (mapped to the Palisade rules that cover the same checks)
+    #[arg(long)]
+    pub peer_annotations: bool,
+
     /// Namespace for objects that have none, as `kubectl apply -n` would set it
     #[arg(short = 'n', long, value_name = "NAMESPACE")]
     pub namespace: Option<String>,

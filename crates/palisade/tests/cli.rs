@@ -463,3 +463,27 @@ fn check_topics_doc_names_real_rules() {
     }
     assert!(named > 100, "only {named} rule ids found in the doc");
 }
+
+#[test]
+fn peer_annotations_are_honoured_on_request() {
+    let manifest = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\n  annotations:\n    kube-score/ignore: container-image-tag\nspec:\n  containers:\n  - name: app\n    image: nginx:latest\n";
+    let latest = |args: &[&str]| {
+        let report = json(&palisade_stdin(args, manifest));
+        findings_of(&report, "image/latest-tag")
+            .iter()
+            .map(|f| f["exempted"] == true)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(latest(&["scan", "-", "-o", "json", "--no-config"]), [false]);
+    assert_eq!(
+        latest(&[
+            "scan",
+            "-",
+            "-o",
+            "json",
+            "--no-config",
+            "--peer-annotations"
+        ]),
+        [true]
+    );
+}

@@ -34,6 +34,9 @@ pub fn run(args: &ScanArgs, color: bool) -> Result<ExitCode> {
     if args.no_manifest_exemptions {
         config.in_manifest_exemptions = false;
     }
+    if args.peer_annotations {
+        config.peer_annotations = true;
+    }
     let level = args
         .level
         .as_deref()
