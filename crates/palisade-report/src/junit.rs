@@ -9,23 +9,50 @@
 //! `<system-out>`, one per line, with their reason and origin, so a test case
 //! whose only findings are exempted passes.
 
-use std::collections::BTreeSet;
-use std::fmt::Write as _;
+use std::collections::{BTreeMap, HashMap};
+use std::fmt::{self, Write as _};
+use std::io::{self, Write};
 
 use palisade_model::{Finding, InputError, ObjectId};
 
-use crate::Report;
+use crate::util::by_file;
+use crate::{Report, ScannedObject};
+
+/// What a test case is named after.
+enum CaseName<'r> {
+    /// `Kind ns/name`.
+    Object(&'r ObjectId),
+    /// `input/syntax at 3:7`, or the bare code when the position is unknown.
+    Error(&'r InputError),
+}
+
+impl fmt::Display for CaseName<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            CaseName::Object(id) => id.fmt(f),
+            CaseName::Error(error) if error.span.start.line == 0 => f.write_str(error.kind.code()),
+            CaseName::Error(error) => write!(f, "{} at {}", error.kind.code(), error.span.start),
+        }
+    }
+}
 
 struct Case<'r> {
-    name: String,
-    document: usize,
-    id: Option<&'r ObjectId>,
+    name: CaseName<'r>,
     failures: Vec<&'r Finding>,
     exempted: Vec<&'r Finding>,
     errors: Vec<&'r InputError>,
 }
 
 impl<'r> Case<'r> {
+    fn new(name: CaseName<'r>) -> Self {
+        Case {
+            name,
+            failures: Vec::new(),
+            exempted: Vec::new(),
+            errors: Vec::new(),
+        }
+    }
+
     fn push(&mut self, finding: &'r Finding) {
         if finding.suppression.is_some() {
             self.exempted.push(finding);
@@ -35,111 +62,129 @@ impl<'r> Case<'r> {
     }
 }
 
-pub(crate) fn render(report: &Report) -> String {
-    let files: BTreeSet<&str> = report
-        .files
-        .iter()
-        .map(String::as_str)
-        .chain(report.objects.iter().map(|o| o.file.as_str()))
-        .chain(report.findings.iter().map(|f| f.location.file.as_str()))
-        .chain(report.errors.iter().map(|e| e.file.as_str()))
-        .collect();
-
-    let mut suites = String::new();
-    let (mut tests, mut failures, mut errors) = (0usize, 0usize, 0usize);
-    for file in files {
-        let mut cases: Vec<Case> = report
-            .objects
-            .iter()
-            .filter(|o| o.file == file)
-            .map(|o| Case {
-                name: o.id.to_string(),
-                document: o.document,
-                id: Some(&o.id),
-                failures: Vec::new(),
-                exempted: Vec::new(),
-                errors: Vec::new(),
-            })
-            .collect();
-        for finding in report.findings.iter().filter(|f| f.location.file == file) {
-            let document = finding.location.document;
-            let existing = cases
-                .iter_mut()
-                .find(|c| c.id == Some(&finding.object) && c.document == document);
-            match existing {
-                Some(case) => case.push(finding),
-                None => {
-                    let mut case = Case {
-                        name: finding.object.to_string(),
-                        document,
-                        id: Some(&finding.object),
-                        failures: Vec::new(),
-                        exempted: Vec::new(),
-                        errors: Vec::new(),
-                    };
-                    case.push(finding);
-                    cases.push(case);
-                }
-            }
-        }
-        for error in report.errors.iter().filter(|e| e.file == file) {
-            let name = if error.span.start.line == 0 {
-                error.kind.code().to_string()
-            } else {
-                format!("{} at {}", error.kind.code(), error.span.start)
-            };
-            cases.push(Case {
-                name,
-                document: 0,
-                id: None,
-                failures: Vec::new(),
-                exempted: Vec::new(),
-                errors: vec![error],
-            });
-        }
-
-        let suite_failures = cases.iter().filter(|c| !c.failures.is_empty()).count();
-        let suite_errors = cases.iter().filter(|c| !c.errors.is_empty()).count();
-        tests += cases.len();
-        failures += suite_failures;
-        errors += suite_errors;
-
-        let _ = writeln!(
-            suites,
-            "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{suite_failures}\" errors=\"{suite_errors}\" skipped=\"0\">",
-            attr(file),
-            cases.len()
-        );
-        for case in &cases {
-            write_case(&mut suites, file, case);
-        }
-        suites.push_str("  </testsuite>\n");
-    }
-
-    let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
-    let _ = writeln!(
-        out,
-        "<testsuites name=\"{}\" tests=\"{tests}\" failures=\"{failures}\" errors=\"{errors}\">",
-        attr(&report.tool.name)
-    );
-    out.push_str(&suites);
-    out.push_str("</testsuites>\n");
-    out
+/// Everything about one file, in report order.
+#[derive(Default)]
+struct FileItems<'r> {
+    objects: Vec<&'r ScannedObject>,
+    findings: Vec<&'r Finding>,
+    errors: Vec<&'r InputError>,
 }
 
-fn write_case(out: &mut String, file: &str, case: &Case) {
-    let open = format!(
-        "    <testcase classname=\"{}\" name=\"{}\"",
-        attr(file),
-        attr(&case.name)
-    );
-    if case.failures.is_empty() && case.errors.is_empty() && case.exempted.is_empty() {
-        let _ = writeln!(out, "{open}/>");
-        return;
+/// The test cases of one file: its objects in input order, then objects
+/// that only findings name, then one per input error.
+fn cases<'r>(items: &FileItems<'r>) -> Vec<Case<'r>> {
+    let mut cases: Vec<Case> = Vec::with_capacity(items.objects.len() + items.errors.len());
+    // (object, document) → the first case of that object.
+    let mut index: HashMap<(&ObjectId, usize), usize> = HashMap::with_capacity(items.objects.len());
+    for object in &items.objects {
+        index
+            .entry((&object.id, object.document))
+            .or_insert(cases.len());
+        cases.push(Case::new(CaseName::Object(&object.id)));
     }
-    let _ = writeln!(out, "{open}>");
+    for &finding in &items.findings {
+        let key = (&finding.object, finding.location.document);
+        let i = *index.entry(key).or_insert_with(|| {
+            cases.push(Case::new(CaseName::Object(&finding.object)));
+            cases.len() - 1
+        });
+        if let Some(case) = cases.get_mut(i) {
+            case.push(finding);
+        }
+    }
+    for &error in &items.errors {
+        let mut case = Case::new(CaseName::Error(error));
+        case.errors.push(error);
+        cases.push(case);
+    }
+    cases
+}
+
+pub(crate) fn render<W: Write + ?Sized>(report: &Report, out: &mut W) -> io::Result<()> {
+    // Every file, by name, with what belongs to it.
+    let mut files: BTreeMap<&str, FileItems> = BTreeMap::new();
+    for file in &report.files {
+        files.entry(file.as_str()).or_default();
+    }
+    for (file, objects) in by_file(&report.objects, |o| o.file.as_str()) {
+        files.entry(file).or_default().objects = objects;
+    }
+    let findings = by_file(report.findings.iter().copied(), |f| {
+        f.location.file.as_str()
+    });
+    for (file, findings) in findings {
+        files.entry(file).or_default().findings = findings;
+    }
+    for (file, errors) in by_file(report.errors.iter().copied(), |e| e.file.as_str()) {
+        files.entry(file).or_default().errors = errors;
+    }
+    let suites: Vec<(&str, Vec<Case>)> = files
+        .iter()
+        .map(|(&file, items)| (file, cases(items)))
+        .collect();
+
+    let count = |cases: &[Case], what: fn(&Case) -> bool| cases.iter().filter(|c| what(c)).count();
+    let failed = |c: &Case| !c.failures.is_empty();
+    let errored = |c: &Case| !c.errors.is_empty();
+    let tests: usize = suites.iter().map(|(_, cases)| cases.len()).sum();
+    let failures: usize = suites.iter().map(|(_, c)| count(c, failed)).sum();
+    let errors: usize = suites.iter().map(|(_, c)| count(c, errored)).sum();
+
+    let mut scratch = String::new();
+    out.write_all(b"<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n")?;
+    writeln!(
+        out,
+        "<testsuites name=\"{}\" tests=\"{tests}\" failures=\"{failures}\" errors=\"{errors}\">",
+        Attr(&report.tool.name)
+    )?;
+    for (file, cases) in &suites {
+        writeln!(
+            out,
+            "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{}\" errors=\"{}\" skipped=\"0\">",
+            Attr(file),
+            cases.len(),
+            count(cases, failed),
+            count(cases, errored),
+        )?;
+        for case in cases {
+            write_case(out, &mut scratch, file, case)?;
+        }
+        out.write_all(b"  </testsuite>\n")?;
+    }
+    out.write_all(b"</testsuites>\n")
+}
+
+/// Writes one test case; `scratch` is a buffer reused for text that is escaped.
+fn write_case<W: Write + ?Sized>(
+    out: &mut W,
+    scratch: &mut String,
+    file: &str,
+    case: &Case,
+) -> io::Result<()> {
+    scratch.clear();
+    let _ = write!(scratch, "{}", case.name);
+    write!(
+        out,
+        "    <testcase classname=\"{}\" name=\"{}\"",
+        Attr(file),
+        Attr(scratch)
+    )?;
+    if case.failures.is_empty() && case.errors.is_empty() && case.exempted.is_empty() {
+        return out.write_all(b"/>\n");
+    }
+    out.write_all(b">\n")?;
     for finding in &case.failures {
-        let mut body = format!(
+        scratch.clear();
+        let _ = write!(scratch, "[{}] {}", finding.severity, finding.message);
+        write!(
+            out,
+            "      <failure type=\"{}\" message=\"{}\">",
+            Attr(finding.rule),
+            Attr(scratch)
+        )?;
+        scratch.clear();
+        let _ = write!(
+            scratch,
             "{} {} at {}:{}\n{}",
             finding.severity,
             finding.rule,
@@ -148,34 +193,30 @@ fn write_case(out: &mut String, file: &str, case: &Case) {
             finding.message
         );
         if let Some(field) = &finding.location.field {
-            let _ = write!(body, "\nfield: {field}");
+            let _ = write!(scratch, "\nfield: {field}");
         }
         if !finding.remediation.is_empty() {
-            let _ = write!(body, "\nhelp: {}", finding.remediation);
+            let _ = write!(scratch, "\nhelp: {}", finding.remediation);
         }
-        let _ = writeln!(
-            out,
-            "      <failure type=\"{}\" message=\"{}\">{}</failure>",
-            attr(finding.rule),
-            attr(&format!("[{}] {}", finding.severity, finding.message)),
-            text(&body)
-        );
+        writeln!(out, "{}</failure>", Text(scratch))?;
     }
     for error in &case.errors {
-        let _ = writeln!(
+        scratch.clear();
+        let _ = write!(scratch, "{error}");
+        writeln!(
             out,
             "      <error type=\"{}\" message=\"{}\">{}</error>",
-            attr(error.kind.code()),
-            attr(&error.message),
-            text(&error.to_string())
-        );
+            Attr(error.kind.code()),
+            Attr(&error.message),
+            Text(scratch)
+        )?;
     }
     if !case.exempted.is_empty() {
-        let mut body = String::new();
+        scratch.clear();
         for finding in &case.exempted {
             if let Some(suppression) = &finding.suppression {
                 let _ = writeln!(
-                    body,
+                    scratch,
                     "exempted: {} {} at {}:{}: {} (reason: {}; {})",
                     finding.severity,
                     finding.rule,
@@ -187,39 +228,56 @@ fn write_case(out: &mut String, file: &str, case: &Case) {
                 );
             }
         }
-        let _ = writeln!(out, "      <system-out>{}</system-out>", text(&body));
+        writeln!(out, "      <system-out>{}</system-out>", Text(scratch))?;
     }
-    out.push_str("    </testcase>\n");
+    out.write_all(b"    </testcase>\n")
 }
 
-/// Escapes text content; characters XML 1.0 forbids become U+FFFD.
-fn text(s: &str) -> String {
-    escape(s, false)
-}
+/// Text content, escaped; characters XML 1.0 forbids become U+FFFD.
+struct Text<'s>(&'s str);
 
-/// Escapes an attribute value (line breaks and tabs kept as references).
-fn attr(s: &str) -> String {
-    escape(s, true)
-}
-
-fn escape(s: &str, attribute: bool) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' if attribute => out.push_str("&quot;"),
-            '\'' if attribute => out.push_str("&apos;"),
-            '\n' if attribute => out.push_str("&#10;"),
-            '\r' if attribute => out.push_str("&#13;"),
-            '\t' if attribute => out.push_str("&#9;"),
-            '\t' | '\n' | '\r' => out.push(c),
-            c if allowed_in_xml(c) => out.push(c),
-            _ => out.push('\u{fffd}'),
-        }
+impl fmt::Display for Text<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        escape(f, self.0, false)
     }
-    out
+}
+
+/// An attribute value, escaped (line breaks and tabs kept as references).
+struct Attr<'s>(&'s str);
+
+impl fmt::Display for Attr<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        escape(f, self.0, true)
+    }
+}
+
+/// Writes `s` escaped, copying runs of characters that need no escape at once.
+fn escape(out: &mut fmt::Formatter<'_>, s: &str, attribute: bool) -> fmt::Result {
+    let mut rest = s;
+    loop {
+        let found = rest.char_indices().find_map(|(at, c)| {
+            let replacement = match c {
+                '&' => "&amp;",
+                '<' => "&lt;",
+                '>' => "&gt;",
+                '"' if attribute => "&quot;",
+                '\'' if attribute => "&apos;",
+                '\n' if attribute => "&#10;",
+                '\r' if attribute => "&#13;",
+                '\t' if attribute => "&#9;",
+                '\t' | '\n' | '\r' => return None,
+                c if allowed_in_xml(c) => return None,
+                _ => "\u{fffd}",
+            };
+            Some((at, c, replacement))
+        });
+        let Some((at, c, replacement)) = found else {
+            return out.write_str(rest);
+        };
+        out.write_str(&rest[..at])?;
+        out.write_str(replacement)?;
+        rest = &rest[at + c.len_utf8()..];
+    }
 }
 
 /// XML 1.0 `Char`.
@@ -230,6 +288,14 @@ fn allowed_in_xml(c: char) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn attr(s: &str) -> String {
+        Attr(s).to_string()
+    }
+
+    fn text(s: &str) -> String {
+        Text(s).to_string()
+    }
 
     #[test]
     fn escaping() {

@@ -82,13 +82,13 @@
 //! ```
 
 mod compliance;
-mod doc;
 mod json;
 mod junit;
 mod sarif;
 mod score;
 mod table;
 mod util;
+mod yaml;
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -377,6 +377,11 @@ impl<'a> Report<'a> {
 
     /// The numbers of the run.
     pub fn summary(&self) -> Summary {
+        self.summary_with(&self.object_scores())
+    }
+
+    /// [`Report::summary`], given the [`Report::object_scores`].
+    pub(crate) fn summary_with(&self, scores: &[ObjectScore]) -> Summary {
         let mut by_severity = [0usize; 5];
         for finding in self.active_findings() {
             by_severity[finding.severity as usize] += 1;
@@ -409,36 +414,30 @@ impl<'a> Report<'a> {
                 .filter(|f| f.severity >= self.fail_on)
                 .count(),
             outcome: self.outcome(),
-            score: self.score(),
+            score: score::input_score(scores),
         }
     }
 }
 
 /// Writes `report` to `out` in `format`.
+///
+/// Every format is written as it is produced, without building the whole
+/// output in memory first; `out` is buffered here, so it need not be.
 pub fn render(
     report: &Report,
     format: Format,
     options: &RenderOptions,
     out: &mut dyn Write,
 ) -> io::Result<()> {
+    let mut out = io::BufWriter::with_capacity(64 * 1024, out);
     match format {
-        Format::Table => table::render(report, options, out),
-        Format::Json => {
-            let document = json::document(report);
-            serde_json::to_writer_pretty(&mut *out, &document)?;
-            out.write_all(b"\n")
-        }
-        Format::Yaml => {
-            let document = json::document(report);
-            out.write_all(document.to_yaml().as_bytes())
-        }
-        Format::Sarif => {
-            let log = sarif::log(report);
-            serde_json::to_writer_pretty(&mut *out, &log)?;
-            out.write_all(b"\n")
-        }
-        Format::Junit => out.write_all(junit::render(report).as_bytes()),
+        Format::Table => table::render(report, options, &mut out)?,
+        Format::Json => util::write_json(&mut out, &json::document(report))?,
+        Format::Yaml => yaml::to_writer(&mut out, &json::document(report))?,
+        Format::Sarif => util::write_json(&mut out, &sarif::log(report))?,
+        Format::Junit => junit::render(report, &mut out)?,
     }
+    out.flush()
 }
 
 /// Renders to a string (convenient in tests and for small reports).
@@ -456,5 +455,5 @@ pub fn json_value(report: &Report) -> serde_json::Value {
 
 /// The SARIF log as a [`serde_json::Value`] (what `-o sarif` prints).
 pub fn sarif_value(report: &Report) -> serde_json::Value {
-    sarif::log(report)
+    serde_json::to_value(sarif::log(report)).unwrap_or(serde_json::Value::Null)
 }

@@ -22,6 +22,9 @@ pub const fn penalty(severity: Severity) -> u32 {
     }
 }
 
+/// An object as findings name it: file, document, identity.
+type ObjectKey<'r> = (&'r str, usize, &'r ObjectId);
+
 /// The score of one scanned object.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ObjectScore<'r> {
@@ -54,8 +57,7 @@ impl<'a> Report<'a> {
                 scored: (self.checked_kind)(&object.id.kind),
             })
             .collect();
-        let mut index: HashMap<(&str, usize, &ObjectId), usize> =
-            HashMap::with_capacity(self.objects.len());
+        let mut index: HashMap<ObjectKey, usize> = HashMap::with_capacity(self.objects.len());
         for (i, object) in self.objects.iter().enumerate() {
             // The first of two identical objects (a copy-pasted document) gets the findings.
             index
@@ -63,13 +65,24 @@ impl<'a> Report<'a> {
                 .or_insert(i);
         }
         let mut penalties = vec![0u32; scores.len()];
+        // The findings of an object are mostly next to each other (they are
+        // sorted by file and line): look up only when the object changes.
+        let mut last: Option<(ObjectKey, Option<usize>)> = None;
         for finding in &self.findings {
             let key = (
                 finding.location.file.as_str(),
                 finding.location.document,
                 &finding.object,
             );
-            let Some(&i) = index.get(&key) else { continue };
+            let found = match last {
+                Some((last_key, found)) if last_key == key => found,
+                _ => {
+                    let found = index.get(&key).copied();
+                    last = Some((key, found));
+                    found
+                }
+            };
+            let Some(i) = found else { continue };
             let (Some(entry), Some(total)) = (scores.get_mut(i), penalties.get_mut(i)) else {
                 continue;
             };
@@ -90,22 +103,29 @@ impl<'a> Report<'a> {
     /// The input's score: the mean of the scores of the scored objects,
     /// rounded to the nearest integer (halves up); 100 when no object is scored.
     pub fn score(&self) -> u32 {
-        mean(
-            self.object_scores()
-                .iter()
-                .filter(|s| s.scored)
-                .map(|s| s.score),
-        )
+        input_score(&self.object_scores())
     }
 
     /// The scored object with the lowest score (the first in input order on
     /// a tie), if any is below 100.
     pub fn lowest_score(&self) -> Option<ObjectScore<'_>> {
-        self.object_scores()
-            .into_iter()
-            .filter(|s| s.scored && s.score < 100)
-            .reduce(|low, s| if s.score < low.score { s } else { low })
+        lowest(self.object_scores())
     }
+}
+
+/// [`Report::score`] from the [`Report::object_scores`].
+pub(crate) fn input_score(scores: &[ObjectScore]) -> u32 {
+    mean(scores.iter().filter(|s| s.scored).map(|s| s.score))
+}
+
+/// [`Report::lowest_score`] from the [`Report::object_scores`].
+pub(crate) fn lowest<'r>(
+    scores: impl IntoIterator<Item = ObjectScore<'r>>,
+) -> Option<ObjectScore<'r>> {
+    scores
+        .into_iter()
+        .filter(|s| s.scored && s.score < 100)
+        .reduce(|low, s| if s.score < low.score { s } else { low })
 }
 
 /// The rounded mean (halves up), 100 for no values.

@@ -17,20 +17,22 @@
 //!
 //! Source lines of Secret documents are shown with their values redacted.
 
+use std::collections::{BTreeMap, HashMap};
+use std::fmt;
 use std::io::{self, Write};
 
 use anstyle::{AnsiColor, Effects, Style};
-use palisade_model::{Finding, InputError, ObjectId, Severity, SourceFile, Span};
+use palisade_model::{Finding, InputError, ObjectId, Severity, SourceFile, Span, Suppression};
 use unicode_width::UnicodeWidthChar;
 
-use crate::util::plural;
+use crate::util::{by_file, plural};
 use crate::{ControlStatus, Outcome, RenderOptions, Report};
 
 /// Most display cells of a source line shown; longer lines are trimmed
 /// around the column, with `…` where text was cut.
 const MAX_SOURCE_WIDTH: usize = 100;
-/// Cells a tab is shown as.
-const TAB_WIDTH: usize = 4;
+/// What a tab is shown as: four cells.
+const TAB: &str = "    ";
 /// What replaces a redacted value.
 const REDACTED: &str = "<redacted>";
 
@@ -39,13 +41,62 @@ struct Painter {
 }
 
 impl Painter {
-    fn paint(&self, style: Style, text: &str) -> String {
-        if self.color && !text.is_empty() {
-            format!("{}{text}{}", style.render(), style.render_reset())
-        } else {
-            text.to_string()
+    fn paint<'t>(&self, style: Style, text: &'t str) -> Painted<'t> {
+        Painted {
+            style,
+            text,
+            color: self.color,
         }
     }
+}
+
+/// Text in a style (when colour is on), written without an intermediate string.
+struct Painted<'t> {
+    style: Style,
+    text: &'t str,
+    color: bool,
+}
+
+impl fmt::Display for Painted<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.color && !self.text.is_empty() {
+            write!(
+                f,
+                "{}{}{}",
+                self.style.render(),
+                self.text,
+                self.style.render_reset()
+            )
+        } else {
+            f.write_str(self.text)
+        }
+    }
+}
+
+/// `n` spaces.
+struct Spaces(usize);
+
+impl fmt::Display for Spaces {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        const SPACES: &str = "                                                                ";
+        let mut left = self.0;
+        while left > 0 {
+            let n = left.min(SPACES.len());
+            f.write_str(&SPACES[..n])?;
+            left -= n;
+        }
+        Ok(())
+    }
+}
+
+/// The spaces that pad `text` to `width` characters.
+fn pad(text: &str, width: usize) -> Spaces {
+    Spaces(width.saturating_sub(text.chars().count()))
+}
+
+/// How many decimal digits `n` has.
+fn digits(n: u32) -> usize {
+    n.checked_ilog10().map_or(1, |d| d as usize + 1)
 }
 
 fn severity_style(severity: Severity) -> Style {
@@ -96,7 +147,7 @@ fn help_style() -> Style {
 /// One entry of a file's listing: a finding or an input error.
 struct Entry<'r> {
     span: Span,
-    label: String,
+    label: &'static str,
     label_style: Style,
     code: &'r str,
     message: &'r str,
@@ -105,15 +156,15 @@ struct Entry<'r> {
     secret: bool,
     related: Option<Span>,
     help: Option<&'r str>,
-    /// `<reason> (<origin>)` for an exempted finding.
-    exempted: Option<String>,
+    /// Why a finding is exempted (shown as `<reason> (<origin>)`).
+    exempted: Option<&'r Suppression>,
 }
 
 impl<'r> Entry<'r> {
     fn finding(finding: &'r Finding) -> Self {
         Entry {
             span: finding.location.span,
-            label: finding.severity.as_str().to_string(),
+            label: finding.severity.as_str(),
             label_style: severity_style(finding.severity),
             code: finding.rule,
             message: &finding.message,
@@ -121,17 +172,14 @@ impl<'r> Entry<'r> {
             secret: finding.object.kind == "Secret",
             related: None,
             help: Some(finding.remediation.as_str()).filter(|h| !h.is_empty()),
-            exempted: finding
-                .suppression
-                .as_ref()
-                .map(|s| format!("{} ({})", s.reason, s.origin)),
+            exempted: finding.suppression.as_ref(),
         }
     }
 
     fn error(error: &'r InputError) -> Self {
         Entry {
             span: error.span,
-            label: "error".to_string(),
+            label: "error",
             label_style: error_style(),
             code: error.kind.code(),
             message: &error.message,
@@ -150,6 +198,16 @@ impl<'r> Entry<'r> {
             self.span.start.to_string()
         }
     }
+
+    /// The length of [`Entry::position`].
+    fn position_len(&self) -> usize {
+        let start = self.span.start;
+        if start.line == 0 {
+            1
+        } else {
+            digits(start.line) + 1 + digits(start.column)
+        }
+    }
 }
 
 /// Column widths shared by the entries of one file.
@@ -160,48 +218,61 @@ struct Widths {
     gutter: usize,
 }
 
-pub(crate) fn render(
+pub(crate) fn render<W: Write + ?Sized>(
     report: &Report,
     options: &RenderOptions,
-    out: &mut dyn Write,
+    out: &mut W,
 ) -> io::Result<()> {
     let p = Painter {
         color: options.color,
     };
 
-    // Files in name order: the findings and errors are sorted that way already.
-    let mut files: Vec<&str> = report
-        .findings
-        .iter()
-        .map(|f| f.location.file.as_str())
-        .chain(report.errors.iter().map(|e| e.file.as_str()))
+    // Files in name order, each with its errors and findings in report order.
+    let errors_by_file = by_file(report.errors.iter().copied(), |e| e.file.as_str());
+    let mut findings_by_file = by_file(report.findings.iter().copied(), |f| {
+        f.location.file.as_str()
+    });
+    let mut files: BTreeMap<&str, (Vec<&InputError>, Vec<&Finding>)> = errors_by_file
+        .into_iter()
+        .map(|(file, errors)| (file, (errors, Vec::new())))
         .collect();
-    files.sort_unstable();
-    files.dedup();
+    for (file, findings) in &mut findings_by_file {
+        files.entry(file).or_default().1 = std::mem::take(findings);
+    }
+    let mut secrets = SecretCache::default();
 
-    for file in files {
-        let errors: Vec<Entry> = report
-            .errors
-            .iter()
-            .filter(|e| e.file == file)
-            .map(|e| Entry::error(e))
-            .collect();
+    for (file, (file_errors, file_findings)) in files {
+        let errors: Vec<Entry> = file_errors.into_iter().map(Entry::error).collect();
         // Findings grouped by object, objects in order of their first finding.
-        let mut groups: Vec<(&ObjectId, usize, Vec<Entry>)> = Vec::new();
-        for finding in report.findings.iter().filter(|f| f.location.file == file) {
+        let mut groups: Vec<(&ObjectId, Vec<Entry>)> = Vec::new();
+        let mut group_of: HashMap<(&ObjectId, usize), usize> = HashMap::new();
+        // The findings of an object mostly follow each other: look up only
+        // when the object changes.
+        let mut last: Option<((&ObjectId, usize), usize)> = None;
+        for finding in file_findings {
             let key = (&finding.object, finding.location.document);
-            match groups.iter_mut().find(|(id, doc, _)| (*id, *doc) == key) {
-                Some((_, _, entries)) => entries.push(Entry::finding(finding)),
-                None => groups.push((key.0, key.1, vec![Entry::finding(finding)])),
+            let i = match last {
+                Some((last_key, i)) if last_key == key => i,
+                _ => {
+                    let i = *group_of.entry(key).or_insert_with(|| {
+                        groups.push((key.0, Vec::new()));
+                        groups.len() - 1
+                    });
+                    last = Some((key, i));
+                    i
+                }
+            };
+            if let Some((_, entries)) = groups.get_mut(i) {
+                entries.push(Entry::finding(finding));
             }
         }
 
         // Within an object, the active findings first, then the exempted ones.
-        for (_, _, entries) in &mut groups {
+        for (_, entries) in &mut groups {
             entries.sort_by_key(|e| e.exempted.is_some());
         }
 
-        let all = errors.iter().chain(groups.iter().flat_map(|(_, _, e)| e));
+        let all = errors.iter().chain(groups.iter().flat_map(|(_, e)| e));
         let mut widths = Widths {
             position: 0,
             // "critical", so severities line up across files.
@@ -210,27 +281,27 @@ pub(crate) fn render(
             gutter: 0,
         };
         for entry in all {
-            widths.position = widths.position.max(entry.position().len());
+            widths.position = widths.position.max(entry.position_len());
             widths.label = widths.label.max(entry.label.len());
             widths.code = widths.code.max(entry.code.len());
             let last_line = entry
                 .related
                 .map_or(0, |r| r.start.line)
                 .max(entry.span.start.line);
-            widths.gutter = widths.gutter.max(last_line.to_string().len());
+            widths.gutter = widths.gutter.max(digits(last_line));
         }
 
         writeln!(out, "{}", p.paint(BOLD | Effects::UNDERLINE, file))?;
         if !errors.is_empty() {
             writeln!(out, "  {}", p.paint(error_style(), "input errors"))?;
             for entry in &errors {
-                write_entry(out, &p, entry, &widths)?;
+                write_entry(out, &p, entry, &widths, &mut secrets)?;
             }
         }
-        for (id, _, entries) in &groups {
+        for (id, entries) in &groups {
             writeln!(out, "  {}", p.paint(BOLD, &id.to_string()))?;
             for entry in entries {
-                write_entry(out, &p, entry, &widths)?;
+                write_entry(out, &p, entry, &widths, &mut secrets)?;
             }
         }
     }
@@ -244,8 +315,8 @@ pub(crate) fn render(
 /// At most this many rule ids are named per control; the rest are counted.
 const MAX_RULES_SHOWN: usize = 3;
 
-fn write_compliance(
-    out: &mut dyn Write,
+fn write_compliance<W: Write + ?Sized>(
+    out: &mut W,
     p: &Painter,
     compliance: &crate::Compliance,
 ) -> io::Result<()> {
@@ -320,29 +391,35 @@ fn write_compliance(
     writeln!(out)
 }
 
-fn write_entry(out: &mut dyn Write, p: &Painter, entry: &Entry, w: &Widths) -> io::Result<()> {
+fn write_entry<W: Write + ?Sized>(
+    out: &mut W,
+    p: &Painter,
+    entry: &Entry,
+    w: &Widths,
+    secrets: &mut SecretCache,
+) -> io::Result<()> {
     let position = entry.position();
-    let pad = |text: &str, width: usize| " ".repeat(width.saturating_sub(text.chars().count()));
-    let indent = " ".repeat(4 + w.gutter);
-    if let Some(exempted) = &entry.exempted {
+    let indent = Spaces(4 + w.gutter);
+    if let Some(exempted) = entry.exempted {
         // One dimmed line and the reason: no source, no help.
         writeln!(
             out,
             "    {}{}  {}{}  {}{}  {}",
             p.paint(DIM, &position),
             pad(&position, w.position),
-            p.paint(DIM, &entry.label),
-            pad(&entry.label, w.label),
+            p.paint(DIM, entry.label),
+            pad(entry.label, w.label),
             p.paint(DIM, entry.code),
             pad(entry.code, w.code),
             p.paint(DIM, entry.message)
         )?;
+        let reason = format!("{} ({})", exempted.reason, exempted.origin);
         writeln!(
             out,
             "{indent} {} {}: {}",
             p.paint(gutter_style(), "="),
             p.paint(exempted_style(), "exempted"),
-            p.paint(DIM, exempted)
+            p.paint(DIM, &reason)
         )?;
         return writeln!(out);
     }
@@ -351,8 +428,8 @@ fn write_entry(out: &mut dyn Write, p: &Painter, entry: &Entry, w: &Widths) -> i
         "    {}{}  {}{}  {}{}  {}",
         p.paint(DIM, &position),
         pad(&position, w.position),
-        p.paint(entry.label_style, &entry.label),
-        pad(&entry.label, w.label),
+        p.paint(entry.label_style, entry.label),
+        pad(entry.label, w.label),
         p.paint(BOLD, entry.code),
         pad(entry.code, w.code),
         entry.message
@@ -360,13 +437,17 @@ fn write_entry(out: &mut dyn Write, p: &Painter, entry: &Entry, w: &Widths) -> i
 
     let bar = p.paint(gutter_style(), "|");
     if let Some(source) = entry.source {
-        if let Some(snippet) = Snippet::new(source, entry.span, entry.secret) {
+        let secret = |line: u32, secrets: &mut SecretCache| {
+            entry.secret || secrets.in_secret_document(source, line)
+        };
+        let span = entry.span;
+        if let Some(snippet) = Snippet::build(source, span, secret(span.start.line, secrets)) {
             writeln!(out, "{indent} {bar}")?;
             write_snippet(out, p, &snippet, '^', entry.label_style, None, w.gutter)?;
         }
         if let Some(related) = entry.related {
             let note = "first defined here";
-            match Snippet::new(source, related, entry.secret) {
+            match Snippet::build(source, related, secret(related.start.line, secrets)) {
                 Some(snippet) => {
                     write_snippet(out, p, &snippet, '-', gutter_style(), Some(note), w.gutter)?
                 }
@@ -390,8 +471,8 @@ fn write_entry(out: &mut dyn Write, p: &Painter, entry: &Entry, w: &Widths) -> i
     writeln!(out)
 }
 
-fn write_snippet(
-    out: &mut dyn Write,
+fn write_snippet<W: Write + ?Sized>(
+    out: &mut W,
     p: &Painter,
     snippet: &Snippet,
     marker: char,
@@ -407,15 +488,18 @@ fn write_snippet(
         p.paint(gutter_style(), "|"),
         snippet.text.trim_end()
     )?;
-    let marks: String = std::iter::repeat_n(marker, snippet.caret_len.max(1)).collect();
-    let label = label.map(|l| format!(" {l}")).unwrap_or_default();
+    let mut marks: String = std::iter::repeat_n(marker, snippet.caret_len.max(1)).collect();
+    if let Some(label) = label {
+        marks.push(' ');
+        marks.push_str(label);
+    }
     writeln!(
         out,
         "    {} {} {}{}",
-        " ".repeat(gutter),
+        Spaces(gutter),
         p.paint(gutter_style(), "|"),
-        " ".repeat(snippet.caret_start),
-        p.paint(style | Effects::BOLD, &format!("{marks}{label}")),
+        Spaces(snippet.caret_start),
+        p.paint(style | Effects::BOLD, &marks),
     )
 }
 
@@ -428,11 +512,58 @@ struct Snippet {
     caret_len: usize,
 }
 
+/// One character of a source line as shown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Cell {
+    Char(char),
+    Text(&'static str),
+}
+
+impl Cell {
+    /// How a character is shown: tabs as spaces, control characters as `�`.
+    fn of(c: char) -> Cell {
+        match c {
+            '\t' => Cell::Text(TAB),
+            c if c.is_control() => Cell::Char('\u{fffd}'),
+            c => Cell::Char(c),
+        }
+    }
+
+    fn width(self) -> usize {
+        match self {
+            Cell::Char(c) => c.width().unwrap_or(0),
+            Cell::Text(text) => text_width(text),
+        }
+    }
+
+    fn is_blank(self) -> bool {
+        match self {
+            Cell::Char(c) => c.is_whitespace(),
+            Cell::Text(text) => text.trim().is_empty(),
+        }
+    }
+
+    fn push_to(self, out: &mut String) {
+        match self {
+            Cell::Char(c) => out.push(c),
+            Cell::Text(text) => out.push_str(text),
+        }
+    }
+}
+
 impl Snippet {
+    /// The snippet of `span` in `source`, redacted if its line is in a Secret
+    /// document (or if `secret`).
+    #[cfg(test)]
     fn new(source: &SourceFile, span: Span, secret: bool) -> Option<Snippet> {
+        let secret = secret || SecretLines::new(source).contains(source, span.start.line);
+        Snippet::build(source, span, secret)
+    }
+
+    /// The snippet of `span` in `source`, with the value redacted if `secret`.
+    fn build(source: &SourceFile, span: Span, secret: bool) -> Option<Snippet> {
         let line = span.start.line;
         let raw = source.line(line)?;
-        let secret = secret || in_secret_document(source, line);
         let start_col = usize::try_from(span.start.column.max(1)).ok()? - 1;
         let end_col = if span.end.line == span.start.line && span.end.column > span.start.column {
             usize::try_from(span.end.column).ok()? - 1
@@ -442,17 +573,18 @@ impl Snippet {
             start_col + 1
         };
 
-        // The characters shown, each with its cell text.
-        let mut cells: Vec<String> = raw.chars().map(cell_text).collect();
+        // The characters shown.
+        let mut cells: Vec<Cell> = Vec::with_capacity(raw.len() + 2);
+        cells.extend(raw.chars().map(Cell::of));
         let (mut start_col, mut end_col) = (start_col, end_col);
         if secret {
             if let Some(kept) = redacted_prefix(raw) {
                 cells.truncate(kept);
-                if cells.last().is_some_and(|c| !c.trim().is_empty()) {
-                    cells.push(" ".to_string());
+                if cells.last().is_some_and(|c| !c.is_blank()) {
+                    cells.push(Cell::Char(' '));
                 }
                 let marker = cells.len();
-                cells.push(REDACTED.to_string());
+                cells.push(Cell::Text(REDACTED));
                 if start_col >= kept {
                     // The caret pointed into the value: point at the marker.
                     start_col = marker;
@@ -469,16 +601,26 @@ impl Snippet {
         }
         let end_col = end_col.clamp(start_col + 1, cells_len.max(start_col + 1));
 
-        let widths: Vec<usize> = cells.iter().map(|c| text_width(c)).collect();
-        let offset = |col: usize| -> usize { widths.iter().take(col).sum() };
-        let total = offset(cells_len);
+        // offsets[i]: the cells before column i.
+        let mut offsets = Vec::with_capacity(cells_len + 1);
+        offsets.push(0usize);
+        let mut total = 0usize;
+        for cell in &cells {
+            total += cell.width();
+            offsets.push(total);
+        }
+        let offset = |col: usize| -> usize { offsets.get(col).copied().unwrap_or(total) };
         let caret_start = offset(start_col);
         let caret_end = offset(end_col).max(caret_start + 1);
 
         if total <= MAX_SOURCE_WIDTH {
+            let mut text = String::with_capacity(raw.len() + REDACTED.len());
+            for cell in &cells {
+                cell.push_to(&mut text);
+            }
             return Some(Snippet {
                 line,
-                text: cells.concat(),
+                text,
                 caret_start,
                 caret_len: caret_end - caret_start,
             });
@@ -491,15 +633,14 @@ impl Snippet {
         let window_end = window_start + MAX_SOURCE_WIDTH;
         let mut text = String::new();
         let mut shown_from = None;
-        let mut cell = 0usize;
-        for (c, width) in cells.iter().zip(&widths) {
-            if cell >= window_start && cell + width <= window_end {
+        for (c, cell) in cells.iter().zip(&offsets) {
+            let width = c.width();
+            if *cell >= window_start && cell + width <= window_end {
                 if shown_from.is_none() {
-                    shown_from = Some(cell);
+                    shown_from = Some(*cell);
                 }
-                text.push_str(c);
+                c.push_to(&mut text);
             }
-            cell += width;
         }
         let shown_from = shown_from.unwrap_or(window_start);
         let prefix = if shown_from > 0 { "…" } else { "" };
@@ -515,15 +656,6 @@ impl Snippet {
             caret_start: caret_start_shown,
             caret_len,
         })
-    }
-}
-
-/// How a character is shown: tabs as spaces, control characters as `�`.
-fn cell_text(c: char) -> String {
-    match c {
-        '\t' => " ".repeat(TAB_WIDTH),
-        c if c.is_control() => "\u{fffd}".to_string(),
-        c => c.to_string(),
     }
 }
 
@@ -564,31 +696,89 @@ fn redacted_prefix(line: &str) -> Option<usize> {
     Some(kept)
 }
 
-/// Whether line `line` belongs to a document (between `---` markers) that
-/// declares `kind: Secret`, in YAML or JSON, at any depth (a `List` of Secrets too).
-fn in_secret_document(source: &SourceFile, line: u32) -> bool {
-    let is_marker = |text: &str| text.starts_with("---") || text.starts_with("...");
-    let mut first = line;
-    while first > 1 {
-        match source.line(first) {
-            Some(text) if is_marker(text) && first != line => break,
-            _ => first -= 1,
-        }
+/// The [`SecretLines`] of every file shown, worked out once per file.
+#[derive(Default)]
+struct SecretCache {
+    lines: Vec<SecretLines>,
+    /// Source file (by address) → its entry in `lines`.
+    index: HashMap<*const SourceFile, usize>,
+    /// The file asked about last, and its entry (files are shown one at a time).
+    last: Option<(*const SourceFile, usize)>,
+}
+
+impl SecretCache {
+    /// Whether line `line` of `source` is in a Secret document (see [`SecretLines`]).
+    fn in_secret_document(&mut self, source: &SourceFile, line: u32) -> bool {
+        let key = std::ptr::from_ref(source);
+        let i = match self.last {
+            Some((last, i)) if last == key => i,
+            _ => {
+                let lines = &mut self.lines;
+                let i = *self.index.entry(key).or_insert_with(|| {
+                    lines.push(SecretLines::new(source));
+                    lines.len() - 1
+                });
+                self.last = Some((key, i));
+                i
+            }
+        };
+        self.lines
+            .get(i)
+            .is_some_and(|lines| lines.contains(source, line))
     }
-    let mut n = first;
-    while let Some(text) = source.line(n) {
-        if n > line && is_marker(text) {
-            break;
+}
+
+/// Which lines of a file belong to a document (between `---` or `...`
+/// markers) that declares `kind: Secret`, in YAML or JSON, at any depth (a
+/// `List` of Secrets too). A marker line belongs to the document it starts
+/// and to the one before it.
+struct SecretLines {
+    /// The first line of every document: 1, then every later marker line.
+    starts: Vec<u32>,
+    /// Whether the document starting at `starts[i]` declares a Secret.
+    secret: Vec<bool>,
+}
+
+fn is_marker(text: &str) -> bool {
+    text.starts_with("---") || text.starts_with("...")
+}
+
+impl SecretLines {
+    fn new(source: &SourceFile) -> Self {
+        let mut lines = SecretLines {
+            starts: vec![1],
+            secret: vec![false],
+        };
+        let mut n = 1;
+        while let Some(text) = source.line(n) {
+            if n > 1 && is_marker(text) {
+                lines.starts.push(n);
+                lines.secret.push(false);
+            }
+            if let Some(secret) = lines.secret.last_mut() {
+                if !*secret && declares_secret(text) {
+                    *secret = true;
+                }
+            }
+            n += 1;
         }
-        if declares_secret(text) {
-            return true;
-        }
-        n += 1;
+        lines
     }
-    false
+
+    fn contains(&self, source: &SourceFile, line: u32) -> bool {
+        let Some(document) = self.starts.partition_point(|&s| s <= line).checked_sub(1) else {
+            return false;
+        };
+        let secret = |i: usize| self.secret.get(i).copied().unwrap_or(false);
+        let marker = line > 1 && source.line(line).is_some_and(is_marker);
+        secret(document) || (marker && document > 0 && secret(document - 1))
+    }
 }
 
 fn declares_secret(text: &str) -> bool {
+    if !may_declare_secret(text) {
+        return false;
+    }
     let squashed: String = text
         .chars()
         .filter(|c| !c.is_whitespace() && *c != '"' && *c != '\'')
@@ -602,14 +792,29 @@ fn declares_secret(text: &str) -> bool {
     })
 }
 
-fn write_summary(out: &mut dyn Write, p: &Painter, report: &Report) -> io::Result<()> {
-    let summary = report.summary();
+/// Whether the line, squashed as [`declares_secret`] does, contains
+/// `kind:Secret`: a quick test that rules out almost every line.
+fn may_declare_secret(text: &str) -> bool {
+    let kept = |c: &char| !c.is_whitespace() && *c != '"' && *c != '\'';
+    text.match_indices('S').any(|(at, _)| {
+        let after = text[at + 1..].chars().filter(kept).take(5);
+        let before = text[..at].chars().rev().filter(kept).take(5);
+        after.eq("ecret".chars()) && before.eq(":dnik".chars())
+    })
+}
+
+fn write_summary<W: Write + ?Sized>(out: &mut W, p: &Painter, report: &Report) -> io::Result<()> {
+    let scores = report.object_scores();
+    let summary = report.summary_with(&scores);
 
     let severities: Vec<String> = Severity::ALL
         .iter()
         .rev()
         .filter(|&&s| summary.count(s) > 0)
-        .map(|&s| p.paint(severity_style(s), &format!("{} {s}", summary.count(s))))
+        .map(|&s| {
+            let count = format!("{} {s}", summary.count(s));
+            p.paint(severity_style(s), &count).to_string()
+        })
         .collect();
     let mut findings_line = if severities.is_empty() {
         "none".to_string()
@@ -623,7 +828,7 @@ fn write_summary(out: &mut dyn Write, p: &Painter, report: &Report) -> io::Resul
         ));
     }
     let mut score_line = format!("{}/100", summary.score);
-    if let Some(lowest) = report.lowest_score() {
+    if let Some(lowest) = crate::score::lowest(scores) {
         score_line.push_str(&format!(" (lowest: {} {})", lowest.score, lowest.object.id));
     }
 
@@ -657,6 +862,7 @@ fn write_summary(out: &mut dyn Write, p: &Painter, report: &Report) -> io::Resul
         "none".to_string()
     } else {
         p.paint(error_style(), &summary.input_errors.to_string())
+            .to_string()
     };
     writeln!(out, "  {}  {errors}", p.paint(BOLD, "input errors"))?;
     writeln!(out)?;
@@ -776,6 +982,9 @@ mod tests {
         assert!(declares_secret(r#"{"kind": "Secret", "data": {}}"#));
         assert!(declares_secret("- kind: Secret # yes"));
         assert!(!declares_secret("kind: SecretStore"));
+        assert!(declares_secret("  k ind : \"Sec\u{a0}ret\""));
+        assert!(!declares_secret("kind: Secre"));
+        assert!(!declares_secret("Secret"));
         assert_eq!(redacted_prefix("  - c2VjcmV0"), Some(4));
         assert_eq!(redacted_prefix("c2VjcmV0"), Some(0));
         assert_eq!(redacted_prefix("  data:"), None);
