@@ -63,7 +63,7 @@ const POD_SELECTORS: &[(&str, &[&str], bool)] = &[
 fn pod_selector_of(object: &Object) -> Option<Selector> {
     let (kind, path, empty_selects_all) =
         POD_SELECTORS.iter().find(|(k, _, _)| *k == object.kind())?;
-    let empty = Node::new(palisade_model::Value::Map(Vec::new()), Default::default());
+    let empty = Node::new(palisade_model::Value::Map(Box::new([])), Default::default());
     // A NetworkPolicy's podSelector decodes to an empty selector when absent;
     // a Service's or PDB's absent selector selects nothing.
     let node = match object.root.path(path).filter(|n| !n.is_null()) {

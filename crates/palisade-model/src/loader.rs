@@ -351,6 +351,7 @@ fn objects_of_document(
             return;
         };
         let items = entries
+            .into_vec()
             .into_iter()
             .find(|(k, _)| k.as_str() == Some("items"))
             .map(|(_, v)| v);
@@ -359,7 +360,7 @@ fn objects_of_document(
             ..
         }) = items
         {
-            for (i, item) in items.into_iter().enumerate() {
+            for (i, item) in items.into_vec().into_iter().enumerate() {
                 if let Some(object) = make_object(source, document, Some(i), item, options, errors)
                 {
                     objects.push(object);

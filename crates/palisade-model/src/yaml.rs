@@ -89,6 +89,8 @@ enum Frame {
         /// Finds keys already set, for duplicate detection.
         seen: KeyIndex,
         pending_key: Option<Node>,
+        /// The pending key is a plain `<<`: its value is merged, not stored.
+        pending_is_merge: bool,
         /// Mappings named by `<<` keys, applied at the end so explicit keys win.
         merges: Vec<Node>,
     },
@@ -196,11 +198,12 @@ impl<'s> Composer<'s> {
                     // An alias keeps the anchored value but points at the alias itself.
                     let mut node = anchored.node.clone();
                     node.span = Span::new(start, end);
-                    if let Err(e) = self.complete(node, errors) {
+                    if let Err(e) = self.complete(node, false, errors) {
                         return Some(e);
                     }
                 }
                 Event::Scalar(text, style, anchor, tag) => {
+                    let is_merge = style == ScalarStyle::Plain && text == "<<" && tag.is_none();
                     let value = scalar_value(&text, style, tag.as_deref());
                     let node = Node::new(value, Span::new(start, end));
                     if anchor > 0 {
@@ -213,7 +216,7 @@ impl<'s> Composer<'s> {
                             },
                         );
                     }
-                    if let Err(e) = self.complete(node, errors) {
+                    if let Err(e) = self.complete(node, is_merge, errors) {
                         return Some(e);
                     }
                 }
@@ -238,6 +241,7 @@ impl<'s> Composer<'s> {
                     entries: Vec::new(),
                     seen: KeyIndex::default(),
                     pending_key: None,
+                    pending_is_merge: false,
                     merges: Vec::new(),
                 }),
                 Event::SequenceEnd | Event::MappingEnd => {
@@ -248,11 +252,11 @@ impl<'s> Composer<'s> {
                         Frame::Seq {
                             start: s,
                             anchor,
-                            mut items,
-                        } => {
-                            items.shrink_to_fit();
-                            (Node::new(Value::Seq(items), Span::new(s, end)), anchor)
-                        }
+                            items,
+                        } => (
+                            Node::new(Value::Seq(items.into_boxed_slice()), Span::new(s, end)),
+                            anchor,
+                        ),
                         Frame::Map {
                             start: s,
                             anchor,
@@ -262,8 +266,8 @@ impl<'s> Composer<'s> {
                             ..
                         } => {
                             apply_merges(&mut entries, &mut seen, merges);
-                            entries.shrink_to_fit();
-                            (Node::new(Value::Map(entries), Span::new(s, end)), anchor)
+                            let map = Value::Map(entries.into_boxed_slice());
+                            (Node::new(map, Span::new(s, end)), anchor)
                         }
                     };
                     if anchor > 0 {
@@ -277,7 +281,7 @@ impl<'s> Composer<'s> {
                             },
                         );
                     }
-                    if let Err(e) = self.complete(node, errors) {
+                    if let Err(e) = self.complete(node, false, errors) {
                         return Some(e);
                     }
                 }
@@ -310,7 +314,12 @@ impl<'s> Composer<'s> {
     }
 
     /// Attaches a finished node to its parent (or makes it the document root).
-    fn complete(&mut self, node: Node, errors: &mut Vec<InputError>) -> Result<(), u32> {
+    fn complete(
+        &mut self,
+        node: Node,
+        is_merge: bool,
+        errors: &mut Vec<InputError>,
+    ) -> Result<(), u32> {
         let source = self.source;
         match self.stack.last_mut() {
             None => self.root = Some(node),
@@ -319,6 +328,7 @@ impl<'s> Composer<'s> {
                 entries,
                 seen,
                 pending_key,
+                pending_is_merge,
                 merges,
                 ..
             }) => match pending_key.take() {
@@ -333,9 +343,10 @@ impl<'s> Composer<'s> {
                         return Err(node.span.start.line);
                     }
                     *pending_key = Some(node);
+                    *pending_is_merge = is_merge;
                 }
                 Some(key) => {
-                    if is_merge_key(&key) {
+                    if *pending_is_merge {
                         merges.push(node);
                         return Ok(());
                     }
@@ -408,20 +419,16 @@ fn same_key(a: &Node, b: &Node) -> bool {
     }
 }
 
-fn is_merge_key(key: &Node) -> bool {
-    matches!(&key.value, Value::Str { text, plain: true } if text == "<<")
-}
-
 /// Applies `<<` merges: keys already present win; earlier merged maps win over later ones.
 fn apply_merges(entries: &mut Vec<(Node, Node)>, seen: &mut KeyIndex, merges: Vec<Node>) {
     for merged in merges {
         let sources: Vec<Node> = match merged.value {
-            Value::Seq(items) => items,
+            Value::Seq(items) => items.into_vec(),
             _ => vec![merged],
         };
         for source in sources {
             if let Value::Map(pairs) = source.value {
-                for (k, v) in pairs {
+                for (k, v) in pairs.into_vec() {
                     if seen.find(entries, &k).is_none() {
                         seen.record(entries, &k);
                         entries.push((k, v));
@@ -452,12 +459,7 @@ fn scalar_value(text: &str, style: ScalarStyle, tag: Option<&Tag>) -> Value {
     if let Some(tag) = tag {
         if tag.is_yaml_core_schema() || tag.handle == "!!" {
             match tag.suffix.as_str() {
-                "str" => {
-                    return Value::Str {
-                        text: text.into(),
-                        plain: false,
-                    }
-                }
+                "str" => return Value::Str { text: text.into() },
                 "null" => return Value::Null,
                 "bool" | "int" | "float" => {
                     let resolved = resolve_plain(text);
@@ -471,10 +473,7 @@ fn scalar_value(text: &str, style: ScalarStyle, tag: Option<&Tag>) -> Value {
     }
     match style {
         ScalarStyle::Plain => resolve_plain(text),
-        _ => Value::Str {
-            text: text.into(),
-            plain: false,
-        },
+        _ => Value::Str { text: text.into() },
     }
 }
 
@@ -531,6 +530,15 @@ mod tests {
         assert_eq!(errs[0].related.map(|s| s.start.line), Some(4));
         assert_eq!(docs[0].root.get("k3").and_then(Node::as_str), Some("again"));
         assert_eq!(docs[0].root.entries().len(), 40);
+    }
+
+    #[test]
+    fn only_a_plain_double_angle_key_merges() {
+        let (docs, errs) = parse("base: &b {a: 1}\nd:\n  '<<': *b\n");
+        assert!(errs.is_empty(), "{errs:?}");
+        let d = docs[0].root.get("d").unwrap();
+        assert!(d.get("a").is_none());
+        assert!(d.get("<<").is_some(), "a quoted << is an ordinary key");
     }
 
     #[test]
