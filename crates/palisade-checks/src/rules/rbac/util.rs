@@ -357,8 +357,8 @@ pub(crate) fn describe_pairs(pairs: &[(&str, &str)]) -> String {
 /// `ClusterRole "ci"`, `Role shop/"reader"`.
 pub(crate) fn describe_role(object: &Object) -> String {
     match object.id.namespace.as_deref() {
-        Some(ns) if object.kind() == "Role" => format!("Role {ns}/{:?}", object.id.name),
-        _ => format!("{} {:?}", object.kind(), object.id.name),
+        Some(ns) if object.kind() == "Role" => format!("Role {ns}/{}", object.id.name),
+        _ => format!("{} {}", object.kind(), object.id.name),
     }
 }
 
