@@ -77,6 +77,16 @@ pub fn apply(findings: &mut Vec<Finding>, objects: &[Object], config: &Config) -
         })
         .collect();
 
+    // Most inputs exempt nothing: skip the per-finding work unless some
+    // exemption could apply.
+    let annotated = config.in_manifest_exemptions
+        && objects
+            .iter()
+            .any(|o| has_exemption_annotation(o, config.peer_annotations));
+    if active.is_empty() && !annotated {
+        return errors;
+    }
+
     // Annotations are read once per object, and only for objects with findings.
     let mut by_object: HashMap<(&str, usize, &ObjectId), usize> = HashMap::new();
     for (i, object) in objects.iter().enumerate() {
@@ -147,6 +157,31 @@ pub fn apply(findings: &mut Vec<Finding>, objects: &[Object], config: &Config) -
         }
     }
     errors
+}
+
+/// Whether the object or its pod template carries an exemption annotation
+/// (Palisade's own, or with `peers` another scanner's).
+fn has_exemption_annotation(object: &Object, peers: bool) -> bool {
+    let mut holders = vec![object.root.get("metadata")];
+    if let Some(template) = pod_template(object) {
+        holders.push(template.metadata);
+    }
+    holders.into_iter().flatten().any(|metadata| {
+        metadata
+            .get("annotations")
+            .map(Node::entries)
+            .unwrap_or(&[])
+            .iter()
+            .filter_map(|(k, _)| k.as_str())
+            .any(|key| {
+                key == IGNORE_ANNOTATION
+                    || (peers
+                        && (key.starts_with("kube-score/")
+                            || key.contains("kube-linter.io/")
+                            || key.starts_with("checkov.io/")
+                            || key.starts_with("polaris.fairwinds.com/")))
+            })
+    })
 }
 
 /// The container a finding is about, from its field path (`...containers[1]...`).

@@ -132,6 +132,10 @@ pub struct ScanArgs {
     #[arg(long)]
     pub no_manifest_exemptions: bool,
 
+    /// Print how long each phase took to standard error
+    #[arg(long, hide = true)]
+    pub timings: bool,
+
     /// Also honour the ignore annotations of kube-score, kube-linter, Checkov and Polaris
     /// (mapped to the Palisade rules that cover the same checks)
     #[arg(long)]

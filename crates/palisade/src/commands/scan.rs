@@ -57,12 +57,14 @@ pub fn run(args: &ScanArgs, color: bool) -> Result<ExitCode> {
             .is_none_or(|f| rule.controls.iter().any(|c| c.framework == f))
     };
 
+    let mut timer = Timer::new(args.timings);
     let progress = progress_bar();
     progress.set_message("reading manifests");
     let options = LoadOptions {
         default_namespace: args.namespace.clone(),
     };
     let loaded = load_inputs(&inputs, &options);
+    timer.lap("load");
 
     progress.set_length(loaded.objects.len() as u64);
     progress.set_message("checking");
@@ -72,6 +74,7 @@ pub fn run(args: &ScanArgs, color: bool) -> Result<ExitCode> {
         required_labels: config.required_labels.clone(),
     };
     let mut checker = palisade_checks::Checker::new(&loaded.objects, &check_options);
+    timer.lap("index");
     checker.enable(|rule| config.is_enabled(rule.meta.id));
     checker.retain(|rule| !config.is_disabled(rule.meta.id) && in_framework(&rule.meta));
     let pss_rule = |id: &str| palisade_pss::rule(id).is_none_or(in_framework);
@@ -87,7 +90,9 @@ pub fn run(args: &ScanArgs, color: bool) -> Result<ExitCode> {
         })
         .collect();
     progress.finish_and_clear();
+    timer.lap("analyze");
     let exemption_errors = palisade_config::apply(&mut findings, &loaded.objects, &config);
+    timer.lap("exemptions");
 
     let rules: Vec<&RuleMeta> = all_rules()
         .into_iter()
@@ -106,6 +111,7 @@ pub fn run(args: &ScanArgs, color: bool) -> Result<ExitCode> {
         .errors
         .extend(config_errors.iter().chain(&exemption_errors));
     report.sort();
+    timer.lap("report");
 
     let format = match args.output.format {
         OutputFormat::Table => palisade_report::Format::Table,
@@ -130,7 +136,33 @@ pub fn run(args: &ScanArgs, color: bool) -> Result<ExitCode> {
             out.flush()?;
         }
     }
+    timer.lap("render");
     Ok(ExitCode::from(report.exit_code()))
+}
+
+/// Phase durations for `--timings` (hidden: for profiling, not a stable interface).
+struct Timer {
+    enabled: bool,
+    last: std::time::Instant,
+}
+
+impl Timer {
+    fn new(enabled: bool) -> Self {
+        Timer {
+            enabled,
+            last: std::time::Instant::now(),
+        }
+    }
+
+    fn lap(&mut self, phase: &str) {
+        if self.enabled {
+            eprintln!(
+                "{phase:>12}: {:>8.1} ms",
+                self.last.elapsed().as_secs_f64() * 1000.0
+            );
+        }
+        self.last = std::time::Instant::now();
+    }
 }
 
 /// The configuration: `--config FILE`, else `.palisade.yaml` found upward from
