@@ -141,3 +141,52 @@ impl<'a> PodTemplate<'a> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::{load_text, pod_template, LoadOptions};
+
+    fn containers(kind: &str, api: &str, wrap: &str) -> Vec<String> {
+        let pod = "{containers: [{name: c}], initContainers: [{name: i}], ephemeralContainers: [{name: e}]}";
+        let body = wrap.replace("POD", pod);
+        let text = format!("apiVersion: {api}\nkind: {kind}\nmetadata: {{name: x}}\n{body}\n");
+        let loaded = load_text("w.yaml", text, &LoadOptions::default());
+        assert!(loaded.errors.is_empty(), "{kind}: {:?}", loaded.errors);
+        let template =
+            pod_template(&loaded.objects[0]).unwrap_or_else(|| panic!("{kind} has a pod template"));
+        template
+            .containers()
+            .map(|c| format!("{}:{}", c.path(), c.name()))
+            .collect()
+    }
+
+    #[test]
+    fn pod_specs_come_out_of_every_workload_kind() {
+        let expected = [
+            "initContainers[0]:i",
+            "containers[0]:c",
+            "ephemeralContainers[0]:e",
+        ];
+        for (kind, api, wrap) in [
+            ("Pod", "v1", "spec: POD"),
+            ("PodTemplate", "v1", "template: {spec: POD}"),
+            ("Deployment", "apps/v1", "spec: {template: {spec: POD}}"),
+            ("StatefulSet", "apps/v1", "spec: {template: {spec: POD}}"),
+            ("DaemonSet", "apps/v1", "spec: {template: {spec: POD}}"),
+            ("ReplicaSet", "apps/v1", "spec: {template: {spec: POD}}"),
+            (
+                "ReplicationController",
+                "v1",
+                "spec: {template: {spec: POD}}",
+            ),
+            ("Job", "batch/v1", "spec: {template: {spec: POD}}"),
+            (
+                "CronJob",
+                "batch/v1",
+                "spec: {jobTemplate: {spec: {template: {spec: POD}}}}",
+            ),
+        ] {
+            assert_eq!(containers(kind, api, wrap), expected, "{kind}");
+        }
+    }
+}
