@@ -100,6 +100,11 @@ struct Composer<'s> {
     source: &'s Source,
     line_offset: u32,
     stack: Vec<Frame>,
+    /// Emptied item and entry buffers of finished collections, reused for the
+    /// next ones: each collection then costs one exact-size allocation, not a
+    /// chain of reallocations (which fragments the heap on large inputs).
+    spare_items: Vec<Vec<Node>>,
+    spare_entries: Vec<Vec<(Node, Node)>>,
     /// Anchored values with their size (values) and depth (levels).
     anchors: HashMap<usize, Anchored>,
     root: Option<Node>,
@@ -120,6 +125,8 @@ impl<'s> Composer<'s> {
             source,
             line_offset,
             stack: Vec::new(),
+            spare_items: Vec::new(),
+            spare_entries: Vec::new(),
             anchors: HashMap::new(),
             root: None,
             alias_nodes,
@@ -233,12 +240,12 @@ impl<'s> Composer<'s> {
                 Event::SequenceStart(anchor, _) => self.stack.push(Frame::Seq {
                     start,
                     anchor,
-                    items: Vec::new(),
+                    items: self.spare_items.pop().unwrap_or_default(),
                 }),
                 Event::MappingStart(anchor, _) => self.stack.push(Frame::Map {
                     start,
                     anchor,
-                    entries: Vec::new(),
+                    entries: self.spare_entries.pop().unwrap_or_default(),
                     seen: KeyIndex::default(),
                     pending_key: None,
                     pending_is_merge: false,
@@ -252,11 +259,12 @@ impl<'s> Composer<'s> {
                         Frame::Seq {
                             start: s,
                             anchor,
-                            items,
-                        } => (
-                            Node::new(Value::Seq(items.into_boxed_slice()), Span::new(s, end)),
-                            anchor,
-                        ),
+                            mut items,
+                        } => {
+                            let seq: Box<[Node]> = items.drain(..).collect();
+                            self.spare_items.push(items);
+                            (Node::new(Value::Seq(seq), Span::new(s, end)), anchor)
+                        }
                         Frame::Map {
                             start: s,
                             anchor,
@@ -266,7 +274,9 @@ impl<'s> Composer<'s> {
                             ..
                         } => {
                             apply_merges(&mut entries, &mut seen, merges);
-                            let map = Value::Map(entries.into_boxed_slice());
+                            let map: Box<[(Node, Node)]> = entries.drain(..).collect();
+                            self.spare_entries.push(entries);
+                            let map = Value::Map(map);
                             (Node::new(map, Span::new(s, end)), anchor)
                         }
                     };
