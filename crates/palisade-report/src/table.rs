@@ -15,7 +15,9 @@
 //! a source line, and with `= exempted: <reason> (<origin>)` instead of `help:`.
 //! With a framework set, a compliance section precedes the summary.
 //!
-//! Source lines of Secret documents are shown with their values redacted.
+//! Source lines of Secret documents, and of every `secrets/` finding (a
+//! literal credential in an env value, args or a ConfigMap), are shown with
+//! their values redacted.
 
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
@@ -169,7 +171,8 @@ impl<'r> Entry<'r> {
             code: finding.rule,
             message: &finding.message,
             source: finding.source.as_deref(),
-            secret: finding.object.kind == "Secret",
+            // Findings about credentials sit on lines that hold them.
+            secret: finding.object.kind == "Secret" || finding.rule.starts_with("secrets/"),
             related: None,
             help: Some(finding.remediation.as_str()).filter(|h| !h.is_empty()),
             exempted: finding.suppression.as_ref(),

@@ -487,3 +487,27 @@ fn peer_annotations_are_honoured_on_request() {
         [true]
     );
 }
+
+/// No format ever prints a credential's value (only key names, positions, fingerprints).
+#[test]
+fn secret_values_never_appear_in_any_format() {
+    let manifest = "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web, namespace: shop}\nspec:\n  template:\n    spec:\n      containers:\n      - name: app\n        image: x:1.0\n        args: [\"--password=hunter2hunter2\"]\n        env:\n        - name: DB_PASSWORD\n          value: sup3rS3cretValue\n        - {name: API_TOKEN, value: ghp_abcdefghijklmnopqrstuvwxyz0123456789}\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: cfg, namespace: shop}\ndata:\n  db.url: postgres://admin:pa55word@db:5432/app\n---\napiVersion: v1\nkind: Secret\nmetadata: {name: s, namespace: shop}\nstringData:\n  token: plainTextToken123\n  token: duplicatedToken456\n";
+    for format in ["table", "json", "yaml", "sarif", "junit"] {
+        let out = palisade_stdin(&["scan", "-", "-o", format, "--no-config"], manifest);
+        let text = format!("{}{}", stdout(&out), String::from_utf8_lossy(&out.stderr));
+        assert!(
+            text.contains("secrets/"),
+            "{format}: the credentials are reported: {text}"
+        );
+        for value in [
+            "hunter2hunter2",
+            "sup3rS3cretValue",
+            "bcdefghijklmnopqrstuvwxyz01",
+            "pa55word",
+            "plainTextToken123",
+            "duplicatedToken456",
+        ] {
+            assert!(!text.contains(value), "{format} prints {value}:\n{text}");
+        }
+    }
+}
