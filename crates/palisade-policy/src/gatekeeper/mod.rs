@@ -1,0 +1,1 @@
+//! OPA Gatekeeper: ConstraintTemplates, Constraints, suites.
