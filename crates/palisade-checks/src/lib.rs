@@ -47,6 +47,11 @@ pub fn rules() -> impl Iterator<Item = &'static RuleMeta> {
     registry::all().map(|r| &r.meta)
 }
 
+/// Whether rule `id` is an optional check (off unless enabled).
+pub fn is_optional(id: &str) -> bool {
+    registry::all().any(|r| r.optional && r.meta.id == id)
+}
+
 /// Whether any check looks at objects of `kind`.
 pub fn checks_kind(kind: &str) -> bool {
     registry::all().any(|r| match r.kinds {

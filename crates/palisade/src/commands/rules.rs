@@ -23,15 +23,16 @@ pub fn list(args: &RulesArgs) -> Result<ExitCode> {
             let width = rules.iter().map(|r| r.id.len()).max().unwrap_or(0);
             writeln!(
                 out,
-                "{:width$}  {:8}  {:14}  TITLE",
-                "ID", "SEVERITY", "CATEGORY"
+                "{:width$}  {:8}  {:7}  {:14}  TITLE",
+                "ID", "SEVERITY", "DEFAULT", "CATEGORY"
             )?;
             for rule in &rules {
                 writeln!(
                     out,
-                    "{:width$}  {:8}  {:14}  {}",
+                    "{:width$}  {:8}  {:7}  {:14}  {}",
                     rule.id,
                     rule.severity.as_str(),
+                    default_state(rule),
                     rule.category,
                     rule.title
                 )?;
@@ -80,8 +81,9 @@ pub fn explain(args: &ExplainArgs) -> Result<ExitCode> {
 
 /// The rule list as a Markdown table, one row per rule, with its framework controls.
 pub fn markdown_table(rules: &[&RuleMeta]) -> String {
-    let mut out =
-        String::from("| rule | severity | what it checks | frameworks |\n|---|---|---|---|\n");
+    let mut out = String::from(
+        "| rule | severity | default | what it checks | frameworks |\n|---|---|---|---|---|\n",
+    );
     for rule in rules {
         let controls: Vec<String> = rule
             .controls
@@ -89,12 +91,22 @@ pub fn markdown_table(rules: &[&RuleMeta]) -> String {
             .map(|c| format!("{} {}", c.framework, c.id))
             .collect();
         out.push_str(&format!(
-            "| `{}` | {} | {} | {} |\n",
+            "| `{}` | {} | {} | {} | {} |\n",
             rule.id,
             rule.severity,
+            default_state(rule),
             rule.title.replace('|', "\\|"),
             controls.join(", ")
         ));
     }
     out
+}
+
+/// `off` for optional rules (enabled with `--enable`), `on` for the others.
+fn default_state(rule: &RuleMeta) -> &'static str {
+    if palisade_checks::is_optional(rule.id) {
+        "off"
+    } else {
+        "on"
+    }
 }

@@ -6,9 +6,12 @@
 //!
 //! Containers that add `NET_RAW` explicitly are reported by
 //! `pss/capabilities_baseline`; privileged containers by `pss/privileged`;
-//! Windows pods are not reported. At the Pod Security `restricted` level,
-//! `pss/capabilities_restricted` also asks for `drop: ["ALL"]`, which fixes
-//! both findings at once.
+//! Windows pods are not reported.
+//!
+//! Optional: at the Pod Security `restricted` level (the default),
+//! `pss/capabilities_restricted` already asks for `drop: ["ALL"]` on every
+//! container, so this rule would report the same containers twice. Enable it
+//! (`--enable pod/net-raw-not-dropped`) when scanning at `--level baseline`.
 //!
 //! ## Why it matters
 //!
@@ -46,7 +49,7 @@ pub(crate) const RULE: Rule = Rule {
         controls: &[Control::cis("5.2.8"), Control::nsa("pod-security")],
     },
     kinds: Kinds::Workloads,
-    optional: false,
+    optional: true,
     check,
 };
 
