@@ -12,7 +12,7 @@ use saphyr_parser::{Event, Marker, Parser, ScalarStyle, ScanError, Tag};
 
 use crate::diagnostic::{InputError, InputErrorKind};
 use crate::node::{resolve_plain, Node, Value};
-use crate::source::{Pos, Source, Span};
+use crate::source::{Pos, Source, SourceFile, Span};
 
 /// Most values aliases may add to one file; beyond it the rest of the file is
 /// refused ("billion laughs"). Values written out in the text need no limit:
@@ -37,13 +37,16 @@ pub struct YamlDocument {
 pub fn parse_stream(source: &Source) -> (Vec<YamlDocument>, Vec<InputError>) {
     let mut documents = Vec::new();
     let mut errors = Vec::new();
-    let text = source.text.as_str();
     let mut line_offset: u32 = 0;
     let mut byte_start = 0usize;
     let mut doc_index = 0usize;
     let mut alias_nodes = 0usize;
+    // The text with under-indented quoted scalars re-indented (see `reindent_quoted_scalar`).
+    let mut patched: Option<SourceFile> = None;
+    let mut patches = 0;
     loop {
-        let rest = &text[byte_start..];
+        let view: &SourceFile = patched.as_ref().unwrap_or(source);
+        let rest = &view.text[byte_start..];
         let mut composer = Composer::new(source, line_offset, alias_nodes);
         let failure = composer.run(rest, &mut documents, &mut errors, &mut doc_index);
         alias_nodes = composer.alias_nodes;
@@ -51,8 +54,27 @@ pub fn parse_stream(source: &Source) -> (Vec<YamlDocument>, Vec<InputError>) {
             break;
         }
         let Some(error_line) = failure else { break };
+        // go-yaml (and so kubectl) accepts a quoted scalar whose continuation
+        // lines are indented no deeper than its key; saphyr does not. Indent
+        // them (the folded value is the same) and read the document again.
+        if let Some(at) = composer.quoted_indent_error {
+            let fixed = (patches < MAX_REINDENTS)
+                .then(|| reindent_quoted_scalar(view, at))
+                .flatten();
+            if let Some(fixed) = fixed {
+                let fixed = SourceFile::new(source.name.clone(), fixed);
+                if let Some(offset) = fixed.line_offset(composer.document_start_line) {
+                    errors.pop();
+                    line_offset = composer.document_start_line.saturating_sub(1);
+                    byte_start = offset;
+                    patched = Some(fixed);
+                    patches += 1;
+                    continue;
+                }
+            }
+        }
         // Resume at the first document separator after the error line.
-        match next_separator_line(source, error_line) {
+        match next_separator_line(view, error_line) {
             Some((line, offset)) => {
                 line_offset = line - 1;
                 byte_start = offset;
@@ -64,8 +86,72 @@ pub fn parse_stream(source: &Source) -> (Vec<YamlDocument>, Vec<InputError>) {
     (documents, errors)
 }
 
+/// Most quoted scalars re-indented in one file, so a pathological file cannot loop.
+const MAX_REINDENTS: usize = 64;
+
+/// The text of `view` with the continuation lines of the quoted scalar that
+/// starts at `at` indented past its opening quote. Leading white space of a
+/// continuation line is folded away, so the scalar's value does not change.
+fn reindent_quoted_scalar(view: &SourceFile, at: Pos) -> Option<String> {
+    let line_start = view.line_offset(at.line)?;
+    let line = view.line(at.line)?;
+    let quote_byte = line
+        .char_indices()
+        .nth(usize::try_from(at.column).ok()?.checked_sub(1)?)
+        .map(|(i, _)| i)?;
+    let quote_col = at.column as usize;
+    let text = &view.text;
+    let start = line_start + quote_byte;
+    let quote = *text.as_bytes().get(start)?;
+    if quote != b'"' && quote != b'\'' {
+        return None;
+    }
+    let mut out = String::with_capacity(text.len() + 256);
+    out.push_str(&text[..=start]);
+    let mut chars = text[start + 1..].char_indices().peekable();
+    let mut end = None;
+    while let Some((i, c)) = chars.next() {
+        out.push(c);
+        match c {
+            '\\' if quote == b'"' => {
+                if let Some((_, next)) = chars.next() {
+                    out.push(next);
+                }
+            }
+            '\'' if quote == b'\'' => {
+                if chars.peek().map(|&(_, n)| n) == Some('\'') {
+                    chars.next();
+                    out.push('\'');
+                } else {
+                    end = Some(start + 1 + i + 1);
+                    break;
+                }
+            }
+            '"' if quote == b'"' => {
+                end = Some(start + 1 + i + 1);
+                break;
+            }
+            '\n' => {
+                let mut indent = 0;
+                while let Some(&(_, ' ' | '\t')) = chars.peek() {
+                    if let Some((_, w)) = chars.next() {
+                        out.push(w);
+                    }
+                    indent += 1;
+                }
+                for _ in indent..=quote_col {
+                    out.push(' ');
+                }
+            }
+            _ => {}
+        }
+    }
+    out.push_str(&text[end?..]);
+    Some(out)
+}
+
 /// The first line after `after_line` that starts a new document (`---`), with its byte offset.
-fn next_separator_line(source: &Source, after_line: u32) -> Option<(u32, usize)> {
+fn next_separator_line(source: &SourceFile, after_line: u32) -> Option<(u32, usize)> {
     let mut line = after_line + 1;
     while let Some(text) = source.line(line) {
         if text == "---" || text.starts_with("--- ") || text.starts_with("---\t") {
@@ -110,6 +196,10 @@ struct Composer<'s> {
     root: Option<Node>,
     /// Values added by aliases so far in this file.
     alias_nodes: usize,
+    /// Where the current document starts (1-based line), to read it again.
+    document_start_line: u32,
+    /// Set when the parser refused a quoted scalar for its indentation: where it starts.
+    quoted_indent_error: Option<Pos>,
 }
 
 #[derive(Clone)]
@@ -130,6 +220,8 @@ impl<'s> Composer<'s> {
             anchors: HashMap::new(),
             root: None,
             alias_nodes,
+            document_start_line: line_offset + 1,
+            quoted_indent_error: None,
         }
     }
 
@@ -163,6 +255,7 @@ impl<'s> Composer<'s> {
                 Event::StreamEnd => return None,
                 Event::DocumentStart(_) => {
                     in_document = true;
+                    self.document_start_line = start.line;
                     self.stack.clear();
                     self.anchors.clear();
                     self.root = None;
@@ -317,8 +410,11 @@ impl<'s> Composer<'s> {
         )
     }
 
-    fn scan_error(&self, e: &ScanError, errors: &mut Vec<InputError>) -> u32 {
+    fn scan_error(&mut self, e: &ScanError, errors: &mut Vec<InputError>) -> u32 {
         let pos = self.pos(e.marker());
+        if e.info() == "invalid indentation in quoted scalar" {
+            self.quoted_indent_error = Some(pos);
+        }
         errors.push(self.error(pos, pos, format!("invalid YAML: {}", e.info())));
         pos.line
     }
@@ -492,7 +588,6 @@ mod tests {
     use std::sync::Arc;
 
     use super::*;
-    use crate::source::SourceFile;
 
     fn parse(text: &str) -> (Vec<YamlDocument>, Vec<InputError>) {
         parse_stream(&Arc::new(SourceFile::new("t.yaml", text)))
@@ -621,6 +716,23 @@ mod tests {
         assert_eq!(errs.len(), 1, "{errs:?}");
         assert_eq!(errs[0].kind, InputErrorKind::TooLarge);
         assert!(docs.len() < 20);
+    }
+
+    #[test]
+    fn under_indented_quoted_continuation_lines_are_accepted_as_kubectl_does() {
+        let text = "a: 1\n---\nprops:\n  description: \"When set the TLS {} is optional, defaults\n  to false.\"\n  other: 'x\n  y'\nlast: 2\n---\nb: 3\n";
+        let (docs, errs) = parse(text);
+        assert!(errs.is_empty(), "{errs:?}");
+        assert_eq!(docs.len(), 3);
+        let props = docs[1].root.get("props").unwrap();
+        assert_eq!(
+            props.get("description").and_then(Node::as_str),
+            Some("When set the TLS {} is optional, defaults to false.")
+        );
+        assert_eq!(props.get("other").and_then(Node::as_str), Some("x y"));
+        assert_eq!(docs[1].root.get("last").unwrap().span.start, Pos::new(8, 7));
+        assert_eq!(docs[1].index, 1);
+        assert_eq!(docs[2].root.span.start.line, 10);
     }
 
     #[test]
