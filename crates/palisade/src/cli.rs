@@ -39,6 +39,9 @@ pub enum Command {
     /// Scan manifests: Pod Security Standards, with located findings
     #[command(after_long_help = SCAN_EXAMPLES)]
     Scan(Box<ScanArgs>),
+    /// Admission policies offline: Gatekeeper ConstraintTemplates and Constraints
+    #[command(subcommand)]
+    Policy(PolicyCommand),
     /// List every rule Palisade checks
     #[command(
         after_long_help = "Examples:\n  palisade rules\n  palisade rules -o json | jq '.[].id'"
@@ -132,6 +135,11 @@ pub struct ScanArgs {
     #[arg(long)]
     pub no_manifest_exemptions: bool,
 
+    /// Also evaluate these Gatekeeper templates and constraints (files or directories;
+    /// repeatable): their violations join the findings
+    #[arg(long, value_name = "PATH")]
+    pub policies: Vec<PathBuf>,
+
     /// Print how long each phase took to standard error
     #[arg(long, hide = true)]
     pub timings: bool,
@@ -169,6 +177,69 @@ pub enum OutputFormat {
     Sarif,
     /// JUnit XML, for CI test reports
     Junit,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PolicyCommand {
+    /// Run gator-format test suites (suite.yaml), as `gator verify` does
+    #[command(after_long_help = "\
+Examples:
+  # Every suite.yaml under a policy library
+  palisade policy verify library/
+
+  # One suite
+  palisade policy verify library/general/requiredlabels/suite.yaml
+
+A directory without suites is checked as a set of templates and constraints: every template
+must compile and every constraint must name a template and match its parameter schema.
+
+Exit codes: 0 every case passed, 1 a case failed, 2 a suite or policy could not be read.")]
+    Verify(PolicyVerifyArgs),
+    /// Which objects violate which constraints, as `gator test` does
+    #[command(after_long_help = "\
+Examples:
+  palisade policy test -p policies/ k8s/
+  helm template ./chart | palisade policy test -p policies/ -
+  palisade policy test -p policies/ k8s/ -o sarif --out policies.sarif
+
+Templates and constraints come from -p; the manifests are both what is reviewed and the
+inventory (data.inventory) for referential templates. Exit codes: 0 no violation at or above
+--fail-on, 1 violations, 2 usage or input errors.")]
+    Test(PolicyTestArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct PolicyVerifyArgs {
+    /// Suite files, or directories searched for suite.yaml (recursively)
+    #[arg(value_name = "PATH", required = true)]
+    pub paths: Vec<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct PolicyTestArgs {
+    /// Manifests to review; `-` reads standard input
+    #[arg(value_name = "PATH")]
+    pub paths: Vec<String>,
+
+    /// A manifest file or directory (repeatable); `-` reads standard input
+    #[arg(short = 'f', long = "filename", value_name = "PATH")]
+    pub filenames: Vec<String>,
+
+    /// Templates and constraints (files or directories; repeatable)
+    #[arg(short = 'p', long = "policies", value_name = "PATH", required = true)]
+    pub policies: Vec<PathBuf>,
+
+    #[command(flatten)]
+    pub output: OutputArgs,
+
+    /// Exit with 1 when a violation is at or above this severity (deny: high, warn: medium,
+    /// dryrun: info) [default: low]
+    #[arg(long, value_name = "SEVERITY", value_parser = parse_severity)]
+    pub fail_on: Option<Severity>,
+
+    /// Namespace for objects that have none, as `kubectl apply -n` would set it
+    #[arg(short = 'n', long, value_name = "NAMESPACE")]
+    pub namespace: Option<String>,
 }
 
 #[derive(Debug, Args)]

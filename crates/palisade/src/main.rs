@@ -26,6 +26,8 @@ fn main() -> ExitCode {
     };
     let result = match cli.command {
         Command::Scan(args) => commands::scan::run(&args, color),
+        Command::Policy(cli::PolicyCommand::Verify(args)) => commands::policy::verify(&args),
+        Command::Policy(cli::PolicyCommand::Test(args)) => commands::policy::test(&args, color),
         Command::Rules(args) => commands::rules::list(&args),
         Command::Explain(args) => commands::rules::explain(&args),
     };

@@ -511,3 +511,106 @@ fn secret_values_never_appear_in_any_format() {
         }
     }
 }
+
+#[test]
+fn policy_verify_runs_the_gatekeeper_library_suites() {
+    let Some(library) = shared("conformance/gatekeeper-library/library/general/requiredlabels")
+    else {
+        return;
+    };
+    let out = palisade(&["policy", "verify", library.to_str().expect("utf-8 path")]);
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert!(
+        text.contains("ok  \t") && text.trim_end().ends_with("PASS"),
+        "{text}"
+    );
+
+    // A suite whose expectation is wrong fails with exit 1 and names the case.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let suite = std::fs::read_to_string(library.join("suite.yaml")).expect("suite");
+    let broken = suite.replacen("violations: no", "violations: yes", 1);
+    assert_ne!(
+        suite, broken,
+        "the suite has a `violations: no` assertion to flip"
+    );
+    for entry in std::fs::read_dir(&library).expect("dir").flatten() {
+        let target = dir.path().join(entry.file_name());
+        if entry.path().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).expect("copy");
+        }
+    }
+    std::fs::write(dir.path().join("suite.yaml"), broken).expect("write");
+    let out = palisade(&["policy", "verify", dir.path().to_str().expect("utf-8 path")]);
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(
+        text.contains("--- FAIL:") && text.trim_end().ends_with("FAIL"),
+        "{text}"
+    );
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).expect("mkdir");
+    for entry in std::fs::read_dir(from).expect("dir").flatten() {
+        let target = to.join(entry.file_name());
+        if entry.path().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).expect("copy");
+        }
+    }
+}
+
+#[test]
+fn policy_test_and_scan_policies_report_the_seed_constraint() {
+    let Some(seed) = shared("seed-examples/04-gatekeeper-required-labels.yaml") else {
+        return;
+    };
+    let seed = seed.to_str().expect("utf-8 path");
+    let manifests = "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: api, namespace: production, labels: {app: api, team: payments}}\nspec: {template: {spec: {containers: [{name: a, image: 'x:1.0'}]}}}\n---\napiVersion: apps/v1\nkind: Deployment\nmetadata: {name: other, namespace: default, labels: {app: x}}\nspec: {template: {spec: {containers: [{name: a, image: 'x:1.0'}]}}}\n";
+    let messages = |report: &serde_json::Value| -> Vec<String> {
+        report["findings"]
+            .as_array()
+            .expect("findings")
+            .iter()
+            .filter(|f| {
+                f["rule"]
+                    .as_str()
+                    .is_some_and(|r| r.starts_with("gatekeeper/"))
+            })
+            .map(|f| {
+                format!(
+                    "{} {}",
+                    f["object"]["name"].as_str().unwrap_or(""),
+                    f["message"].as_str().unwrap_or("")
+                )
+            })
+            .collect()
+    };
+    let out = palisade_stdin(
+        &["policy", "test", "-p", seed, "-", "-o", "json"],
+        manifests,
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let found = messages(&json(&out));
+    assert_eq!(
+        found,
+        [
+            "api Missing required label: environment",
+            "api Missing required label: version"
+        ]
+    );
+
+    let out = palisade_stdin(
+        &["scan", "-", "--policies", seed, "-o", "json", "--no-config"],
+        manifests,
+    );
+    assert_eq!(
+        messages(&json(&out)),
+        found,
+        "scan --policies adds the same violations"
+    );
+}

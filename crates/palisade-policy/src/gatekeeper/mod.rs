@@ -1,1 +1,558 @@
-//! OPA Gatekeeper: ConstraintTemplates, Constraints, suites.
+//! OPA Gatekeeper, offline: ConstraintTemplates, Constraints, gator suites.
+//!
+//! # Design
+//!
+//! - **Templates** ([`ConstraintTemplate`]) are parsed from the manifest model
+//!   (`templates.gatekeeper.sh` v1, v1beta1, v1alpha1). The Rego (`targets[0].rego`
+//!   and `libs`, or the newer `code: [{engine: Rego, source: {rego, libs}}]`) is
+//!   compiled **once per template** into one regorus [`regorus::Engine`], in Rego v0
+//!   syntax and with non-strict builtin errors (OPA's behaviour: a builtin error makes
+//!   the expression undefined). An evaluation clones that engine (cheap: the compiled
+//!   modules are shared) and adds `data.inventory` once, then evaluates
+//!   `data.<package>.violation` for every (constraint, object) pair that matches.
+//!   `K8sNativeValidation` (CEL) code blocks are parsed and kept in
+//!   [`ConstraintTemplate::other_engines`], noted as "CEL engine not yet evaluated".
+//! - **Constraints** ([`Constraint`]) carry `spec.parameters` (checked against the
+//!   template's schema by [`PolicySet::verify`]: types, items, enums, required),
+//!   `spec.match` and the enforcement action. [`Match::matches`] follows Gatekeeper's matcher: kinds
+//!   (with `*`, empty lists as wildcards), scope, namespaces / excludedNamespaces with
+//!   `prefix*` / `*suffix` globs (a Namespace object is matched by its own name;
+//!   other cluster-scoped objects pass the namespace criteria), labelSelector,
+//!   namespaceSelector (needs the Namespace in the input: when absent the object is
+//!   not matched and a note is recorded) and name (glob). A request with an
+//!   `oldObject` matches when either object matches.
+//! - **`input.review`** ([`Review`]) is built as gator builds it for an object under
+//!   audit: `{kind: {group, version, kind}, name, namespace, operation: "CREATE",
+//!   userInfo: {}, dryRun: false, object}`, plus `namespaceObject` when the Namespace
+//!   is known. An `AdmissionReview` document is reviewed as its `request` (DELETE:
+//!   `object` = `oldObject`).
+//! - **`data.inventory`** ([`Inventory`]) holds `cluster[apiVersion][kind][name]` and
+//!   `namespace[ns][apiVersion][kind][name]`.
+//! - **Findings**: [`Evaluation::findings`] turns violations into
+//!   [`palisade_model::Finding`]s with rule id `gatekeeper/<ConstraintKind>/<name>`.
+//!   `RuleMeta` wants `&'static str`s: constraints live for the whole process, so each
+//!   distinct id and title is leaked once, through an interner (a set of leaked
+//!   strings), so re-evaluating the same constraints never leaks again. Severity comes
+//!   from the enforcement action: deny = high, warn = medium, dryrun = info.
+//! - **Suites**: [`run_suite`] runs a gator `Suite` file (`test.gatekeeper.sh/v1alpha1`):
+//!   `violations: yes|no|N`, `message` as an unanchored regular expression (through
+//!   regorus' `regex.match`), `inventory` files as `data.inventory`.
+//! - **OPA compatibility** (`rego_compat`): regorus differs from OPA in a few places
+//!   Gatekeeper templates hit; the adapter closes them without changing line numbers:
+//!   a line starting with `(` is a new expression (not a call of the previous line),
+//!   `sprintf` with missing arguments prints Go's `%!v(MISSING)`, several bodies after
+//!   one set-rule head (`p[x] { a } { b }`) are split into rules, and reference
+//!   arguments of a negated call of a policy-defined function are evaluated before the
+//!   negation (`not f(params.missing)` fails the body, as in OPA). Builtin errors are
+//!   non-strict (undefined), each evaluation has a time limit, and a panic inside
+//!   regorus becomes an error for that object.
+
+mod constraint;
+mod rego_compat;
+mod review;
+mod schema;
+mod suite;
+mod template;
+
+use std::collections::HashSet;
+use std::path::Path;
+use std::sync::{Mutex, OnceLock};
+
+use palisade_model::{
+    load_inputs, Finding, Input, LoadOptions, Loaded, Object, ObjectId, RuleMeta, Severity, Span,
+};
+use serde_json::Value as Json;
+
+pub use constraint::{
+    is_constraint, wildcard_matches, Constraint, Enforcement, EnforcementAction, KindSelector,
+    LabelSelector, Match, MatchOutcome, MatchTarget, Requirement, Scope, CONSTRAINT_GROUP,
+    ENFORCEMENT_POINTS,
+};
+pub use review::{
+    is_admission_review, object_json, object_span, Inventory, KnownNamespace, Review,
+};
+pub use suite::{run_suite, CaseResult, SuiteResult, TestResult};
+pub use template::{
+    is_template, ConstraintTemplate, OtherEngineCode, ADMISSION_TARGET, TEMPLATE_GROUP,
+};
+
+/// A problem or note about a policy or an object, at a position in a file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Issue {
+    pub file: String,
+    pub span: Span,
+    /// The object it is about (boxed to keep `Result<_, Issue>` small).
+    pub object: Option<Box<ObjectId>>,
+    pub message: String,
+}
+
+impl Issue {
+    pub fn at(object: &Object, span: Span, message: String) -> Issue {
+        Issue {
+            file: object.source.name.clone(),
+            span,
+            object: Some(Box::new(object.id.clone())),
+            message,
+        }
+    }
+
+    pub fn in_file(file: &str, message: String) -> Issue {
+        Issue {
+            file: file.to_string(),
+            span: Span::default(),
+            object: None,
+            message,
+        }
+    }
+}
+
+impl std::fmt::Display for Issue {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.file)?;
+        if self.span.start.line > 0 {
+            write!(f, ":{}", self.span.start)?;
+        }
+        if let Some(id) = &self.object {
+            write!(f, " ({id})")?;
+        }
+        write!(f, ": {}", self.message)
+    }
+}
+
+/// Templates and constraints, ready to evaluate.
+#[derive(Debug, Default, Clone)]
+pub struct PolicySet {
+    pub templates: Vec<ConstraintTemplate>,
+    pub constraints: Vec<Constraint>,
+    /// Templates or constraints that could not be used (compile errors, bad fields).
+    pub errors: Vec<Issue>,
+    /// Things worth telling (CEL blocks not evaluated, ...).
+    pub notes: Vec<Issue>,
+}
+
+/// Whether `object` is a ConstraintTemplate or a Constraint.
+pub fn is_policy_object(object: &Object) -> bool {
+    is_template(object) || is_constraint(object)
+}
+
+impl PolicySet {
+    /// Reads templates and constraints from files and directories.
+    /// Objects that are neither are ignored; the [`Loaded`] is returned for its input errors.
+    pub fn load(inputs: &[Input]) -> (PolicySet, Loaded) {
+        let loaded = load_inputs(inputs, &LoadOptions::default());
+        let set = PolicySet::from_objects(&loaded.objects);
+        (set, loaded)
+    }
+
+    /// Reads templates and constraints among `objects` (others are ignored).
+    pub fn from_objects<'a>(objects: impl IntoIterator<Item = &'a Object>) -> PolicySet {
+        let mut set = PolicySet::default();
+        let objects: Vec<&Object> = objects.into_iter().collect();
+        for object in objects.iter().filter(|o| is_template(o)) {
+            set.add_template(object);
+        }
+        for object in objects.iter().filter(|o| is_constraint(o)) {
+            set.add_constraint(object);
+        }
+        set
+    }
+
+    /// Adds a template (replacing one of the same kind, as the cluster would).
+    pub fn add_template(&mut self, object: &Object) {
+        match ConstraintTemplate::from_object(object) {
+            Ok(template) => {
+                for other in &template.other_engines {
+                    self.notes.push(Issue::at(
+                        object,
+                        object.root.span,
+                        format!(
+                            "ConstraintTemplate {}: {} code block: {}",
+                            template.name, other.engine, other.note
+                        ),
+                    ));
+                }
+                if template.rego.is_none() {
+                    self.notes.push(Issue::at(
+                        object,
+                        object.root.span,
+                        format!(
+                            "ConstraintTemplate {} has no Rego: its constraints are not evaluated",
+                            template.name
+                        ),
+                    ));
+                }
+                self.templates.retain(|t| t.kind != template.kind);
+                self.templates.push(template);
+            }
+            Err(issue) => self.errors.push(issue),
+        }
+    }
+
+    /// Adds a constraint. Its template should be added first (see [`PolicySet::verify`]).
+    pub fn add_constraint(&mut self, object: &Object) {
+        match Constraint::from_object(object) {
+            Ok(c) => self.constraints.push(c),
+            Err(issue) => self.errors.push(issue),
+        }
+    }
+
+    /// The template of a constraint kind.
+    pub fn template(&self, kind: &str) -> Option<&ConstraintTemplate> {
+        self.templates.iter().find(|t| t.kind == kind)
+    }
+
+    /// Every problem that makes a policy unusable: load errors, plus constraints
+    /// whose kind no template defines. Empty means every policy will be evaluated
+    /// (except CEL-only templates, listed in `notes`).
+    pub fn verify(&self) -> Vec<Issue> {
+        let mut issues = self.errors.clone();
+        for c in &self.constraints {
+            if let Some(template) = self.template(&c.kind) {
+                if let Some(schema) = &template.parameters_schema {
+                    let mut problems = Vec::new();
+                    schema::check(schema, &c.parameters, "spec.parameters", &mut problems);
+                    if !problems.is_empty() {
+                        let span = c
+                            .object
+                            .root
+                            .path(&["spec", "parameters"])
+                            .map_or(c.object.root.span, |n| n.span);
+                        issues.push(Issue::at(
+                            &c.object,
+                            span,
+                            format!(
+                                "{} {}: parameters do not match the schema of ConstraintTemplate {}: {}",
+                                c.kind,
+                                c.name,
+                                template.name,
+                                problems.join("; ")
+                            ),
+                        ));
+                    }
+                }
+            } else {
+                issues.push(Issue::at(
+                    &c.object,
+                    c.object.root.span,
+                    format!(
+                        "no ConstraintTemplate defines kind {} (constraint {})",
+                        c.kind, c.name
+                    ),
+                ));
+            }
+        }
+        issues
+    }
+
+    /// Evaluates every constraint against `objects`. `data.inventory` holds the
+    /// `inventory` objects (pass `objects` again for an audit of a whole input).
+    /// Namespaces for `namespaceSelector` are looked up in both.
+    pub fn evaluate(&self, objects: &[Object], inventory: &[Object]) -> Evaluation {
+        let mut out = Evaluation::default();
+        let inv = Inventory::of(inventory);
+        let namespaces = Inventory::of(
+            objects
+                .iter()
+                .filter(|o| o.id.kind == "Namespace" && !inventory.iter().any(|i| i.id == o.id)),
+        );
+        let reviews: Vec<Option<Review>> = objects
+            .iter()
+            .map(|o| match Review::of(o) {
+                Ok(mut r) => {
+                    if let Some((ns, _)) = inv
+                        .namespace(&r.namespace)
+                        .or_else(|| namespaces.namespace(&r.namespace))
+                    {
+                        r.set_namespace_object(ns);
+                    }
+                    Some(r)
+                }
+                Err(issue) => {
+                    out.errors.push(issue);
+                    None
+                }
+            })
+            .collect();
+        let review_values: Vec<regorus::Value> = reviews
+            .iter()
+            .map(|r| {
+                r.as_ref().map_or(regorus::Value::Undefined, |r| {
+                    regorus::Value::from(r.json.clone())
+                })
+            })
+            .collect();
+        let data = regorus::Value::from(serde_json::json!({ "inventory": inv.json }));
+        for template in &self.templates {
+            let constraints: Vec<&Constraint> = self
+                .constraints
+                .iter()
+                .filter(|c| c.kind == template.kind)
+                .collect();
+            if constraints.is_empty() {
+                continue;
+            }
+            let Some(base) = &template.engine else {
+                continue;
+            };
+            let mut engine = base.clone();
+            if let Err(e) = engine.add_data(data.clone()) {
+                out.errors.push(Issue::at(
+                    &template.object,
+                    template.object.root.span,
+                    format!("cannot load data.inventory: {e}"),
+                ));
+                continue;
+            }
+            for constraint in constraints {
+                let parameters = regorus::Value::from(constraint.parameters.clone());
+                let actions = constraint.enforcement.offline_actions();
+                for (index, ((object, review), review_value)) in
+                    objects.iter().zip(&reviews).zip(&review_values).enumerate()
+                {
+                    let Some(review) = review else { continue };
+                    match match_review(constraint, review, &inv, &namespaces) {
+                        MatchOutcome::Matches => {}
+                        MatchOutcome::NoMatch => continue,
+                        MatchOutcome::NamespaceUnknown => {
+                            out.notes.push(Issue::at(
+                                object,
+                                object_span(object),
+                                format!(
+                                    "not checked against {} {}: its namespaceSelector needs Namespace {:?}, which is not in the input",
+                                    constraint.kind, constraint.name, review.namespace
+                                ),
+                            ));
+                            continue;
+                        }
+                    }
+                    match eval_violations(&mut engine, template, review_value, &parameters) {
+                        Ok(found) => {
+                            for (message, details) in found {
+                                out.violations.push(Violation {
+                                    constraint_kind: constraint.kind.clone(),
+                                    constraint_name: constraint.name.clone(),
+                                    message,
+                                    details,
+                                    actions: actions.clone(),
+                                    object: index,
+                                });
+                            }
+                        }
+                        Err(message) => out.errors.push(Issue::at(
+                            object,
+                            object_span(object),
+                            format!(
+                                "evaluating {} {}: {message}",
+                                constraint.kind, constraint.name
+                            ),
+                        )),
+                    }
+                }
+            }
+        }
+        out
+    }
+}
+
+fn match_review(
+    constraint: &Constraint,
+    review: &Review,
+    inv: &Inventory,
+    extra_namespaces: &Inventory,
+) -> MatchOutcome {
+    let ns_labels = inv
+        .namespace(&review.namespace)
+        .or_else(|| extra_namespaces.namespace(&review.namespace))
+        .map(|(_, labels)| labels);
+    let mut target = MatchTarget {
+        group: &review.group,
+        kind: &review.kind,
+        name: &review.name,
+        namespace: &review.namespace,
+        labels: &review.labels,
+        namespace_labels: ns_labels,
+    };
+    let first = constraint.match_.matches(&target);
+    if first == MatchOutcome::Matches {
+        return first;
+    }
+    if let Some(old) = &review.old_labels {
+        target.labels = old;
+        let second = constraint.match_.matches(&target);
+        if second == MatchOutcome::Matches {
+            return second;
+        }
+    }
+    first
+}
+
+/// Runs `violation` for one input; returns (msg, details) pairs.
+fn eval_violations(
+    engine: &mut regorus::Engine,
+    template: &ConstraintTemplate,
+    review: &regorus::Value,
+    parameters: &regorus::Value,
+) -> Result<Vec<(String, Json)>, String> {
+    let mut input = regorus::Value::new_object();
+    if let Ok(map) = input.as_object_mut() {
+        map.insert(regorus::Value::from("review"), review.clone());
+        map.insert(regorus::Value::from("parameters"), parameters.clone());
+    }
+    engine.set_input(input);
+    let rule = template.violation_rule.clone();
+    // A panic inside regorus must not take the scan down: it becomes an error
+    // for this object (the engine clone is dropped with the evaluation).
+    let value = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| engine.eval_rule(rule)))
+        .map_err(|_| "the Rego engine crashed on this input".to_string())?
+        .map_err(|e| e.to_string())?;
+    if value == regorus::Value::Undefined {
+        return Ok(Vec::new());
+    }
+    let json = serde_json::to_value(&value).map_err(|e| e.to_string())?;
+    let mut out = Vec::new();
+    for item in json.as_array().map(Vec::as_slice).unwrap_or(&[]) {
+        let message = match item.get("msg") {
+            Some(Json::String(s)) => s.clone(),
+            Some(other) => other.to_string(),
+            None => String::new(),
+        };
+        let details = item.get("details").cloned().unwrap_or(Json::Null);
+        out.push((message, details));
+    }
+    Ok(out)
+}
+
+/// One violation of one constraint by one object.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Violation {
+    pub constraint_kind: String,
+    pub constraint_name: String,
+    /// The `msg` of the violation.
+    pub message: String,
+    /// The `details` of the violation (`null` when absent).
+    pub details: Json,
+    /// The enforcement actions that apply at an offline audit (empty: the
+    /// constraint is scoped to other enforcement points only).
+    pub actions: Vec<EnforcementAction>,
+    /// Index of the object in the slice given to [`PolicySet::evaluate`].
+    pub object: usize,
+}
+
+impl Violation {
+    /// `gatekeeper/<ConstraintKind>/<constraint-name>`.
+    pub fn rule_id(&self) -> String {
+        format!(
+            "gatekeeper/{}/{}",
+            self.constraint_kind, self.constraint_name
+        )
+    }
+
+    /// The strongest action (deny > warn > dryrun), if any applies offline.
+    pub fn action(&self) -> Option<EnforcementAction> {
+        self.actions.iter().copied().min()
+    }
+
+    /// The finding for this violation, located on `object` (`metadata.name`).
+    /// `None` when no enforcement action applies offline.
+    pub fn to_finding(&self, object: &Object) -> Option<Finding> {
+        let action = self.action()?;
+        let severity = match action {
+            EnforcementAction::Deny => Severity::High,
+            EnforcementAction::Warn => Severity::Medium,
+            EnforcementAction::Dryrun => Severity::Info,
+        };
+        let meta = RuleMeta {
+            id: intern(&self.rule_id()),
+            title: intern(&format!(
+                "Gatekeeper constraint {} {}",
+                self.constraint_kind, self.constraint_name
+            )),
+            severity,
+            category: "policy",
+            docs: "",
+            help_uri: "https://open-policy-agent.github.io/gatekeeper/website/docs/howto",
+            controls: &[],
+        };
+        let remediation = format!(
+            "Change the object to satisfy {} {} (enforcementAction: {}).",
+            self.constraint_kind,
+            self.constraint_name,
+            action.as_str()
+        );
+        Some(Finding::new(
+            &meta,
+            object,
+            object_span(object),
+            None,
+            self.message.clone(),
+            remediation,
+        ))
+    }
+}
+
+/// Leaks each distinct string once and returns the same `&'static str` for it afterwards.
+fn intern(text: &str) -> &'static str {
+    static STRINGS: OnceLock<Mutex<HashSet<&'static str>>> = OnceLock::new();
+    let mut set = STRINGS
+        .get_or_init(|| Mutex::new(HashSet::new()))
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    if let Some(existing) = set.get(text) {
+        return existing;
+    }
+    let leaked: &'static str = Box::leak(text.to_string().into_boxed_str());
+    set.insert(leaked);
+    leaked
+}
+
+/// The result of [`PolicySet::evaluate`].
+#[derive(Debug, Clone, Default)]
+pub struct Evaluation {
+    pub violations: Vec<Violation>,
+    /// Evaluation errors (bad `AdmissionReview`s, Rego runtime errors).
+    pub errors: Vec<Issue>,
+    /// Objects not checked, and why.
+    pub notes: Vec<Issue>,
+}
+
+impl Evaluation {
+    /// Findings for the violations, `objects` being the slice that was evaluated.
+    pub fn findings(&self, objects: &[Object]) -> Vec<Finding> {
+        self.violations
+            .iter()
+            .filter_map(|v| v.to_finding(objects.get(v.object)?))
+            .collect()
+    }
+}
+
+/// Loads policies from `policy_inputs` and evaluates them against `manifests`
+/// (the whole input is the inventory), as `palisade policy test` / `scan --policies`.
+pub fn check_manifests(
+    policy_inputs: &[Input],
+    manifests: &[Object],
+) -> (PolicySet, Loaded, Evaluation) {
+    let (set, loaded) = PolicySet::load(policy_inputs);
+    let evaluation = set.evaluate(manifests, manifests);
+    (set, loaded, evaluation)
+}
+
+/// Every `suite.yaml` under `dir`, sorted (for `palisade policy test` and the conformance test).
+pub fn find_suites(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&d) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if path.file_name().is_some_and(|n| n == "suite.yaml") {
+                out.push(path);
+            }
+        }
+    }
+    out.sort();
+    out
+}

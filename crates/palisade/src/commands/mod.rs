@@ -1,2 +1,4 @@
+mod output;
+pub mod policy;
 pub mod rules;
 pub mod scan;

@@ -1,17 +1,16 @@
 //! `palisade scan`: load → Pod Security Standards + checks → exemptions → report.
 
-use std::fs::File;
-use std::io::{BufWriter, IsTerminal, Write};
+use std::io::IsTerminal;
 use std::path::Path;
 use std::process::ExitCode;
 
-use anyhow::{anyhow, bail, Context, Result};
+use anyhow::{anyhow, bail, Result};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use palisade_config::{Config, Pattern};
 use palisade_model::{load_inputs, Finding, Input, InputError, LoadOptions, RuleMeta, Severity};
 use rayon::prelude::*;
 
-use crate::cli::{OutputFormat, ScanArgs};
+use crate::cli::ScanArgs;
 use crate::registry::all_rules;
 
 pub fn run(args: &ScanArgs, color: bool) -> Result<ExitCode> {
@@ -91,6 +90,7 @@ pub fn run(args: &ScanArgs, color: bool) -> Result<ExitCode> {
         .collect();
     progress.finish_and_clear();
     timer.lap("analyze");
+    let policy_errors = apply_policies(args, &loaded.objects, &mut findings);
     let exemption_errors = palisade_config::apply(&mut findings, &loaded.objects, &config);
     timer.lap("exemptions");
 
@@ -107,35 +107,16 @@ pub fn run(args: &ScanArgs, color: bool) -> Result<ExitCode> {
     );
     report.checked_kind = crate::registry::is_checked_kind;
     report.framework = args.framework;
-    report
-        .errors
-        .extend(config_errors.iter().chain(&exemption_errors));
+    report.errors.extend(
+        config_errors
+            .iter()
+            .chain(&exemption_errors)
+            .chain(&policy_errors),
+    );
     report.sort();
     timer.lap("report");
 
-    let format = match args.output.format {
-        OutputFormat::Table => palisade_report::Format::Table,
-        OutputFormat::Json => palisade_report::Format::Json,
-        OutputFormat::Yaml => palisade_report::Format::Yaml,
-        OutputFormat::Sarif => palisade_report::Format::Sarif,
-        OutputFormat::Junit => palisade_report::Format::Junit,
-    };
-    match &args.output.out {
-        Some(path) => {
-            let file =
-                File::create(path).with_context(|| format!("cannot write {}", path.display()))?;
-            let mut out = BufWriter::new(file);
-            let options = palisade_report::RenderOptions { color: false };
-            palisade_report::render(&report, format, &options, &mut out)?;
-            out.flush()?;
-        }
-        None => {
-            let mut out = BufWriter::new(std::io::stdout().lock());
-            let options = palisade_report::RenderOptions { color };
-            palisade_report::render(&report, format, &options, &mut out)?;
-            out.flush()?;
-        }
-    }
+    super::output::write_report(&report, &args.output, color)?;
     timer.lap("render");
     let code = report.exit_code();
     // The process ends right after this: freeing millions of tree nodes one by
@@ -169,6 +150,34 @@ impl Timer {
         }
         self.last = std::time::Instant::now();
     }
+}
+
+/// `--policies`: Gatekeeper templates and constraints evaluated on the input (with
+/// the input as inventory); their violations join the findings. Returns the
+/// policies' own problems as input errors.
+fn apply_policies(
+    args: &ScanArgs,
+    objects: &[palisade_model::Object],
+    findings: &mut Vec<Finding>,
+) -> Vec<InputError> {
+    if args.policies.is_empty() {
+        return Vec::new();
+    }
+    let inputs: Vec<Input> = args.policies.iter().cloned().map(Input::Path).collect();
+    let (set, loaded) = palisade_policy::gatekeeper::PolicySet::load(&inputs);
+    let mut errors: Vec<InputError> = loaded.errors;
+    let evaluation = set.evaluate(objects, objects);
+    errors.extend(
+        set.verify()
+            .iter()
+            .chain(&evaluation.errors)
+            .map(super::policy::policy_error),
+    );
+    findings.extend(evaluation.findings(objects));
+    for note in set.notes.iter().chain(&evaluation.notes) {
+        eprintln!("note: {note}");
+    }
+    errors
 }
 
 /// The configuration: `--config FILE`, else `.palisade.yaml` found upward from

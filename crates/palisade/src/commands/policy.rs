@@ -1,0 +1,166 @@
+//! `palisade policy verify` and `palisade policy test`: Gatekeeper offline.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Instant;
+
+use anyhow::{bail, Result};
+use palisade_model::{load_inputs, Input, InputError, InputErrorKind, LoadOptions, Severity};
+use palisade_policy::gatekeeper::{check_manifests, find_suites, run_suite, Issue, PolicySet};
+
+use crate::cli::{PolicyTestArgs, PolicyVerifyArgs};
+use crate::registry::all_rules;
+
+/// Runs suites and prints `gator verify`'s layout: `ok`/`FAIL` per suite,
+/// `--- FAIL:` lines for the tests and cases that failed, then `PASS`/`FAIL`.
+pub fn verify(args: &PolicyVerifyArgs) -> Result<ExitCode> {
+    let mut suites: Vec<PathBuf> = Vec::new();
+    let mut policy_dirs: Vec<PathBuf> = Vec::new();
+    for path in &args.paths {
+        if path.is_dir() {
+            let found = find_suites(path);
+            if found.is_empty() {
+                policy_dirs.push(path.clone());
+            }
+            suites.extend(found);
+        } else if path.is_file() {
+            suites.push(path.clone());
+        } else {
+            bail!("{}: no such file or directory", path.display());
+        }
+    }
+    let mut out = std::io::stdout().lock();
+    let mut failed = false;
+    let mut broken = false;
+    for suite in &suites {
+        let started = Instant::now();
+        let result = run_suite(suite);
+        let seconds = started.elapsed().as_secs_f64();
+        if let Some(error) = &result.error {
+            writeln!(out, "FAIL\t{}\t{seconds:.3}s\n    {error}", suite.display())?;
+            broken = true;
+            continue;
+        }
+        for test in &result.tests {
+            let cases_failed: Vec<_> = test.cases.iter().filter(|c| !c.passed).collect();
+            if test.error.is_none() && cases_failed.is_empty() {
+                continue;
+            }
+            writeln!(out, "--- FAIL: {}", test.name)?;
+            if let Some(error) = &test.error {
+                writeln!(out, "    {error}")?;
+            }
+            for case in cases_failed {
+                writeln!(out, "    --- FAIL: {}", case.name)?;
+                if let Some(reason) = &case.reason {
+                    writeln!(out, "        {reason}")?;
+                }
+            }
+        }
+        let (passed, total) = result.counts();
+        let verdict = if result.passed() { "ok  " } else { "FAIL" };
+        failed |= !result.passed();
+        writeln!(
+            out,
+            "{verdict}\t{}\t{seconds:.3}s\t({passed}/{total} cases)",
+            suite.display()
+        )?;
+    }
+    for dir in &policy_dirs {
+        let (set, loaded) = PolicySet::load(&[Input::Path(dir.clone())]);
+        let issues = set.verify();
+        for error in &loaded.errors {
+            writeln!(out, "{error}")?;
+        }
+        for issue in &issues {
+            writeln!(out, "{issue}")?;
+        }
+        for note in &set.notes {
+            writeln!(out, "note: {note}")?;
+        }
+        let verdict = if issues.is_empty() && loaded.errors.is_empty() {
+            "ok  "
+        } else {
+            "FAIL"
+        };
+        broken |= !loaded.errors.is_empty();
+        failed |= !issues.is_empty();
+        writeln!(
+            out,
+            "{verdict}\t{}\t({} templates, {} constraints)",
+            dir.display(),
+            set.templates.len(),
+            set.constraints.len()
+        )?;
+    }
+    writeln!(out, "{}", if failed || broken { "FAIL" } else { "PASS" })?;
+    Ok(ExitCode::from(match (broken, failed) {
+        (true, _) => crate::EXIT_USAGE,
+        (false, true) => 1,
+        (false, false) => 0,
+    }))
+}
+
+/// Reviews manifests against templates and constraints and reports the violations.
+pub fn test(args: &PolicyTestArgs, color: bool) -> Result<ExitCode> {
+    let inputs: Vec<Input> = args
+        .paths
+        .iter()
+        .chain(&args.filenames)
+        .map(|p| Input::parse(p))
+        .collect();
+    if inputs.is_empty() {
+        bail!("nothing to review: give manifests as PATH, `-f PATH`, or `-` for standard input");
+    }
+    let loaded = load_inputs(
+        &inputs,
+        &LoadOptions {
+            default_namespace: args.namespace.clone(),
+        },
+    );
+    let policy_inputs: Vec<Input> = args.policies.iter().cloned().map(Input::Path).collect();
+    let (set, policy_loaded, evaluation) = check_manifests(&policy_inputs, &loaded.objects);
+    if set.templates.is_empty() && set.constraints.is_empty() {
+        bail!("no ConstraintTemplate or Constraint found in the -p paths");
+    }
+    let findings = evaluation.findings(&loaded.objects);
+    let problems: Vec<InputError> = policy_loaded
+        .errors
+        .iter()
+        .cloned()
+        .chain(
+            set.verify()
+                .iter()
+                .chain(&evaluation.errors)
+                .map(policy_error),
+        )
+        .collect();
+    let rules = all_rules();
+    let mut report = palisade_report::Report::new(
+        env!("CARGO_PKG_VERSION"),
+        &loaded,
+        &findings,
+        &rules,
+        args.fail_on.unwrap_or(Severity::Low),
+    );
+    report.errors.extend(problems.iter());
+    report.sort();
+    super::output::write_report(&report, &args.output, color)?;
+    for note in set.notes.iter().chain(&evaluation.notes) {
+        eprintln!("note: {note}");
+    }
+    Ok(ExitCode::from(report.exit_code()))
+}
+
+/// A policy that could not be used, as an input error the report shows with its position.
+pub fn policy_error(issue: &Issue) -> InputError {
+    InputError {
+        kind: InputErrorKind::Config,
+        message: issue.message.clone(),
+        source: None,
+        file: issue.file.clone(),
+        span: issue.span,
+        related: None,
+    }
+}
