@@ -1,0 +1,275 @@
+//! `matchConstraints` / `matchResources`: resource rules and label selectors.
+
+use serde_json::Value as J;
+
+/// Admission operation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Operation {
+    Create,
+    Update,
+    Delete,
+    Connect,
+}
+
+impl Operation {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Operation::Create => "CREATE",
+            Operation::Update => "UPDATE",
+            Operation::Delete => "DELETE",
+            Operation::Connect => "CONNECT",
+        }
+    }
+}
+
+/// Built-in kinds and their resource names. Other kinds use the
+/// lowercase-plus-`s` heuristic (see [`resource_for_kind`]).
+const RESOURCES: &[(&str, &str)] = &[
+    ("Pod", "pods"),
+    ("Deployment", "deployments"),
+    ("StatefulSet", "statefulsets"),
+    ("DaemonSet", "daemonsets"),
+    ("ReplicaSet", "replicasets"),
+    ("ReplicationController", "replicationcontrollers"),
+    ("Job", "jobs"),
+    ("CronJob", "cronjobs"),
+    ("Service", "services"),
+    ("ConfigMap", "configmaps"),
+    ("Secret", "secrets"),
+    ("Namespace", "namespaces"),
+    ("Node", "nodes"),
+    ("ServiceAccount", "serviceaccounts"),
+    ("PersistentVolume", "persistentvolumes"),
+    ("PersistentVolumeClaim", "persistentvolumeclaims"),
+    ("Ingress", "ingresses"),
+    ("IngressClass", "ingressclasses"),
+    ("NetworkPolicy", "networkpolicies"),
+    ("Role", "roles"),
+    ("RoleBinding", "rolebindings"),
+    ("ClusterRole", "clusterroles"),
+    ("ClusterRoleBinding", "clusterrolebindings"),
+    ("StorageClass", "storageclasses"),
+    ("PodDisruptionBudget", "poddisruptionbudgets"),
+    ("HorizontalPodAutoscaler", "horizontalpodautoscalers"),
+    ("LimitRange", "limitranges"),
+    ("ResourceQuota", "resourcequotas"),
+    ("Endpoints", "endpoints"),
+    ("EndpointSlice", "endpointslices"),
+    ("PriorityClass", "priorityclasses"),
+    ("RuntimeClass", "runtimeclasses"),
+    ("CustomResourceDefinition", "customresourcedefinitions"),
+    ("ValidatingAdmissionPolicy", "validatingadmissionpolicies"),
+    (
+        "ValidatingAdmissionPolicyBinding",
+        "validatingadmissionpolicybindings",
+    ),
+    (
+        "MutatingWebhookConfiguration",
+        "mutatingwebhookconfigurations",
+    ),
+    (
+        "ValidatingWebhookConfiguration",
+        "validatingwebhookconfigurations",
+    ),
+    ("PodTemplate", "podtemplates"),
+    ("Event", "events"),
+    ("Lease", "leases"),
+    ("CSIDriver", "csidrivers"),
+    ("VolumeAttachment", "volumeattachments"),
+    ("Gateway", "gateways"),
+    ("HTTPRoute", "httproutes"),
+    ("GatewayClass", "gatewayclasses"),
+];
+
+/// The resource name of a kind, and whether it was guessed.
+///
+/// Without the cluster's discovery data, unknown kinds get the usual English
+/// plural of their lowercase name (`Foo` → `foos`, `Policy` → `policies`,
+/// `Ingress` → `ingresses`); CRDs with irregular plurals need `*` in rules.
+pub fn resource_for_kind(kind: &str) -> (String, bool) {
+    if let Some((_, r)) = RESOURCES.iter().find(|(k, _)| *k == kind) {
+        return ((*r).to_string(), false);
+    }
+    let lower = kind.to_ascii_lowercase();
+    let plural = if let Some(stem) = lower
+        .strip_suffix('y')
+        .filter(|s| !s.ends_with(['a', 'e', 'i', 'o', 'u']))
+    {
+        format!("{stem}ies")
+    } else if lower.ends_with('s')
+        || lower.ends_with('x')
+        || lower.ends_with("ch")
+        || lower.ends_with("sh")
+    {
+        format!("{lower}es")
+    } else {
+        format!("{lower}s")
+    };
+    (plural, true)
+}
+
+/// What is being admitted, for matching.
+pub struct Subject<'a> {
+    pub group: &'a str,
+    pub version: &'a str,
+    pub resource: &'a str,
+    pub name: &'a str,
+    pub namespaced: bool,
+    pub operation: Operation,
+    pub labels: &'a J,
+    pub old_labels: Option<&'a J>,
+    /// Labels of the namespace (or of the object itself when it is a Namespace).
+    pub namespace_labels: Option<&'a J>,
+    pub is_namespace: bool,
+}
+
+fn strings(v: Option<&J>) -> Vec<&str> {
+    v.and_then(J::as_array)
+        .map(|a| a.iter().filter_map(J::as_str).collect())
+        .unwrap_or_default()
+}
+
+fn contains_or_star(list: &[&str], value: &str) -> bool {
+    list.iter().any(|x| *x == "*" || *x == value)
+}
+
+/// One `resourceRules` / `excludeResourceRules` entry.
+fn rule_matches(rule: &J, s: &Subject) -> bool {
+    let groups = strings(rule.get("apiGroups"));
+    let versions = strings(rule.get("apiVersions"));
+    let operations = strings(rule.get("operations"));
+    let resources = strings(rule.get("resources"));
+    let names = strings(rule.get("resourceNames"));
+    if !contains_or_star(&groups, s.group)
+        || !contains_or_star(&versions, s.version)
+        || !contains_or_star(&operations, s.operation.as_str())
+    {
+        return false;
+    }
+    let resource_ok = resources.iter().any(|r| {
+        *r == "*" || *r == "*/*" || *r == s.resource || r.strip_suffix("/*") == Some(s.resource)
+    });
+    if !resource_ok {
+        return false;
+    }
+    if !names.is_empty() && !names.contains(&s.name) {
+        return false;
+    }
+    match rule.get("scope").and_then(J::as_str).unwrap_or("*") {
+        "Cluster" => !s.namespaced,
+        "Namespaced" => s.namespaced,
+        _ => true,
+    }
+}
+
+/// Whether a label selector (`matchLabels`, `matchExpressions`) selects `labels`.
+/// An absent selector selects everything; an invalid one nothing.
+pub fn selector_matches(selector: Option<&J>, labels: &J) -> bool {
+    let Some(selector) = selector.filter(|s| !s.is_null()) else {
+        return true;
+    };
+    let get = |k: &str| labels.get(k).and_then(J::as_str);
+    if let Some(ml) = selector.get("matchLabels").and_then(J::as_object) {
+        for (k, v) in ml {
+            if get(k) != v.as_str() {
+                return false;
+            }
+        }
+    }
+    if let Some(exprs) = selector.get("matchExpressions").and_then(J::as_array) {
+        for e in exprs {
+            let key = e.get("key").and_then(J::as_str).unwrap_or("");
+            let values = strings(e.get("values"));
+            let ok = match e.get("operator").and_then(J::as_str).unwrap_or("") {
+                "In" => get(key).is_some_and(|v| values.contains(&v)),
+                "NotIn" => get(key).is_none_or(|v| !values.contains(&v)),
+                "Exists" => get(key).is_some(),
+                "DoesNotExist" => get(key).is_none(),
+                _ => false,
+            };
+            if !ok {
+                return false;
+            }
+        }
+    }
+    true
+}
+
+/// `matchConstraints` or a binding's `matchResources`.
+pub fn match_resources(m: &J, s: &Subject) -> bool {
+    // namespaceSelector: for namespaced objects, the namespace's labels; for a
+    // Namespace, its own labels; other cluster-scoped objects always match.
+    let ns_selector = m.get("namespaceSelector");
+    if s.namespaced || s.is_namespace {
+        let empty = J::Object(Default::default());
+        let labels = s.namespace_labels.unwrap_or(&empty);
+        if !selector_matches(ns_selector, labels) {
+            return false;
+        }
+    }
+    let obj_selector = m.get("objectSelector");
+    let old_ok = s
+        .old_labels
+        .is_some_and(|old| selector_matches(obj_selector, old));
+    if !selector_matches(obj_selector, s.labels) && !old_ok {
+        return false;
+    }
+    let rules = m.get("resourceRules").and_then(J::as_array);
+    // An absent resourceRules list in a binding's matchResources means "all
+    // resources the policy matches".
+    if let Some(rules) = rules {
+        if !rules.iter().any(|r| rule_matches(r, s)) {
+            return false;
+        }
+    }
+    if let Some(excluded) = m.get("excludeResourceRules").and_then(J::as_array) {
+        if excluded.iter().any(|r| rule_matches(r, s)) {
+            return false;
+        }
+    }
+    true
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn plurals() {
+        assert_eq!(resource_for_kind("Pod"), ("pods".into(), false));
+        assert_eq!(
+            resource_for_kind("NetworkPolicy"),
+            ("networkpolicies".into(), false)
+        );
+        assert_eq!(resource_for_kind("Widget"), ("widgets".into(), true));
+        assert_eq!(resource_for_kind("FooPolicy"), ("foopolicies".into(), true));
+        assert_eq!(resource_for_kind("Gateway2"), ("gateway2s".into(), true));
+    }
+
+    #[test]
+    fn selectors() {
+        let labels = json!({"env": "prod", "team": "a"});
+        assert!(selector_matches(
+            Some(&json!({"matchLabels": {"env": "prod"}})),
+            &labels
+        ));
+        assert!(!selector_matches(
+            Some(&json!({"matchLabels": {"env": "dev"}})),
+            &labels
+        ));
+        assert!(selector_matches(
+            Some(
+                &json!({"matchExpressions": [{"key": "env", "operator": "In", "values": ["prod"]}, {"key": "x", "operator": "DoesNotExist"}]})
+            ),
+            &labels
+        ));
+        assert!(!selector_matches(
+            Some(
+                &json!({"matchExpressions": [{"key": "team", "operator": "NotIn", "values": ["a"]}]})
+            ),
+            &labels
+        ));
+        assert!(selector_matches(Some(&json!({})), &labels));
+    }
+}

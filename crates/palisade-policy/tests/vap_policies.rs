@@ -1,0 +1,389 @@
+//! ValidatingAdmissionPolicy evaluation, end to end from YAML.
+
+use palisade_model::{load_text, LoadOptions, Object};
+use palisade_policy::vap::{Action, Decision, DecisionKind, Operation, Policies};
+
+fn objects(text: &str) -> Vec<Object> {
+    let loaded = load_text("test.yaml", text.to_string(), &LoadOptions::default());
+    assert!(loaded.errors.is_empty(), "{:?}", loaded.errors);
+    loaded.objects
+}
+
+fn policies(text: &str) -> Policies {
+    let (p, problems) = Policies::load(&objects(text));
+    assert!(problems.is_empty(), "{problems:?}");
+    p
+}
+
+fn run(p: &Policies, object: &str) -> Vec<Decision> {
+    let objs = objects(object);
+    p.evaluate(&objs[0], Operation::Create, None)
+}
+
+const DEPLOY_RULES: &str = "
+  matchConstraints:
+    resourceRules:
+    - apiGroups: [apps]
+      apiVersions: [v1]
+      operations: [CREATE, UPDATE]
+      resources: [deployments]
+";
+
+fn deployment(replicas: i64) -> String {
+    format!(
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata: {{name: web, namespace: prod, labels: {{app: web}}}}\nspec:\n  replicas: {replicas}\n  template:\n    spec:\n      containers:\n      - name: app\n        image: nginx:1.25\n        resources: {{limits: {{memory: 2Gi}}}}\n"
+    )
+}
+
+fn policy(name: &str, spec_extra: &str, binding_extra: &str) -> String {
+    format!(
+        "apiVersion: admissionregistration.k8s.io/v1\nkind: ValidatingAdmissionPolicy\nmetadata: {{name: {name}}}\nspec:{DEPLOY_RULES}{spec_extra}\n---\napiVersion: admissionregistration.k8s.io/v1\nkind: ValidatingAdmissionPolicyBinding\nmetadata: {{name: {name}-binding}}\nspec:\n  policyName: {name}\n{binding_extra}\n"
+    )
+}
+
+#[test]
+fn replicas_limit_with_deny() {
+    let p = policies(&policy(
+        "max-replicas",
+        "  validations:\n  - expression: object.spec.replicas <= 5\n    reason: Forbidden\n",
+        "  validationActions: [Deny]",
+    ));
+    let d = run(&p, &deployment(9));
+    assert_eq!(d.len(), 1);
+    assert_eq!(d[0].kind, DecisionKind::Violation);
+    assert_eq!(d[0].policy, "max-replicas");
+    assert_eq!(d[0].binding, "max-replicas-binding");
+    assert_eq!(d[0].actions, vec![Action::Deny]);
+    assert_eq!(d[0].reason, "Forbidden");
+    assert_eq!(d[0].validation, Some(0));
+    assert_eq!(d[0].message, "failed expression: object.spec.replicas <= 5");
+    assert!(d[0].denies());
+    assert!(run(&p, &deployment(3)).is_empty());
+    // Not matched: a Pod, or a DELETE.
+    assert!(run(
+        &p,
+        "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec: {}\n"
+    )
+    .is_empty());
+    let objs = objects(&deployment(9));
+    assert!(p.evaluate(&objs[0], Operation::Delete, None).is_empty());
+    // A finding located on the object.
+    let f = p.to_finding(&d[0], &objs[0]);
+    assert_eq!(f.rule, "vap/max-replicas");
+    assert_eq!(f.location.span.start.line, 3);
+    assert!(f.message.contains("failed expression"));
+}
+
+#[test]
+fn message_expression_and_variables() {
+    let p = policies(&policy(
+        "vars",
+        "  variables:\n  - name: replicas\n    expression: object.spec.replicas\n  - name: limit\n    expression: '3'\n  - name: unused\n    expression: object.spec.nothing.here\n  validations:\n  - expression: variables.replicas <= variables.limit\n    message: static message\n    messageExpression: \"'replicas ' + string(variables.replicas) + ' > ' + string(variables.limit)\"\n",
+        "  validationActions: [Deny]",
+    ));
+    let d = run(&p, &deployment(4));
+    assert_eq!(d.len(), 1, "{d:?}");
+    assert_eq!(d[0].message, "replicas 4 > 3");
+    // The erroring variable is never evaluated: lazy.
+    assert!(run(&p, &deployment(2)).is_empty());
+}
+
+#[test]
+fn match_conditions() {
+    let p = policies(&policy(
+        "only-labelled",
+        "  matchConditions:\n  - name: is-web\n    expression: \"has(object.metadata.labels) && 'app' in object.metadata.labels && object.metadata.labels.app == 'web'\"\n  validations:\n  - expression: object.spec.replicas <= 1\n",
+        "  validationActions: [Deny]",
+    ));
+    assert_eq!(run(&p, &deployment(2)).len(), 1);
+    let other = deployment(2).replace("app: web", "app: api");
+    assert!(run(&p, &other).is_empty());
+}
+
+const PARAM_POLICY: &str = "apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingAdmissionPolicy
+metadata: {name: param-limit}
+spec:
+  paramKind: {apiVersion: v1, kind: ConfigMap}
+  matchConstraints:
+    resourceRules:
+    - {apiGroups: [apps], apiVersions: [v1], operations: [CREATE], resources: [deployments]}
+  validations:
+  - expression: object.spec.replicas <= int(params.data.maxReplicas)
+    messageExpression: \"'at most ' + params.data.maxReplicas + ' replicas'\"
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: limits, namespace: prod, labels: {tier: gold}}
+data: {maxReplicas: '4'}
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: strict, namespace: prod, labels: {tier: gold}}
+data: {maxReplicas: '2'}
+";
+
+#[test]
+fn params_by_name_and_selector() {
+    let by_name = format!("{PARAM_POLICY}---\napiVersion: admissionregistration.k8s.io/v1\nkind: ValidatingAdmissionPolicyBinding\nmetadata: {{name: b}}\nspec:\n  policyName: param-limit\n  validationActions: [Deny]\n  paramRef: {{name: limits, parameterNotFoundAction: Deny}}\n");
+    let p = policies(&by_name);
+    let d = run(&p, &deployment(5));
+    assert_eq!(d.len(), 1, "{d:?}");
+    assert_eq!(d[0].message, "at most 4 replicas");
+    assert_eq!(d[0].param.as_deref(), Some("limits"));
+    assert!(run(&p, &deployment(3)).is_empty());
+
+    let by_selector = format!("{PARAM_POLICY}---\napiVersion: admissionregistration.k8s.io/v1\nkind: ValidatingAdmissionPolicyBinding\nmetadata: {{name: b}}\nspec:\n  policyName: param-limit\n  validationActions: [Deny]\n  paramRef:\n    selector: {{matchLabels: {{tier: gold}}}}\n    parameterNotFoundAction: Deny\n");
+    let p = policies(&by_selector);
+    // Evaluated once per parameter object: 3 replicas fail only `strict`.
+    let d = run(&p, &deployment(3));
+    assert_eq!(d.len(), 1, "{d:?}");
+    assert_eq!(d[0].param.as_deref(), Some("strict"));
+}
+
+#[test]
+fn parameter_not_found_action() {
+    for (action, expected) in [("Deny", 1), ("Allow", 0)] {
+        let text = format!("{PARAM_POLICY}---\napiVersion: admissionregistration.k8s.io/v1\nkind: ValidatingAdmissionPolicyBinding\nmetadata: {{name: b}}\nspec:\n  policyName: param-limit\n  validationActions: [Deny]\n  paramRef: {{name: missing, parameterNotFoundAction: {action}}}\n");
+        let p = policies(&text);
+        let d = run(&p, &deployment(1));
+        assert_eq!(d.len(), expected, "{action}: {d:?}");
+        if expected == 1 {
+            assert_eq!(d[0].kind, DecisionKind::Error);
+            assert!(d[0].denies());
+        }
+    }
+}
+
+#[test]
+fn namespace_selector() {
+    let p = policies(&policy(
+        "prod-only",
+        "    namespaceSelector: {matchLabels: {env: prod}}\n  validations:\n  - expression: object.spec.replicas >= 2\n",
+        "  validationActions: [Deny]",
+    ));
+    let objs = objects(&deployment(1));
+    let prod =
+        objects("apiVersion: v1\nkind: Namespace\nmetadata: {name: prod, labels: {env: prod}}\n");
+    let dev =
+        objects("apiVersion: v1\nkind: Namespace\nmetadata: {name: prod, labels: {env: dev}}\n");
+    assert_eq!(
+        p.evaluate(&objs[0], Operation::Create, Some(&prod[0]))
+            .len(),
+        1
+    );
+    assert!(p
+        .evaluate(&objs[0], Operation::Create, Some(&dev[0]))
+        .is_empty());
+    // namespaceObject is visible to expressions.
+    let p = policies(&policy(
+        "ns-object",
+        "  validations:\n  - expression: namespaceObject.metadata.labels.env == 'prod'\n",
+        "  validationActions: [Deny]",
+    ));
+    assert!(p
+        .evaluate(&objs[0], Operation::Create, Some(&prod[0]))
+        .is_empty());
+    assert_eq!(
+        p.evaluate(&objs[0], Operation::Create, Some(&dev[0])).len(),
+        1
+    );
+}
+
+#[test]
+fn warn_versus_deny() {
+    let p = policies(&policy(
+        "warn",
+        "  validations:\n  - expression: object.spec.replicas <= 5\n",
+        "  validationActions: [Warn, Audit]",
+    ));
+    let d = run(&p, &deployment(9));
+    assert_eq!(d.len(), 1);
+    assert_eq!(d[0].actions, vec![Action::Warn, Action::Audit]);
+    assert!(!d[0].denies());
+    let objs = objects(&deployment(9));
+    assert_eq!(
+        p.to_finding(&d[0], &objs[0]).severity,
+        palisade_model::Severity::Medium
+    );
+}
+
+#[test]
+fn failure_policy_on_runtime_error() {
+    for (fp, expected) in [("Fail", 1), ("Ignore", 0)] {
+        let p = policies(&policy(
+            "err",
+            &format!("  failurePolicy: {fp}\n  validations:\n  - expression: object.spec.missing.field == 1\n"),
+            "  validationActions: [Deny]",
+        ));
+        let d = run(&p, &deployment(1));
+        assert_eq!(d.len(), expected, "{fp}: {d:?}");
+        if expected == 1 {
+            assert_eq!(d[0].kind, DecisionKind::Error);
+        }
+    }
+}
+
+#[test]
+fn kubernetes_libraries() {
+    let p = policies(&policy(
+        "libs",
+        "  validations:\n  - expression: object.spec.template.spec.containers.all(c, quantity(c.resources.limits.memory).isLessThan(quantity('1Gi')))\n    message: memory\n  - expression: \"url('https://example.com/x').getHost() == 'example.com'\"\n  - expression: '[1, 2, 3].isSorted()'\n  - expression: object.spec.template.spec.containers.all(c, c.image.matches('^nginx:[0-9.]+$'))\n  - expression: \"isIP('10.0.0.1') && cidr('10.0.0.0/8').containsIP(ip('10.0.0.1'))\"\n  - expression: \"isSemver('1.2.3') && semver('1.2.3').isLessThan(semver('2.0.0'))\"\n  - expression: \"sets.contains(['a', 'b'], ['a'])\"\n  - expression: \"optional.of(object.metadata.labels.app).orValue('') == 'web'\"\n",
+        "  validationActions: [Deny]",
+    ));
+    let d = run(&p, &deployment(1));
+    assert_eq!(d.len(), 1, "{d:?}");
+    assert_eq!(d[0].message, "memory");
+}
+
+#[test]
+fn cost_limit_stops_hostile_expressions() {
+    let p = policies(&policy(
+        "hostile",
+        "  validations:\n  - expression: lists.range(2000).all(i, lists.range(2000).all(j, i + j >= 0))\n  - expression: \"lists.range(30).map(i, 'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa').join('').replace('a', 'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa').replace('a', 'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa').replace('a', 'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa').size() > 0\"\n",
+        "  validationActions: [Deny]",
+    ));
+    let start = std::time::Instant::now();
+    let d = run(&p, &deployment(1));
+    assert!(start.elapsed().as_secs() < 20);
+    assert_eq!(d.len(), 2, "{d:?}");
+    for x in &d {
+        assert_eq!(x.kind, DecisionKind::Error);
+        assert!(x.message.contains("cost limit"), "{}", x.message);
+    }
+}
+
+#[test]
+fn authorizer_is_not_evaluable_offline() {
+    let p = policies(&policy(
+        "authz",
+        "  failurePolicy: Ignore\n  validations:\n  - expression: \"authorizer.group('apps').resource('deployments').namespace('prod').check('delete').allowed()\"\n  - expression: \"request.operation == 'CREATE' || authorizer.requestResource.check('x').allowed()\"\n",
+        "  validationActions: [Deny]",
+    ));
+    let d = run(&p, &deployment(1));
+    // The first needs the cluster; the second short-circuits before authorizer.
+    assert_eq!(d.len(), 1, "{d:?}");
+    assert_eq!(d[0].kind, DecisionKind::NotEvaluable);
+    assert!(d[0].message.contains("not evaluable offline"));
+    assert!(!d[0].denies());
+}
+
+#[test]
+fn request_and_escaping() {
+    let p = policies(&policy(
+        "req",
+        "  validations:\n  - expression: \"request.operation == 'CREATE' && request.kind.kind == 'Deployment' && request.resource.resource == 'deployments' && request.namespace == 'prod' && oldObject == null\"\n  - expression: object.metadata.__namespace__ == 'prod'\n",
+        "  validationActions: [Deny]",
+    ));
+    assert!(run(&p, &deployment(1)).is_empty());
+}
+
+#[test]
+fn load_problems_are_reported_not_fatal() {
+    let text = policy(
+        "broken",
+        "  validations:\n  - expression: 'object.spec.replicas <='\n  - expression: 'Foo{a: 1}'\n",
+        "  validationActions: [Deny]",
+    );
+    let (p, problems) = Policies::load(&objects(&text));
+    assert_eq!(problems.len(), 2, "{problems:?}");
+    // Uncompilable validations are errors under failurePolicy Fail.
+    let d = run(&p, &deployment(1));
+    assert_eq!(d.len(), 2);
+    assert!(d.iter().all(|x| x.kind == DecisionKind::Error));
+}
+
+#[test]
+fn binding_match_resources_narrows() {
+    let p = policies(&policy(
+        "narrow",
+        "  validations:\n  - expression: 'false'\n",
+        "  validationActions: [Deny]\n  matchResources:\n    objectSelector: {matchLabels: {app: api}}",
+    ));
+    assert!(run(&p, &deployment(1)).is_empty());
+    let api = deployment(1).replace("app: web", "app: api");
+    assert_eq!(run(&p, &api).len(), 1);
+}
+
+#[test]
+fn audit_annotations_errors_follow_failure_policy() {
+    let p = policies(&policy(
+        "audit",
+        "  auditAnnotations:\n  - key: replicas\n    valueExpression: \"'replicas: ' + string(object.spec.replicas)\"\n  - key: broken\n    valueExpression: object.spec.nothing.here\n",
+        "  validationActions: [Audit]",
+    ));
+    let d = run(&p, &deployment(1));
+    assert_eq!(d.len(), 1, "{d:?}");
+    assert_eq!(d[0].kind, DecisionKind::Error);
+    assert!(d[0].message.contains("auditAnnotation broken"));
+}
+
+#[test]
+fn policy_budget_and_update() {
+    // Each expression stays under the per-expression limit; together they
+    // exceed the policy's budget.
+    let one = "  - expression: lists.range(400).all(i, lists.range(400).all(j, true))\n";
+    let p = policies(&policy(
+        "budget",
+        &format!("  validations:\n{}", one.repeat(17)),
+        "  validationActions: [Deny]",
+    ));
+    let d = run(&p, &deployment(1));
+    assert!(!d.is_empty(), "{d:?}");
+    assert!(d.iter().all(|x| x.kind == DecisionKind::Error));
+    assert!(
+        d[0].message.contains("running out of cost budget"),
+        "{}",
+        d[0].message
+    );
+
+    let p = policies(&policy(
+        "no-scale-up",
+        "  validations:\n  - expression: oldObject == null || object.spec.replicas <= oldObject.spec.replicas\n",
+        "  validationActions: [Deny]",
+    ));
+    let new = objects(&deployment(5));
+    let old = objects(&deployment(3));
+    assert_eq!(p.evaluate_update(&new[0], &old[0], None).len(), 1);
+    assert!(p.evaluate_update(&old[0], &new[0], None).is_empty());
+}
+
+#[test]
+fn unsupported_cel_is_not_evaluable_not_a_denial() {
+    let p = policies(&policy(
+        "bind",
+        "  variables:\n  - name: doubled\n    expression: cel.bind(r, object.spec.replicas, r * 2)\n  validations:\n  - expression: variables.doubled < 100\n  - expression: variables.doubled > 0\n  - expression: object.spec.replicas > 0\n",
+        "  validationActions: [Deny]",
+    ));
+    let d = run(&p, &deployment(1));
+    assert_eq!(d.len(), 2, "{d:?}");
+    assert!(d
+        .iter()
+        .all(|x| x.kind == DecisionKind::NotEvaluable && !x.denies()));
+    assert!(d[0].message.contains("cel.bind"), "{}", d[0].message);
+}
+
+#[test]
+fn batch_evaluation_matches_single() {
+    let p = policies(&policy(
+        "batch",
+        "  validations:\n  - expression: object.spec.replicas <= 5\n",
+        "  validationActions: [Deny]",
+    ));
+    let a = objects(&deployment(9));
+    let b = objects(&deployment(2));
+    let all = p.evaluate_all(&[(&a[0], None), (&b[0], None)], Operation::Create);
+    assert_eq!(all.len(), 2);
+    assert_eq!(all[0].len(), 1);
+    assert!(all[1].is_empty());
+}
+
+#[test]
+fn binding_without_policy_is_a_problem() {
+    let text = "apiVersion: admissionregistration.k8s.io/v1\nkind: ValidatingAdmissionPolicyBinding\nmetadata: {name: orphan}\nspec: {policyName: nowhere, validationActions: [Deny]}\n";
+    let (p, problems) = Policies::load(&objects(text));
+    assert_eq!(problems.len(), 1);
+    assert_eq!(problems[0].file, "test.yaml");
+    assert!(problems[0].message.contains("nowhere"));
+    assert!(run(&p, &deployment(1)).is_empty());
+}
