@@ -92,3 +92,52 @@ fn gatekeeper_library_suites_pass() {
         unexpected.join("\n")
     );
 }
+
+/// The templates that carry a `K8sNativeValidation` block, with the CEL engine:
+/// every case of their suites, through the same match and suite machinery.
+#[test]
+fn gatekeeper_library_suites_pass_with_the_cel_engine() {
+    use palisade_policy::gatekeeper::{run_suite_with, Engine};
+    let root = Path::new(LIBRARY);
+    if !root.is_dir() {
+        if std::env::var("CI").as_deref() == Ok("true") {
+            panic!("conformance data missing at {LIBRARY}");
+        }
+        eprintln!("skipping: Gatekeeper library not found at {LIBRARY}");
+        return;
+    }
+    let (mut passed, mut evaluated, mut templates) = (0, 0, 0);
+    let mut failures = Vec::new();
+    for path in find_suites(root) {
+        let result = run_suite_with(&path, Engine::Cel);
+        if let Some(e) = &result.error {
+            failures.push(format!("{}: suite error: {e}", path.display()));
+            continue;
+        }
+        let mut counted = false;
+        for test in result.tests.iter().filter(|t| !t.skipped) {
+            counted = true;
+            for case in &test.cases {
+                evaluated += 1;
+                if case.passed {
+                    passed += 1;
+                } else {
+                    failures.push(format!(
+                        "{} / {} / {}: {}",
+                        path.display(),
+                        test.name,
+                        case.name,
+                        case.reason.as_deref().unwrap_or("failed")
+                    ));
+                }
+            }
+        }
+        templates += usize::from(counted);
+    }
+    println!("gatekeeper-library (CEL): {passed}/{evaluated} cases pass in {templates} suites with a CEL variant");
+    assert!(
+        templates >= 16,
+        "expected the 16 templates with a CEL variant, found {templates}"
+    );
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}

@@ -213,6 +213,18 @@ pub struct PolicyVerifyArgs {
     /// Suite files, or directories searched for suite.yaml (recursively)
     #[arg(value_name = "PATH", required = true)]
     pub paths: Vec<PathBuf>,
+
+    /// Which template code runs: rego, cel (K8sNativeValidation blocks; templates without one
+    /// are skipped), or all (each suite with both)
+    #[arg(long, value_enum, default_value_t = EngineChoice::Rego)]
+    pub engine: EngineChoice,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum EngineChoice {
+    Rego,
+    Cel,
+    All,
 }
 
 #[derive(Debug, Args)]

@@ -614,3 +614,21 @@ fn policy_test_and_scan_policies_report_the_seed_constraint() {
         "scan --policies adds the same violations"
     );
 }
+
+#[test]
+fn policy_verify_runs_both_engines_with_engine_all() {
+    let Some(library) = shared("conformance/gatekeeper-library/library/general/requiredlabels")
+    else {
+        return;
+    };
+    let out = palisade(&[
+        "policy",
+        "verify",
+        library.to_str().expect("utf-8 path"),
+        "--engine",
+        "all",
+    ]);
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert!(text.contains("[rego]") && text.contains("[cel]"), "{text}");
+}

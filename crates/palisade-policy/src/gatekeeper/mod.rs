@@ -71,7 +71,7 @@ pub use constraint::{
 pub use review::{
     is_admission_review, object_json, object_span, Inventory, KnownNamespace, Review,
 };
-pub use suite::{run_suite, CaseResult, SuiteResult, TestResult};
+pub use suite::{run_suite, run_suite_with, CaseResult, SuiteResult, TestResult};
 pub use template::{
     is_template, ConstraintTemplate, OtherEngineCode, ADMISSION_TARGET, TEMPLATE_GROUP,
 };
@@ -119,9 +119,21 @@ impl std::fmt::Display for Issue {
     }
 }
 
+/// Which of a template's engines evaluates it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Engine {
+    /// The Rego code (`targets[0].rego` or a `Rego` code block), as Gatekeeper does by default.
+    #[default]
+    Rego,
+    /// The `K8sNativeValidation` (CEL) code block; templates without one are not evaluated.
+    Cel,
+}
+
 /// Templates and constraints, ready to evaluate.
 #[derive(Debug, Default, Clone)]
 pub struct PolicySet {
+    /// The engine used by [`PolicySet::evaluate`].
+    pub engine: Engine,
     pub templates: Vec<ConstraintTemplate>,
     pub constraints: Vec<Constraint>,
     /// Templates or constraints that could not be used (compile errors, bad fields).
@@ -161,7 +173,11 @@ impl PolicySet {
     pub fn add_template(&mut self, object: &Object) {
         match ConstraintTemplate::from_object(object) {
             Ok(template) => {
-                for other in &template.other_engines {
+                for other in template
+                    .other_engines
+                    .iter()
+                    .filter(|o| o.engine != template::CEL_ENGINE)
+                {
                     self.notes.push(Issue::at(
                         object,
                         object.root.span,
@@ -291,6 +307,18 @@ impl PolicySet {
             if constraints.is_empty() {
                 continue;
             }
+            if self.engine == Engine::Cel {
+                evaluate_cel(
+                    template,
+                    &constraints,
+                    objects,
+                    &reviews,
+                    &inv,
+                    &namespaces,
+                    &mut out,
+                );
+                continue;
+            }
             let Some(base) = &template.engine else {
                 continue;
             };
@@ -351,6 +379,77 @@ impl PolicySet {
             }
         }
         out
+    }
+}
+
+/// Evaluates a template's `K8sNativeValidation` block for its constraints, as
+/// Gatekeeper's CEL driver does (parameters as `variables.params`).
+fn evaluate_cel(
+    template: &ConstraintTemplate,
+    constraints: &[&Constraint],
+    objects: &[Object],
+    reviews: &[Option<Review>],
+    inv: &Inventory,
+    namespaces: &Inventory,
+    out: &mut Evaluation,
+) {
+    let Some(block) = template
+        .other_engines
+        .iter()
+        .find(|e| e.engine == template::CEL_ENGINE)
+    else {
+        return;
+    };
+    let cel = match crate::vap::GatekeeperCel::compile(&block.source) {
+        Ok(cel) => cel,
+        Err(e) => {
+            out.errors.push(Issue::at(
+                &template.object,
+                template.object.root.span,
+                format!(
+                    "ConstraintTemplate {}: CEL code does not compile: {e}",
+                    template.name
+                ),
+            ));
+            return;
+        }
+    };
+    for constraint in constraints {
+        let actions = constraint.enforcement.offline_actions();
+        for (index, (object, review)) in objects.iter().zip(reviews).enumerate() {
+            let Some(review) = review else { continue };
+            if match_review(constraint, review, inv, namespaces) != MatchOutcome::Matches {
+                continue;
+            }
+            let json = &review.json;
+            let old = json.get("oldObject").filter(|o| !o.is_null());
+            let operation = json
+                .get("operation")
+                .and_then(Json::as_str)
+                .unwrap_or("CREATE");
+            let object_json = json.get("object").unwrap_or(&Json::Null);
+            match cel.evaluate(object_json, old, &constraint.parameters, operation) {
+                Ok(messages) => {
+                    out.violations
+                        .extend(messages.into_iter().map(|message| Violation {
+                            constraint_kind: constraint.kind.clone(),
+                            constraint_name: constraint.name.clone(),
+                            message,
+                            details: Json::Null,
+                            actions: actions.clone(),
+                            object: index,
+                        }))
+                }
+                Err(message) => out.errors.push(Issue::at(
+                    object,
+                    object_span(object),
+                    format!(
+                        "evaluating {} {} (CEL): {message}",
+                        constraint.kind, constraint.name
+                    ),
+                )),
+            }
+        }
     }
 }
 

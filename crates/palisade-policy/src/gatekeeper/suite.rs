@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 
 use palisade_model::{load_text, LoadOptions, Node, Object};
 
-use super::PolicySet;
+use super::{Engine, PolicySet};
 
 /// The outcome of one case.
 #[derive(Debug, Clone)]
@@ -83,8 +83,15 @@ fn str_field<'a>(node: &'a Node, key: &str) -> Option<&'a str> {
     node.get(key).and_then(Node::as_str)
 }
 
-/// Runs a gator suite: every test's template and constraint against every case.
+/// Runs a gator suite with the Rego engine: every test's template and constraint
+/// against every case.
 pub fn run_suite(path: &Path) -> SuiteResult {
+    run_suite_with(path, Engine::Rego)
+}
+
+/// Runs a gator suite with `engine`. With [`Engine::Cel`], tests whose template
+/// has no `K8sNativeValidation` block are skipped.
+pub fn run_suite_with(path: &Path, engine: Engine) -> SuiteResult {
     let mut result = SuiteResult {
         path: path.to_path_buf(),
         name: String::new(),
@@ -109,12 +116,12 @@ pub fn run_suite(path: &Path) -> SuiteResult {
     let dir = path.parent().unwrap_or_else(|| Path::new("."));
     let mut regex = RegexMatcher::new();
     for test in suite.root.get("tests").map(Node::items).unwrap_or(&[]) {
-        result.tests.push(run_test(dir, test, &mut regex));
+        result.tests.push(run_test(dir, test, engine, &mut regex));
     }
     result
 }
 
-fn run_test(dir: &Path, test: &Node, regex: &mut RegexMatcher) -> TestResult {
+fn run_test(dir: &Path, test: &Node, engine: Engine, regex: &mut RegexMatcher) -> TestResult {
     let mut out = TestResult {
         name: str_field(test, "name").unwrap_or("").to_string(),
         error: None,
@@ -134,7 +141,8 @@ fn run_test(dir: &Path, test: &Node, regex: &mut RegexMatcher) -> TestResult {
             });
         }
     };
-    if out.skipped {
+    let skip_all = |out: &mut TestResult| {
+        out.skipped = true;
         for case in case_nodes {
             out.cases.push(CaseResult {
                 name: str_field(case, "name").unwrap_or("").to_string(),
@@ -144,9 +152,15 @@ fn run_test(dir: &Path, test: &Node, regex: &mut RegexMatcher) -> TestResult {
                 violations: Vec::new(),
             });
         }
+    };
+    if out.skipped {
+        skip_all(&mut out);
         return out;
     }
-    let mut set = PolicySet::default();
+    let mut set = PolicySet {
+        engine,
+        ..PolicySet::default()
+    };
     for (field, is_template) in [("template", true), ("constraint", false)] {
         let Some(rel) = str_field(test, field) else {
             fail_all(&mut out, format!("test has no `{field}`"));
@@ -174,12 +188,19 @@ fn run_test(dir: &Path, test: &Node, regex: &mut RegexMatcher) -> TestResult {
         fail_all(&mut out, p.to_string());
         return out;
     }
-    if set.templates.iter().all(|t| !t.has_rego()) {
-        fail_all(
-            &mut out,
-            "template has no Rego (CEL engine not yet evaluated)".into(),
-        );
-        return out;
+    match engine {
+        Engine::Rego if set.templates.iter().all(|t| !t.has_rego()) => {
+            fail_all(
+                &mut out,
+                "template has no Rego code (try --engine cel)".into(),
+            );
+            return out;
+        }
+        Engine::Cel if !set.templates.iter().any(|t| t.has_cel()) => {
+            skip_all(&mut out);
+            return out;
+        }
+        _ => {}
     }
     for case in case_nodes {
         out.cases.push(run_case(dir, case, &set, regex));

@@ -15,7 +15,11 @@ pub const ADMISSION_TARGET: &str = "admission.k8s.gatekeeper.sh";
 /// takes longer gets an error for that object instead of hanging the scan.
 pub const EVALUATION_TIME_LIMIT: std::time::Duration = std::time::Duration::from_secs(10);
 
-/// A `code` block of a template target whose engine Palisade does not run here.
+/// The engine name of a template's CEL code block.
+pub const CEL_ENGINE: &str = "K8sNativeValidation";
+
+/// A `code` block of a template target other than Rego (CEL, or an engine
+/// Palisade does not run).
 #[derive(Debug, Clone)]
 pub struct OtherEngineCode {
     /// `K8sNativeValidation` (CEL) or any other engine name.
@@ -146,8 +150,8 @@ impl ConstraintTemplate {
                     libs = strings(source.and_then(|s| s.get("libs")));
                 }
             } else {
-                let note = if engine == "K8sNativeValidation" {
-                    "CEL engine not yet evaluated".to_string()
+                let note = if engine == CEL_ENGINE {
+                    "evaluated with --engine cel".to_string()
                 } else {
                     format!("engine {engine:?} is not supported")
                 };
@@ -213,6 +217,11 @@ impl ConstraintTemplate {
     }
 
     /// Whether the template has compiled Rego to evaluate.
+    /// Whether the template carries a `K8sNativeValidation` (CEL) code block.
+    pub fn has_cel(&self) -> bool {
+        self.other_engines.iter().any(|e| e.engine == CEL_ENGINE)
+    }
+
     pub fn has_rego(&self) -> bool {
         self.engine.is_some()
     }

@@ -7,9 +7,11 @@ use std::time::Instant;
 
 use anyhow::{bail, Result};
 use palisade_model::{load_inputs, Input, InputError, InputErrorKind, LoadOptions, Severity};
-use palisade_policy::gatekeeper::{check_manifests, find_suites, run_suite, Issue, PolicySet};
+use palisade_policy::gatekeeper::{
+    check_manifests, find_suites, run_suite_with, Engine, Issue, PolicySet,
+};
 
-use crate::cli::{PolicyTestArgs, PolicyVerifyArgs};
+use crate::cli::{EngineChoice, PolicyTestArgs, PolicyVerifyArgs};
 use crate::registry::all_rules;
 
 /// Runs suites and prints `gator verify`'s layout: `ok`/`FAIL` per suite,
@@ -30,12 +32,20 @@ pub fn verify(args: &PolicyVerifyArgs) -> Result<ExitCode> {
             bail!("{}: no such file or directory", path.display());
         }
     }
+    let engines: &[(Engine, &str)] = match args.engine {
+        EngineChoice::Rego => &[(Engine::Rego, "")],
+        EngineChoice::Cel => &[(Engine::Cel, "")],
+        EngineChoice::All => &[(Engine::Rego, " [rego]"), (Engine::Cel, " [cel]")],
+    };
     let mut out = std::io::stdout().lock();
     let mut failed = false;
     let mut broken = false;
-    for suite in &suites {
+    for (suite, &(engine, label)) in suites
+        .iter()
+        .flat_map(|s| engines.iter().map(move |e| (s, e)))
+    {
         let started = Instant::now();
-        let result = run_suite(suite);
+        let result = run_suite_with(suite, engine);
         let seconds = started.elapsed().as_secs_f64();
         if let Some(error) = &result.error {
             writeln!(out, "FAIL\t{}\t{seconds:.3}s\n    {error}", suite.display())?;
@@ -59,11 +69,15 @@ pub fn verify(args: &PolicyVerifyArgs) -> Result<ExitCode> {
             }
         }
         let (passed, total) = result.counts();
+        if !result.tests.is_empty() && result.tests.iter().all(|t| t.skipped) {
+            writeln!(out, "skip\t{}{label}\t(skipped: no test has code for this engine, or all are marked skip)", suite.display())?;
+            continue;
+        }
         let verdict = if result.passed() { "ok  " } else { "FAIL" };
         failed |= !result.passed();
         writeln!(
             out,
-            "{verdict}\t{}\t{seconds:.3}s\t({passed}/{total} cases)",
+            "{verdict}\t{}{label}\t{seconds:.3}s\t({passed}/{total} cases)",
             suite.display()
         )?;
     }
