@@ -39,7 +39,7 @@ pub enum Command {
     /// Scan manifests: Pod Security Standards, with located findings
     #[command(after_long_help = SCAN_EXAMPLES)]
     Scan(Box<ScanArgs>),
-    /// Admission policies offline: Gatekeeper ConstraintTemplates and Constraints
+    /// Admission policies offline: Gatekeeper templates and constraints, ValidatingAdmissionPolicies
     #[command(subcommand)]
     Policy(PolicyCommand),
     /// List every rule Palisade checks
@@ -135,8 +135,9 @@ pub struct ScanArgs {
     #[arg(long)]
     pub no_manifest_exemptions: bool,
 
-    /// Also evaluate these Gatekeeper templates and constraints (files or directories;
-    /// repeatable): their violations join the findings
+    /// Also evaluate these admission policies (files or directories; repeatable): Gatekeeper
+    /// templates and constraints, ValidatingAdmissionPolicies and bindings. Their violations
+    /// join the findings
     #[arg(long, value_name = "PATH")]
     pub policies: Vec<PathBuf>,
 
@@ -202,8 +203,9 @@ Examples:
   helm template ./chart | palisade policy test -p policies/ -
   palisade policy test -p policies/ k8s/ -o sarif --out policies.sarif
 
-Templates and constraints come from -p; the manifests are both what is reviewed and the
-inventory (data.inventory) for referential templates. Exit codes: 0 no violation at or above
+Policies come from -p: Gatekeeper ConstraintTemplates and Constraints, and
+ValidatingAdmissionPolicies with their bindings (parameter objects may be in either place). The
+manifests are both what is reviewed (as a CREATE) and the inventory (data.inventory). Exit codes: 0 no violation at or above
 --fail-on, 1 violations, 2 usage or input errors.")]
     Test(PolicyTestArgs),
 }
@@ -237,7 +239,8 @@ pub struct PolicyTestArgs {
     #[arg(short = 'f', long = "filename", value_name = "PATH")]
     pub filenames: Vec<String>,
 
-    /// Templates and constraints (files or directories; repeatable)
+    /// Gatekeeper templates and constraints, ValidatingAdmissionPolicies and their bindings
+    /// (files or directories; repeatable)
     #[arg(short = 'p', long = "policies", value_name = "PATH", required = true)]
     pub policies: Vec<PathBuf>,
 

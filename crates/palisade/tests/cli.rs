@@ -632,3 +632,51 @@ fn policy_verify_runs_both_engines_with_engine_all() {
     assert_eq!(out.status.code(), Some(0), "{text}");
     assert!(text.contains("[rego]") && text.contains("[cel]"), "{text}");
 }
+
+#[test]
+fn validating_admission_policies_are_evaluated_offline() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    write(
+        dir.path(),
+        "vap.yaml",
+        "apiVersion: admissionregistration.k8s.io/v1\nkind: ValidatingAdmissionPolicy\nmetadata: {name: max-replicas}\nspec:\n  failurePolicy: Fail\n  matchConstraints:\n    resourceRules:\n    - {apiGroups: [apps], apiVersions: [v1], operations: [CREATE, UPDATE], resources: [deployments]}\n  validations:\n  - expression: object.spec.replicas <= 5\n    messageExpression: \"'replicas must be at most 5, not ' + string(object.spec.replicas)\"\n---\napiVersion: admissionregistration.k8s.io/v1\nkind: ValidatingAdmissionPolicyBinding\nmetadata: {name: max-replicas}\nspec:\n  policyName: max-replicas\n  validationActions: [Deny]\n",
+    );
+    let manifests = "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: big, namespace: shop}\nspec: {replicas: 9, template: {spec: {containers: [{name: a, image: 'x:1.0'}]}}}\n---\napiVersion: apps/v1\nkind: Deployment\nmetadata: {name: small, namespace: shop}\nspec: {replicas: 2, template: {spec: {containers: [{name: a, image: 'x:1.0'}]}}}\n";
+    let policies = dir.path().to_str().expect("utf-8 path");
+    for args in [
+        vec!["policy", "test", "-p", policies, "-", "-o", "json"],
+        vec![
+            "scan",
+            "-",
+            "--policies",
+            policies,
+            "-o",
+            "json",
+            "--no-config",
+        ],
+    ] {
+        let report = json(&palisade_stdin(&args, manifests));
+        let vap: Vec<String> = report["findings"]
+            .as_array()
+            .expect("findings")
+            .iter()
+            .filter(|f| {
+                f["message"]
+                    .as_str()
+                    .is_some_and(|m| m.contains("replicas must be"))
+            })
+            .map(|f| {
+                format!(
+                    "{} {}",
+                    f["object"]["name"].as_str().unwrap_or(""),
+                    f["message"].as_str().unwrap_or("")
+                )
+            })
+            .collect();
+        assert_eq!(vap.len(), 1, "{args:?}: {report:#}");
+        assert!(
+            vap[0].starts_with("big ") && vap[0].contains("not 9"),
+            "{vap:?}"
+        );
+    }
+}

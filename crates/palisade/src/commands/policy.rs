@@ -135,10 +135,14 @@ pub fn test(args: &PolicyTestArgs, color: bool) -> Result<ExitCode> {
     );
     let policy_inputs: Vec<Input> = args.policies.iter().cloned().map(Input::Path).collect();
     let (set, policy_loaded, evaluation) = check_manifests(&policy_inputs, &loaded.objects);
-    if set.templates.is_empty() && set.constraints.is_empty() {
-        bail!("no ConstraintTemplate or Constraint found in the -p paths");
+    let (vap, vap_problems) = load_vap(&policy_loaded.objects, &loaded.objects);
+    if set.templates.is_empty() && set.constraints.is_empty() && vap.is_empty() {
+        bail!(
+            "no ConstraintTemplate, Constraint or ValidatingAdmissionPolicy found in the -p paths"
+        );
     }
-    let findings = evaluation.findings(&loaded.objects);
+    let mut findings = evaluation.findings(&loaded.objects);
+    findings.extend(vap_findings(&vap, &loaded.objects));
     let problems: Vec<InputError> = policy_loaded
         .errors
         .iter()
@@ -149,6 +153,7 @@ pub fn test(args: &PolicyTestArgs, color: bool) -> Result<ExitCode> {
                 .chain(&evaluation.errors)
                 .map(policy_error),
         )
+        .chain(vap_problems)
         .collect();
     let rules = all_rules();
     let mut report = palisade_report::Report::new(
@@ -177,4 +182,54 @@ pub fn policy_error(issue: &Issue) -> InputError {
         span: issue.span,
         related: None,
     }
+}
+
+/// ValidatingAdmissionPolicies and bindings among `policies`; parameter
+/// objects may be among them or among the `manifests`.
+pub fn load_vap(
+    policies: &[palisade_model::Object],
+    manifests: &[palisade_model::Object],
+) -> (palisade_policy::vap::Policies, Vec<InputError>) {
+    let all: Vec<palisade_model::Object> = policies.iter().chain(manifests).cloned().collect();
+    let (vap, problems) = palisade_policy::vap::Policies::load(&all);
+    let errors = problems
+        .into_iter()
+        .map(|p| InputError {
+            kind: InputErrorKind::Config,
+            message: format!("{}: {}", p.object, p.message),
+            source: None,
+            file: p.file,
+            span: p.span,
+            related: None,
+        })
+        .collect();
+    (vap, errors)
+}
+
+/// Every VAP decision on the manifests (as a CREATE), as findings.
+pub fn vap_findings(
+    vap: &palisade_policy::vap::Policies,
+    manifests: &[palisade_model::Object],
+) -> Vec<palisade_model::Finding> {
+    if vap.is_empty() {
+        return Vec::new();
+    }
+    let namespace = |name: Option<&str>| {
+        manifests
+            .iter()
+            .find(|o| o.id.kind == "Namespace" && Some(o.id.name.as_str()) == name)
+    };
+    manifests
+        .iter()
+        .flat_map(|object| {
+            vap.evaluate(
+                object,
+                palisade_policy::vap::Operation::Create,
+                namespace(object.id.namespace.as_deref()),
+            )
+            .into_iter()
+            .map(|decision| vap.to_finding(&decision, object))
+            .collect::<Vec<_>>()
+        })
+        .collect()
 }

@@ -174,6 +174,9 @@ fn apply_policies(
             .map(super::policy::policy_error),
     );
     findings.extend(evaluation.findings(objects));
+    let (vap, vap_errors) = super::policy::load_vap(&loaded.objects, objects);
+    errors.extend(vap_errors);
+    findings.extend(super::policy::vap_findings(&vap, objects));
     for note in set.notes.iter().chain(&evaluation.notes) {
         eprintln!("note: {note}");
     }
