@@ -18,6 +18,7 @@ static CATEGORIES: &[&[&Rule]] = &[
     network::RULES,
     reliability::RULES,
     components::RULES,
+    policy::RULES,
 ];
 
 /// Every check.

@@ -91,6 +91,24 @@ impl<'a> Sink<'a> {
         ));
     }
 
+    /// Reports a finding at an explicit span (a line inside a block scalar).
+    pub fn report_at(
+        &mut self,
+        span: palisade_model::Span,
+        field: impl Into<String>,
+        message: impl Into<String>,
+        remediation: impl Into<String>,
+    ) {
+        self.findings.push(Finding::new(
+            self.rule,
+            self.object,
+            span,
+            Some(field.into()),
+            message.into(),
+            remediation.into(),
+        ));
+    }
+
     pub fn into_findings(self) -> Vec<Finding> {
         self.findings
     }

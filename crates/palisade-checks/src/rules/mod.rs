@@ -5,6 +5,7 @@ pub mod image;
 pub mod meta;
 pub mod network;
 pub mod pod;
+pub mod policy;
 pub mod probes;
 pub mod rbac;
 pub mod reliability;
