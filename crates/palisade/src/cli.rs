@@ -244,6 +244,11 @@ pub struct PolicyTestArgs {
     #[arg(short = 'p', long = "policies", value_name = "PATH", required = true)]
     pub policies: Vec<PathBuf>,
 
+    /// More objects for data.inventory (referential templates), not themselves reviewed
+    /// (files or directories; repeatable), e.g. a `palisade`-readable cluster export
+    #[arg(long, value_name = "PATH")]
+    pub inventory: Vec<PathBuf>,
+
     #[command(flatten)]
     pub output: OutputArgs,
 

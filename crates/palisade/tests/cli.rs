@@ -680,3 +680,53 @@ fn validating_admission_policies_are_evaluated_offline() {
         );
     }
 }
+
+#[test]
+fn policy_test_inventory_feeds_referential_templates() {
+    let Some(dir) = shared("conformance/gatekeeper-library/library/general/uniqueingresshost")
+    else {
+        return;
+    };
+    let sample = dir.join("samples").join(
+        std::fs::read_dir(dir.join("samples"))
+            .expect("samples")
+            .flatten()
+            .next()
+            .expect("a sample")
+            .file_name(),
+    );
+    let template = dir.join("template.yaml");
+    let constraint = sample.join("constraint.yaml");
+    let object = sample.join("example_disallowed.yaml");
+    let inventory = sample.join("example_inventory_disallowed.yaml");
+    let path = |p: &Path| p.to_str().expect("utf-8 path").to_string();
+    let count = |extra: &[String]| {
+        let mut args = vec![
+            "policy".to_string(),
+            "test".into(),
+            "-p".into(),
+            path(&template),
+            "-p".into(),
+            path(&constraint),
+        ];
+        args.extend(extra.iter().cloned());
+        args.extend([path(&object), "-o".into(), "json".into()]);
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        json(&palisade(&args))["findings"]
+            .as_array()
+            .map_or(0, |f| {
+                f.iter()
+                    .filter(|f| {
+                        f["rule"]
+                            .as_str()
+                            .is_some_and(|r| r.starts_with("gatekeeper/"))
+                    })
+                    .count()
+            })
+    };
+    assert_eq!(count(&[]), 0, "alone, the Ingress's host is unique");
+    assert!(
+        count(&["--inventory".into(), path(&inventory)]) > 0,
+        "the inventory holds an Ingress with the same host"
+    );
+}

@@ -7,9 +7,7 @@ use std::time::Instant;
 
 use anyhow::{bail, Result};
 use palisade_model::{load_inputs, Input, InputError, InputErrorKind, LoadOptions, Severity};
-use palisade_policy::gatekeeper::{
-    check_manifests, find_suites, run_suite_with, Engine, Issue, PolicySet,
-};
+use palisade_policy::gatekeeper::{find_suites, run_suite_with, Engine, Issue, PolicySet};
 
 use crate::cli::{EngineChoice, PolicyTestArgs, PolicyVerifyArgs};
 use crate::registry::all_rules;
@@ -134,7 +132,16 @@ pub fn test(args: &PolicyTestArgs, color: bool) -> Result<ExitCode> {
         },
     );
     let policy_inputs: Vec<Input> = args.policies.iter().cloned().map(Input::Path).collect();
-    let (set, policy_loaded, evaluation) = check_manifests(&policy_inputs, &loaded.objects);
+    let (set, policy_loaded) = PolicySet::load(&policy_inputs);
+    let extra: Vec<Input> = args.inventory.iter().cloned().map(Input::Path).collect();
+    let inventory_loaded = load_inputs(&extra, &LoadOptions::default());
+    let inventory: Vec<palisade_model::Object> = loaded
+        .objects
+        .iter()
+        .chain(&inventory_loaded.objects)
+        .cloned()
+        .collect();
+    let evaluation = set.evaluate(&loaded.objects, &inventory);
     let (vap, vap_problems) = load_vap(&policy_loaded.objects, &loaded.objects);
     if set.templates.is_empty() && set.constraints.is_empty() && vap.is_empty() {
         bail!(
@@ -146,6 +153,7 @@ pub fn test(args: &PolicyTestArgs, color: bool) -> Result<ExitCode> {
     let problems: Vec<InputError> = policy_loaded
         .errors
         .iter()
+        .chain(&inventory_loaded.errors)
         .cloned()
         .chain(
             set.verify()
