@@ -54,12 +54,19 @@ pub fn parse_stream(source: &Source) -> (Vec<YamlDocument>, Vec<InputError>) {
             break;
         }
         let Some(error_line) = failure else { break };
-        // go-yaml (and so kubectl) accepts a quoted scalar whose continuation
-        // lines are indented no deeper than its key; saphyr does not. Indent
-        // them (the folded value is the same) and read the document again.
-        if let Some(at) = composer.quoted_indent_error {
+        // go-yaml (and so kubectl) is more lenient than saphyr in two places
+        // where the indentation carries no meaning: continuation lines of a
+        // quoted scalar, and lines inside a flow collection (`[`, `{`), which
+        // may sit at the block's indentation or start with a tab. Re-indent
+        // them (the value is the same) and read the document again.
+        if let Some(leniency) = composer.leniency {
             let fixed = (patches < MAX_REINDENTS)
-                .then(|| reindent_quoted_scalar(view, at))
+                .then(|| match leniency {
+                    Leniency::QuotedScalar(at) => reindent_quoted_scalar(view, at),
+                    Leniency::FlowLine(line) => {
+                        reindent_flow_line(view, composer.document_start_line, line)
+                    }
+                })
                 .flatten();
             if let Some(fixed) = fixed {
                 let fixed = SourceFile::new(source.name.clone(), fixed);
@@ -84,6 +91,81 @@ pub fn parse_stream(source: &Source) -> (Vec<YamlDocument>, Vec<InputError>) {
         }
     }
     (documents, errors)
+}
+
+/// Indentation saphyr refuses where go-yaml does not, and where it is.
+#[derive(Debug, Clone, Copy)]
+enum Leniency {
+    /// A quoted scalar starting here has under-indented continuation lines.
+    QuotedScalar(Pos),
+    /// This line is refused for its indentation (maybe inside a flow collection).
+    FlowLine(u32),
+}
+
+/// The text of `view` with line `line` indented one column past the line that
+/// opened the flow collection it is in; `None` when the line is not inside a
+/// flow collection (in block context indentation is structure, not to be guessed).
+fn reindent_flow_line(view: &SourceFile, document_start: u32, line: u32) -> Option<String> {
+    let opener = open_flow_collection_line(view, document_start, line)?;
+    let opener_indent = view.line(opener)?.chars().take_while(|c| *c == ' ').count();
+    let text = view.line(line)?;
+    let content = text.trim_start_matches([' ', '\t']);
+    let spaces = text.len() - content.len();
+    let indent = (opener_indent + 1).max(text.chars().take_while(|c| *c == ' ').count());
+    if indent == spaces && !text[..spaces].contains('\t') {
+        return None;
+    }
+    let start = view.line_offset(line)?;
+    let whole = &view.text;
+    let mut out = String::with_capacity(whole.len() + indent);
+    out.push_str(&whole[..start]);
+    out.extend(std::iter::repeat_n(' ', indent));
+    out.push_str(&whole[start + spaces..]);
+    Some(out)
+}
+
+/// The line of the outermost flow collection (`[` or `{`) still open at the
+/// start of `line`, scanning from `document_start` and skipping quoted text
+/// and comments; `None` when no flow collection is open there.
+fn open_flow_collection_line(view: &SourceFile, document_start: u32, line: u32) -> Option<u32> {
+    let mut depth = 0usize;
+    let mut outermost = None;
+    for number in document_start..line {
+        let text = view.line(number)?;
+        let mut quote: Option<char> = None;
+        let mut previous = ' ';
+        let mut chars = text.chars().peekable();
+        while let Some(c) = chars.next() {
+            match (quote, c) {
+                (Some('"'), '\\') => {
+                    chars.next();
+                }
+                (Some(q), c) if c == q => {
+                    if q == '\'' && chars.peek() == Some(&'\'') {
+                        chars.next();
+                    } else {
+                        quote = None;
+                    }
+                }
+                (Some(_), _) => {}
+                (None, '#') if previous.is_whitespace() => break,
+                (None, '"' | '\'') if depth > 0 || previous.is_whitespace() || previous == ':' => {
+                    quote = Some(c);
+                }
+                (None, '[' | '{') => {
+                    if depth == 0 {
+                        outermost = Some(number);
+                    }
+                    depth += 1;
+                }
+                (None, ']' | '}') => depth = depth.saturating_sub(1),
+                _ => {}
+            }
+            previous = c;
+        }
+        // Quoted scalars in flow context may span lines; the common case does not.
+    }
+    (depth > 0).then_some(outermost).flatten()
 }
 
 /// Most quoted scalars re-indented in one file, so a pathological file cannot loop.
@@ -198,8 +280,8 @@ struct Composer<'s> {
     alias_nodes: usize,
     /// Where the current document starts (1-based line), to read it again.
     document_start_line: u32,
-    /// Set when the parser refused a quoted scalar for its indentation: where it starts.
-    quoted_indent_error: Option<Pos>,
+    /// Set when the parser refused indentation that go-yaml accepts.
+    leniency: Option<Leniency>,
 }
 
 #[derive(Clone)]
@@ -221,7 +303,7 @@ impl<'s> Composer<'s> {
             root: None,
             alias_nodes,
             document_start_line: line_offset + 1,
-            quoted_indent_error: None,
+            leniency: None,
         }
     }
 
@@ -412,9 +494,13 @@ impl<'s> Composer<'s> {
 
     fn scan_error(&mut self, e: &ScanError, errors: &mut Vec<InputError>) -> u32 {
         let pos = self.pos(e.marker());
-        if e.info() == "invalid indentation in quoted scalar" {
-            self.quoted_indent_error = Some(pos);
-        }
+        self.leniency = match e.info() {
+            "invalid indentation in quoted scalar" => Some(Leniency::QuotedScalar(pos)),
+            "invalid indentation" | "tabs disallowed within this context (block indentation)" => {
+                Some(Leniency::FlowLine(pos.line))
+            }
+            _ => None,
+        };
         errors.push(self.error(pos, pos, format!("invalid YAML: {}", e.info())));
         pos.line
     }
@@ -733,6 +819,25 @@ mod tests {
         assert_eq!(docs[1].root.get("last").unwrap().span.start, Pos::new(8, 7));
         assert_eq!(docs[1].index, 1);
         assert_eq!(docs[2].root.span.start.line, 10);
+    }
+
+    #[test]
+    fn flow_collections_at_block_indentation_or_with_tabs_are_accepted() {
+        // Falco's rules files close lists at the key's indentation.
+        let (docs, errs) = parse("- list: miners\n  items: [\n    \"a\",\n    \"b\"\n  ]\n\n- list: other\n  items: [c]\n");
+        assert!(errs.is_empty(), "{errs:?}");
+        let items = docs[0].root.items()[0].get("items").unwrap();
+        assert_eq!(items.items().len(), 2);
+        // A tab before a flow item (a netpol-analyzer test manifest).
+        let (docs, errs) = parse(
+            "args:\n  [\n    \"-jar\",\n\t    \"-Dlisten=8080\",\n    \"x.jar\"\n  ]\nnext: 1\n",
+        );
+        assert!(errs.is_empty(), "{errs:?}");
+        assert_eq!(docs[0].root.get("args").unwrap().items().len(), 3);
+        assert_eq!(docs[0].root.get("next").unwrap().span.start.line, 7);
+        // In block context a bad indentation stays an error.
+        let (_, errs) = parse("a:\n  b: 1\n c: 2\n");
+        assert_eq!(errs.len(), 1, "{errs:?}");
     }
 
     #[test]
