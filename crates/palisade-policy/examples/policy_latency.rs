@@ -360,7 +360,9 @@ fn main() {
     );
     println!();
     if cel {
-        println!("| Template | Engine | Objects | p50 µs | p99 µs | mean µs | CEL compile µs (p50) |");
+        println!(
+            "| Template | Engine | Objects | p50 µs | p99 µs | mean µs | CEL compile µs (p50) |"
+        );
         println!("|---|---|---:|---:|---:|---:|---:|");
     } else {
         println!("| Template | Engine | Objects | p50 µs | p99 µs | mean µs |");

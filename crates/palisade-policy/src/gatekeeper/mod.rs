@@ -393,14 +393,10 @@ fn evaluate_cel(
     namespaces: &Inventory,
     out: &mut Evaluation,
 ) {
-    let Some(block) = template
-        .other_engines
-        .iter()
-        .find(|e| e.engine == template::CEL_ENGINE)
-    else {
+    let Some(compiled) = &template.cel else {
         return;
     };
-    let cel = match crate::vap::GatekeeperCel::compile(&block.source) {
+    let cel = match &compiled.0 {
         Ok(cel) => cel,
         Err(e) => {
             out.errors.push(Issue::at(

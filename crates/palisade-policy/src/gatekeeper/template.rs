@@ -54,6 +54,20 @@ pub struct ConstraintTemplate {
     pub(crate) engine: Option<Engine>,
     /// `data.<package>.violation`.
     pub(crate) violation_rule: String,
+    /// The `K8sNativeValidation` block, compiled once (or why it did not compile).
+    pub(crate) cel: Option<std::sync::Arc<CompiledCel>>,
+}
+
+/// A template's compiled CEL block; `Err` holds the compile error.
+pub(crate) struct CompiledCel(pub(crate) Result<crate::vap::GatekeeperCel, String>);
+
+impl std::fmt::Debug for CompiledCel {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.0 {
+            Ok(_) => f.write_str("CompiledCel(Ok)"),
+            Err(e) => write!(f, "CompiledCel(Err({e:?}))"),
+        }
+    }
 }
 
 /// Whether `object` is a ConstraintTemplate.
@@ -173,7 +187,17 @@ impl ConstraintTemplate {
             object: object.clone(),
             engine: None,
             violation_rule: String::new(),
+            cel: None,
         };
+        template.cel = template
+            .other_engines
+            .iter()
+            .find(|e| e.engine == CEL_ENGINE)
+            .map(|block| {
+                std::sync::Arc::new(CompiledCel(crate::vap::GatekeeperCel::compile(
+                    &block.source,
+                )))
+            });
         if template.rego.is_some() {
             let span = target.get("rego").map_or(target.span, |n| n.span);
             template
