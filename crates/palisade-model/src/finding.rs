@@ -182,6 +182,9 @@ pub struct Finding {
     pub location: Location,
     /// What to change.
     pub remediation: String,
+    /// Structured data the rule attaches (a Gatekeeper violation's `details`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub details: Option<serde_json::Value>,
     /// Set when an exemption covers this finding: it is still reported, marked as exempted.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub suppression: Option<Suppression>,
@@ -230,6 +233,7 @@ impl Finding {
                 field,
             },
             remediation,
+            details: None,
             suppression: None,
             source: Some(object.source.clone()),
         }

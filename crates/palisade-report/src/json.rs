@@ -244,6 +244,8 @@ struct FindingView<'r> {
     fingerprint: Fingerprint,
     exempted: bool,
     suppression: Option<SuppressionView<'r>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    details: Option<&'r serde_json::Value>,
 }
 
 /// `line`, `column`, `endLine`, `endColumn`; all null when the position is unknown (line 0).
@@ -311,6 +313,7 @@ impl Document<'_, '_> {
             fingerprint: fingerprint(finding),
             exempted: finding.suppression.is_some(),
             suppression: finding.suppression.as_ref().map(suppression),
+            details: finding.details.as_ref(),
         }
     }
 }

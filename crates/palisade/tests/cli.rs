@@ -730,3 +730,39 @@ fn policy_test_inventory_feeds_referential_templates() {
         "the inventory holds an Ingress with the same host"
     );
 }
+
+#[test]
+fn gatekeeper_violation_details_reach_the_json_report() {
+    let Some(dir) = shared("conformance/gatekeeper-library/library/general/requiredlabels") else {
+        return;
+    };
+    let sample = dir.join("samples/all-must-have-owner");
+    let path = |p: &Path| p.to_str().expect("utf-8 path").to_string();
+    let (template, constraint, object) = (
+        path(&dir.join("template.yaml")),
+        path(&sample.join("constraint.yaml")),
+        path(&sample.join("example_disallowed.yaml")),
+    );
+    let report = json(&palisade(&[
+        "policy",
+        "test",
+        "-p",
+        &template,
+        "-p",
+        &constraint,
+        &object,
+        "-o",
+        "json",
+    ]));
+    let details: Vec<&serde_json::Value> = report["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .map(|f| &f["details"])
+        .collect();
+    assert_eq!(
+        details,
+        [&serde_json::json!({"missing_labels": ["owner"]})],
+        "{report:#}"
+    );
+}

@@ -574,14 +574,18 @@ impl Violation {
             self.constraint_name,
             action.as_str()
         );
-        Some(Finding::new(
+        let mut finding = Finding::new(
             &meta,
             object,
             object_span(object),
             None,
             self.message.clone(),
             remediation,
-        ))
+        );
+        let has_details =
+            !(self.details.is_null() || self.details.as_object().is_some_and(|m| m.is_empty()));
+        finding.details = has_details.then(|| self.details.clone());
+        Some(finding)
     }
 }
 
