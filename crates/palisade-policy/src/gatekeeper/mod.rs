@@ -10,8 +10,9 @@
 //!   the expression undefined). An evaluation clones that engine (cheap: the compiled
 //!   modules are shared) and adds `data.inventory` once, then evaluates
 //!   `data.<package>.violation` for every (constraint, object) pair that matches.
-//!   `K8sNativeValidation` (CEL) code blocks are parsed and kept in
-//!   [`ConstraintTemplate::other_engines`], noted as "CEL engine not yet evaluated".
+//!   `K8sNativeValidation` (CEL) code blocks are compiled once too and run instead
+//!   of the Rego when [`PolicySet::engine`] is [`Engine::Cel`] (`--engine cel`),
+//!   with the same matching, parameters and suites.
 //! - **Constraints** ([`Constraint`]) carry `spec.parameters` (checked against the
 //!   template's schema by [`PolicySet::verify`]: types, items, enums, required),
 //!   `spec.match` and the enforcement action. [`Match::matches`] follows Gatekeeper's matcher: kinds
