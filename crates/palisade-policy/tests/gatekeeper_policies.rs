@@ -326,11 +326,21 @@ fn parameters_are_checked_against_the_schema() {
     let Ok(text) = std::fs::read_to_string(SEED) else {
         return;
     };
+    let bad = "apiVersion: constraints.gatekeeper.sh/v1beta1\nkind: K8sRequiredLabels\nmetadata: {name: typo}\nspec:\n  parameters:\n    labels: environment\n";
+    // The seed puts its schema directly under `validation`, where Gatekeeper
+    // prunes it: like Gatekeeper, nothing checks the parameters.
     let mut objects = load("seed.yaml", &text);
-    objects.extend(load(
-        "bad.yaml",
-        "apiVersion: constraints.gatekeeper.sh/v1beta1\nkind: K8sRequiredLabels\nmetadata: {name: typo}\nspec:\n  parameters:\n    labels: environment\n",
-    ));
+    objects.extend(load("bad.yaml", bad));
+    let set = PolicySet::from_objects(&objects);
+    assert!(set.verify().is_empty(), "{:?}", set.verify());
+    // With the schema where Gatekeeper reads it, the typo is caught.
+    let fixed = text.replace(
+        "      validation:\n        type: object\n        properties:\n          labels:\n            type: array\n            items:\n              type: string\n",
+        "      validation:\n        openAPIV3Schema:\n          type: object\n          properties:\n            labels:\n              type: array\n              items:\n                type: string\n",
+    );
+    assert_ne!(fixed, text, "the seed's schema block was found");
+    let mut objects = load("seed.yaml", &fixed);
+    objects.extend(load("bad.yaml", bad));
     let set = PolicySet::from_objects(&objects);
     let issues = set.verify();
     assert_eq!(issues.len(), 1, "{issues:?}");

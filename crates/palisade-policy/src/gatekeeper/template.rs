@@ -39,8 +39,8 @@ pub struct ConstraintTemplate {
     pub kind: String,
     /// `apiVersion` (v1, v1beta1 or v1alpha1).
     pub api_version: String,
-    /// `spec.crd.spec.validation.openAPIV3Schema` (or the legacy v1beta1 form
-    /// where the schema sits directly under `validation`).
+    /// `spec.crd.spec.validation.openAPIV3Schema`; nothing else there counts, as
+    /// Gatekeeper prunes any other field of `validation`.
     pub parameters_schema: Option<Json>,
     /// The Rego source (`targets[0].rego`, else the `code` block with `engine: Rego`).
     pub rego: Option<String>,
@@ -103,17 +103,12 @@ impl ConstraintTemplate {
                 ))
             }
         };
-        let parameters_schema =
-            json_at(root, &["spec", "crd", "spec", "validation"]).and_then(|v| {
-                match v.get_set("openAPIV3Schema") {
-                    Some(schema) => Some(schema.to_json()),
-                    // v1beta1 / v1alpha1 templates may put the schema directly under `validation`.
-                    None if v.get("properties").is_some() || v.get("type").is_some() => {
-                        Some(v.to_json())
-                    }
-                    None => None,
-                }
-            });
+        // Gatekeeper's `Validation` has only `openAPIV3Schema` and `legacySchema`:
+        // a schema placed directly under `validation` is pruned by the API server,
+        // so the template has none (the `policy/template-schema-ignored` lint says so).
+        let parameters_schema = json_at(root, &["spec", "crd", "spec", "validation"])
+            .and_then(|v| v.get_set("openAPIV3Schema"))
+            .map(Node::to_json);
         let targets = root
             .path(&["spec", "targets"])
             .map(Node::items)
