@@ -9,7 +9,11 @@ const ABOUT: &str = "Defense in depth for Kubernetes in one fast binary";
 
 const LONG_ABOUT: &str = "\
 Palisade checks Kubernetes manifests layer by layer: Pod Security Standards with the exact
-semantics of the built-in admission plugin, with every finding located at its line and column.
+semantics of the built-in admission plugin, hardening, reliability and secret-hygiene checks,
+and admission policies (Gatekeeper, ValidatingAdmissionPolicy) run offline. Every finding is
+located at its line and column.
+
+Start with:  palisade scan DIR     (palisade scan --help for more)
 
 Exit codes:
   0  no finding at or above --fail-on
@@ -36,7 +40,7 @@ pub enum ColorChoice {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Scan manifests: Pod Security Standards, with located findings
+    /// Scan manifests: Pod Security Standards, hardening, reliability and secret checks
     #[command(after_long_help = SCAN_EXAMPLES)]
     Scan(Box<ScanArgs>),
     /// Admission policies offline: Gatekeeper templates and constraints, ValidatingAdmissionPolicies
@@ -196,7 +200,7 @@ must compile and every constraint must name a template and match its parameter s
 
 Exit codes: 0 every case passed, 1 a case failed, 2 a suite or policy could not be read.")]
     Verify(PolicyVerifyArgs),
-    /// Which objects violate which constraints, as `gator test` does
+    /// Which objects violate which policies, as `gator test` does
     #[command(after_long_help = "\
 Examples:
   palisade policy test -p policies/ k8s/
