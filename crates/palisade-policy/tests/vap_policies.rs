@@ -175,6 +175,16 @@ fn namespace_selector() {
     assert!(p
         .evaluate(&objs[0], Operation::Create, Some(&dev[0]))
         .is_empty());
+    // Without the Namespace, the selector cannot be judged: said, not silently skipped.
+    let unknown = p.evaluate(&objs[0], Operation::Create, None);
+    assert_eq!(unknown.len(), 1, "{unknown:?}");
+    assert_eq!(unknown[0].kind, DecisionKind::NotEvaluable);
+    assert!(
+        unknown[0].message.contains("not in the input"),
+        "{}",
+        unknown[0].message
+    );
+    assert!(!unknown[0].denies());
     // namespaceObject is visible to expressions.
     let p = policies(&policy(
         "ns-object",

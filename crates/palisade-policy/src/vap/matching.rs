@@ -195,6 +195,34 @@ pub fn selector_matches(selector: Option<&J>, labels: &J) -> bool {
     true
 }
 
+/// Whether `m` would match `s` if the namespace's labels were known: the
+/// object is namespaced, its Namespace is not in the input, `m` has a
+/// non-empty namespaceSelector, and everything else in `m` matches. The API
+/// server knows every namespace; offline, this is worth saying rather than
+/// silently not matching.
+pub fn needs_unknown_namespace(m: &J, s: &Subject) -> bool {
+    if !s.namespaced || s.namespace_labels.is_some() {
+        return false;
+    }
+    let Some(selector) = m.get("namespaceSelector").filter(|n| !n.is_null()) else {
+        return false;
+    };
+    let non_empty = |k: &str| {
+        selector.get(k).is_some_and(|v| {
+            v.as_object().is_some_and(|o| !o.is_empty())
+                || v.as_array().is_some_and(|a| !a.is_empty())
+        })
+    };
+    if !non_empty("matchLabels") && !non_empty("matchExpressions") {
+        return false;
+    }
+    let mut without = m.clone();
+    if let Some(map) = without.as_object_mut() {
+        map.remove("namespaceSelector");
+    }
+    match_resources(&without, s)
+}
+
 /// `matchConstraints` or a binding's `matchResources`.
 pub fn match_resources(m: &J, s: &Subject) -> bool {
     // namespaceSelector: for namespaced objects, the namespace's labels; for a

@@ -487,13 +487,36 @@ impl Policies {
             let Some(policy) = self.policies.iter().find(|p| p.name == binding.policy) else {
                 continue;
             };
-            if !matching::match_resources(&policy.match_constraints, &subject) {
-                continue;
-            }
-            if let Some(m) = &binding.match_resources {
-                if !matching::match_resources(m, &subject) {
-                    continue;
+            let unknown_namespace = |m: &J| matching::needs_unknown_namespace(m, &subject);
+            let policy_matches = matching::match_resources(&policy.match_constraints, &subject);
+            let binding_matches = binding
+                .match_resources
+                .as_ref()
+                .is_none_or(|m| matching::match_resources(m, &subject));
+            if !(policy_matches && binding_matches) {
+                let blocked_by_namespace = (policy_matches
+                    || unknown_namespace(&policy.match_constraints))
+                    && (binding_matches
+                        || binding
+                            .match_resources
+                            .as_ref()
+                            .is_some_and(unknown_namespace));
+                if blocked_by_namespace {
+                    decisions.push(Decision {
+                        policy: policy.name.clone(),
+                        binding: binding.name.clone(),
+                        kind: DecisionKind::NotEvaluable,
+                        actions: binding.actions.clone(),
+                        message: format!(
+                            "not evaluated: the namespaceSelector needs the labels of Namespace {:?}, which is not in the input",
+                            namespace
+                        ),
+                        reason: "NamespaceNotInInput".to_string(),
+                        validation: None,
+                        param: None,
+                    });
                 }
+                continue;
             }
             let base = |kind: DecisionKind,
                         message: String,
