@@ -59,6 +59,8 @@ use std::collections::HashSet;
 use std::path::Path;
 use std::sync::{Mutex, OnceLock};
 
+use rayon::prelude::*;
+
 use palisade_model::{
     load_inputs, Finding, Input, LoadOptions, Loaded, Object, ObjectId, RuleMeta, Severity, Span,
 };
@@ -299,83 +301,119 @@ impl PolicySet {
             })
             .collect();
         let data = regorus::Value::from(serde_json::json!({ "inventory": inv.json }));
-        for template in &self.templates {
-            let constraints: Vec<&Constraint> = self
-                .constraints
-                .iter()
-                .filter(|c| c.kind == template.kind)
-                .collect();
-            if constraints.is_empty() {
-                continue;
-            }
-            if self.engine == Engine::Cel {
-                evaluate_cel(
+        // Templates are independent: each clones its own engine, so they run in
+        // parallel; results are merged in template order, so output is stable.
+        let parts: Vec<Evaluation> = self
+            .templates
+            .par_iter()
+            .map(|template| {
+                self.evaluate_template(
                     template,
-                    &constraints,
                     objects,
                     &reviews,
+                    &review_values,
                     &inv,
                     &namespaces,
-                    &mut out,
-                );
-                continue;
-            }
-            let Some(base) = &template.engine else {
-                continue;
-            };
-            let mut engine = base.clone();
-            if let Err(e) = engine.add_data(data.clone()) {
-                out.errors.push(Issue::at(
-                    &template.object,
-                    template.object.root.span,
-                    format!("cannot load data.inventory: {e}"),
-                ));
-                continue;
-            }
-            for constraint in constraints {
-                let parameters = regorus::Value::from(constraint.parameters.clone());
-                let actions = constraint.enforcement.offline_actions();
-                for (index, ((object, review), review_value)) in
-                    objects.iter().zip(&reviews).zip(&review_values).enumerate()
-                {
-                    let Some(review) = review else { continue };
-                    match match_review(constraint, review, &inv, &namespaces) {
-                        MatchOutcome::Matches => {}
-                        MatchOutcome::NoMatch => continue,
-                        MatchOutcome::NamespaceUnknown => {
-                            out.notes.push(Issue::at(
-                                object,
-                                object_span(object),
-                                format!(
-                                    "not checked against {} {}: its namespaceSelector needs Namespace {:?}, which is not in the input",
-                                    constraint.kind, constraint.name, review.namespace
-                                ),
-                            ));
-                            continue;
-                        }
-                    }
-                    match eval_violations(&mut engine, template, review_value, &parameters) {
-                        Ok(found) => {
-                            for (message, details) in found {
-                                out.violations.push(Violation {
-                                    constraint_kind: constraint.kind.clone(),
-                                    constraint_name: constraint.name.clone(),
-                                    message,
-                                    details,
-                                    actions: actions.clone(),
-                                    object: index,
-                                });
-                            }
-                        }
-                        Err(message) => out.errors.push(Issue::at(
+                    &data,
+                )
+            })
+            .collect();
+        for part in parts {
+            out.violations.extend(part.violations);
+            out.errors.extend(part.errors);
+            out.notes.extend(part.notes);
+        }
+        out
+    }
+
+    /// The violations of one template's constraints on every object.
+    #[allow(clippy::too_many_arguments)]
+    fn evaluate_template(
+        &self,
+        template: &ConstraintTemplate,
+        objects: &[Object],
+        reviews: &[Option<Review>],
+        review_values: &[regorus::Value],
+        inv: &Inventory,
+        namespaces: &Inventory,
+        data: &regorus::Value,
+    ) -> Evaluation {
+        let mut out = Evaluation::default();
+        let constraints: Vec<&Constraint> = self
+            .constraints
+            .iter()
+            .filter(|c| c.kind == template.kind)
+            .collect();
+        if constraints.is_empty() {
+            return out;
+        }
+        if self.engine == Engine::Cel {
+            evaluate_cel(
+                template,
+                &constraints,
+                objects,
+                reviews,
+                inv,
+                namespaces,
+                &mut out,
+            );
+            return out;
+        }
+        let Some(base) = &template.engine else {
+            return out;
+        };
+        let mut engine = base.clone();
+        if let Err(e) = engine.add_data(data.clone()) {
+            out.errors.push(Issue::at(
+                &template.object,
+                template.object.root.span,
+                format!("cannot load data.inventory: {e}"),
+            ));
+            return out;
+        }
+        for constraint in constraints {
+            let parameters = regorus::Value::from(constraint.parameters.clone());
+            let actions = constraint.enforcement.offline_actions();
+            for (index, ((object, review), review_value)) in
+                objects.iter().zip(reviews).zip(review_values).enumerate()
+            {
+                let Some(review) = review else { continue };
+                match match_review(constraint, review, inv, namespaces) {
+                    MatchOutcome::Matches => {}
+                    MatchOutcome::NoMatch => continue,
+                    MatchOutcome::NamespaceUnknown => {
+                        out.notes.push(Issue::at(
                             object,
                             object_span(object),
                             format!(
-                                "evaluating {} {}: {message}",
-                                constraint.kind, constraint.name
+                                "not checked against {} {}: its namespaceSelector needs Namespace {:?}, which is not in the input",
+                                constraint.kind, constraint.name, review.namespace
                             ),
-                        )),
+                        ));
+                        continue;
                     }
+                }
+                match eval_violations(&mut engine, template, review_value, &parameters) {
+                    Ok(found) => {
+                        for (message, details) in found {
+                            out.violations.push(Violation {
+                                constraint_kind: constraint.kind.clone(),
+                                constraint_name: constraint.name.clone(),
+                                message,
+                                details,
+                                actions: actions.clone(),
+                                object: index,
+                            });
+                        }
+                    }
+                    Err(message) => out.errors.push(Issue::at(
+                        object,
+                        object_span(object),
+                        format!(
+                            "evaluating {} {}: {message}",
+                            constraint.kind, constraint.name
+                        ),
+                    )),
                 }
             }
         }
