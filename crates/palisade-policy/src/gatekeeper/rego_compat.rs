@@ -2,35 +2,57 @@
 //! Rego v0 as Gatekeeper templates write it. Every rewrite keeps line numbers
 //! (it only edits within a line), so error positions still point at the source.
 
-/// The code part of a line and the offset where its trailing comment starts
-/// (strings, including raw strings, are skipped).
-fn code_end(line: &str, in_raw: &mut bool) -> usize {
-    let mut in_str = false;
-    let mut escaped = false;
-    for (i, c) in line.char_indices() {
-        if *in_raw {
-            if c == '`' {
-                *in_raw = false;
-            }
-            continue;
+/// Where a left-to-right scan of Rego source stands with respect to string
+/// literals (`"..."` with escapes, and raw `` `...` `` strings), so that code
+/// characters inside them are not taken for code.
+#[derive(Default)]
+struct Literals {
+    in_str: bool,
+    escaped: bool,
+    in_raw: bool,
+}
+
+impl Literals {
+    /// Feeds `c`; true when `c` belongs to a string literal (delimiters included).
+    fn skip(&mut self, c: char) -> bool {
+        if self.in_raw {
+            self.in_raw = c != '`';
+            return true;
         }
-        if in_str {
-            if escaped {
-                escaped = false;
+        if self.in_str {
+            if self.escaped {
+                self.escaped = false;
             } else if c == '\\' {
-                escaped = true;
+                self.escaped = true;
             } else if c == '"' {
-                in_str = false;
+                self.in_str = false;
             }
-            continue;
+            return true;
         }
         match c {
-            '"' => in_str = true,
-            '`' => *in_raw = true,
-            '#' => return i,
-            _ => {}
+            '"' => self.in_str = true,
+            '`' => self.in_raw = true,
+            _ => return false,
+        }
+        true
+    }
+}
+
+/// The code part of a line and the offset where its trailing comment starts
+/// (strings, including raw strings, are skipped). A raw string may span lines:
+/// `in_raw` carries that state from one line to the next.
+fn code_end(line: &str, in_raw: &mut bool) -> usize {
+    let mut literals = Literals {
+        in_raw: *in_raw,
+        ..Literals::default()
+    };
+    for (i, c) in line.char_indices() {
+        if !literals.skip(c) && c == '#' {
+            *in_raw = literals.in_raw;
+            return i;
         }
     }
+    *in_raw = literals.in_raw;
     line.len()
 }
 
@@ -39,27 +61,12 @@ fn code_end(line: &str, in_raw: &mut bool) -> usize {
 fn nesting(code: &str) -> (i64, Option<usize>) {
     let mut depth = 0i64;
     let mut last_open = None;
-    let mut in_str = false;
-    let mut escaped = false;
-    let mut in_raw = false;
+    let mut literals = Literals::default();
     for (i, c) in code.char_indices() {
-        if in_raw {
-            in_raw = c != '`';
-            continue;
-        }
-        if in_str {
-            if escaped {
-                escaped = false;
-            } else if c == '\\' {
-                escaped = true;
-            } else if c == '"' {
-                in_str = false;
-            }
+        if literals.skip(c) {
             continue;
         }
         match c {
-            '"' => in_str = true,
-            '`' => in_raw = true,
             '{' | '[' | '(' => {
                 if c == '{' && depth == 0 {
                     last_open = Some(i);
@@ -163,23 +170,17 @@ pub fn split_multi_body_rules(rego: &str) -> String {
 fn split_args(args: &str) -> Option<Vec<&str>> {
     let mut out = Vec::new();
     let mut depth = 0i64;
-    let mut in_str = false;
-    let mut escaped = false;
+    let mut literals = Literals::default();
     let mut start = 0;
     for (i, c) in args.char_indices() {
-        if in_str {
-            if escaped {
-                escaped = false;
-            } else if c == '\\' {
-                escaped = true;
-            } else if c == '"' {
-                in_str = false;
-            }
+        // Raw strings are not handled here: give up on the rewrite.
+        if c == '`' && !literals.in_str {
+            return None;
+        }
+        if literals.skip(c) {
             continue;
         }
         match c {
-            '"' => in_str = true,
-            '`' => return None,
             '(' | '[' | '{' => depth += 1,
             ')' | ']' | '}' => depth -= 1,
             ',' if depth == 0 => {
