@@ -131,8 +131,6 @@ pub fn test(args: &PolicyTestArgs, color: bool) -> Result<ExitCode> {
             default_namespace: args.namespace.clone(),
         },
     );
-    let policy_inputs: Vec<Input> = args.policies.iter().cloned().map(Input::Path).collect();
-    let (set, policy_loaded) = PolicySet::load(&policy_inputs);
     let extra: Vec<Input> = args.inventory.iter().cloned().map(Input::Path).collect();
     let inventory_loaded = load_inputs(&extra, &LoadOptions::default());
     let inventory: Vec<palisade_model::Object> = loaded
@@ -141,27 +139,17 @@ pub fn test(args: &PolicyTestArgs, color: bool) -> Result<ExitCode> {
         .chain(&inventory_loaded.objects)
         .cloned()
         .collect();
-    let evaluation = set.evaluate(&loaded.objects, &inventory);
-    let (vap, vap_problems) = load_vap(&policy_loaded.objects, &loaded.objects);
-    if set.templates.is_empty() && set.constraints.is_empty() && vap.is_empty() {
+    let run = run_policies(&args.policies, &loaded.objects, &inventory);
+    if !run.policies_found {
         bail!(
             "no ConstraintTemplate, Constraint or ValidatingAdmissionPolicy found in the -p paths"
         );
     }
-    let mut findings = evaluation.findings(&loaded.objects);
-    findings.extend(vap_findings(&vap, &loaded.objects));
-    let problems: Vec<InputError> = policy_loaded
+    let findings = run.findings;
+    let problems: Vec<InputError> = inventory_loaded
         .errors
-        .iter()
-        .chain(&inventory_loaded.errors)
-        .cloned()
-        .chain(
-            set.verify()
-                .iter()
-                .chain(&evaluation.errors)
-                .map(policy_error),
-        )
-        .chain(vap_problems)
+        .into_iter()
+        .chain(run.errors)
         .collect();
     let rules = all_rules();
     let mut report = palisade_report::Report::new(
@@ -174,10 +162,54 @@ pub fn test(args: &PolicyTestArgs, color: bool) -> Result<ExitCode> {
     report.errors.extend(problems.iter());
     report.sort();
     super::output::write_report(&report, &args.output, color)?;
+    Ok(ExitCode::from(report.exit_code()))
+}
+
+/// What evaluating admission policies on manifests produced.
+pub struct PolicyRun {
+    pub findings: Vec<palisade_model::Finding>,
+    /// Policies that could not be read, compiled or evaluated, as input errors.
+    pub errors: Vec<InputError>,
+    /// Whether `paths` held any Gatekeeper or ValidatingAdmissionPolicy object.
+    pub policies_found: bool,
+}
+
+/// Loads Gatekeeper templates and constraints and ValidatingAdmissionPolicies
+/// with their bindings from `paths`, and evaluates them on `manifests` (as a
+/// CREATE), with `inventory` as Gatekeeper's `data.inventory`. Notes (objects
+/// that could not be judged) go to standard error. `palisade policy test` and
+/// `palisade scan --policies` share it.
+pub fn run_policies(
+    paths: &[PathBuf],
+    manifests: &[palisade_model::Object],
+    inventory: &[palisade_model::Object],
+) -> PolicyRun {
+    let inputs: Vec<Input> = paths.iter().cloned().map(Input::Path).collect();
+    let (set, loaded) = PolicySet::load(&inputs);
+    let evaluation = set.evaluate(manifests, inventory);
+    let (vap, vap_errors) = load_vap(&loaded.objects, manifests);
+    let mut findings = evaluation.findings(manifests);
+    findings.extend(vap_findings(&vap, manifests));
+    let errors = loaded
+        .errors
+        .iter()
+        .cloned()
+        .chain(
+            set.verify()
+                .iter()
+                .chain(&evaluation.errors)
+                .map(policy_error),
+        )
+        .chain(vap_errors)
+        .collect();
     for note in set.notes.iter().chain(&evaluation.notes) {
         eprintln!("note: {note}");
     }
-    Ok(ExitCode::from(report.exit_code()))
+    PolicyRun {
+        findings,
+        errors,
+        policies_found: !(set.templates.is_empty() && set.constraints.is_empty() && vap.is_empty()),
+    }
 }
 
 /// A policy that could not be used, as an input error the report shows with its position.

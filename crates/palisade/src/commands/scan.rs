@@ -163,24 +163,9 @@ fn apply_policies(
     if args.policies.is_empty() {
         return Vec::new();
     }
-    let inputs: Vec<Input> = args.policies.iter().cloned().map(Input::Path).collect();
-    let (set, loaded) = palisade_policy::gatekeeper::PolicySet::load(&inputs);
-    let mut errors: Vec<InputError> = loaded.errors;
-    let evaluation = set.evaluate(objects, objects);
-    errors.extend(
-        set.verify()
-            .iter()
-            .chain(&evaluation.errors)
-            .map(super::policy::policy_error),
-    );
-    findings.extend(evaluation.findings(objects));
-    let (vap, vap_errors) = super::policy::load_vap(&loaded.objects, objects);
-    errors.extend(vap_errors);
-    findings.extend(super::policy::vap_findings(&vap, objects));
-    for note in set.notes.iter().chain(&evaluation.notes) {
-        eprintln!("note: {note}");
-    }
-    errors
+    let run = super::policy::run_policies(&args.policies, objects, objects);
+    findings.extend(run.findings);
+    run.errors
 }
 
 /// The configuration: `--config FILE`, else `.palisade.yaml` found upward from
