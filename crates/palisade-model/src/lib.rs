@@ -24,6 +24,7 @@
 //! The flow is one way: load → model → analyze → findings → render. This crate
 //! holds the first two and the [`Finding`] type the analyzers produce.
 
+pub mod authz;
 mod diagnostic;
 mod finding;
 mod loader;
@@ -34,6 +35,7 @@ mod source;
 mod workload;
 pub mod yaml;
 
+pub use authz::{AccessRequest, Authorizer, AuthzDecision, UserInfo};
 pub use diagnostic::{InputError, InputErrorKind, INPUT_RULES};
 pub use finding::{
     Control, Finding, Framework, Location, RuleMeta, Severity, Suppression, SuppressionKind,
