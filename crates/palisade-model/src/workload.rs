@@ -35,10 +35,14 @@ pub struct PodTemplate<'a> {
 
 /// The pod template of `object`, when its kind has one and the spec is present.
 pub fn pod_template(object: &Object) -> Option<PodTemplate<'_>> {
-    let (_, path) = POD_TEMPLATE_PATHS
-        .iter()
-        .find(|(k, _)| *k == object.kind())?;
-    let holder = object.root.path(path)?;
+    pod_template_in(object.kind(), &object.root)
+}
+
+/// The pod spec inside `root`, an object of `kind` (e.g. the `object` of an
+/// admission request, which is not a loaded [`Object`]).
+pub fn pod_template_in<'a>(kind: &str, root: &'a Node) -> Option<PodTemplate<'a>> {
+    let (_, path) = POD_TEMPLATE_PATHS.iter().find(|(k, _)| *k == kind)?;
+    let holder = root.path(path)?;
     let spec = holder.get("spec").filter(|n| n.as_map().is_some())?;
     Some(PodTemplate {
         metadata: holder.get("metadata"),

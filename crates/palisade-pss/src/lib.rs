@@ -54,6 +54,7 @@
 //! );
 //! ```
 
+pub mod admission;
 mod check;
 mod checks;
 mod evaluate;

@@ -12,6 +12,9 @@ pub const CONSTRAINT_GROUP: &str = "constraints.gatekeeper.sh";
 /// The enforcement point Palisade reports for (an offline audit, like gator).
 pub const ENFORCEMENT_POINTS: &[&str] = &["audit.gatekeeper.sh", "gator.gatekeeper.sh"];
 
+/// The enforcement point of Gatekeeper's validating webhook, which `palisade serve` is.
+pub const WEBHOOK_ENFORCEMENT_POINT: &str = "validation.gatekeeper.sh";
+
 /// What Gatekeeper does with a violation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum EnforcementAction {
@@ -52,6 +55,12 @@ impl Enforcement {
     /// The actions that apply at an offline audit (`audit.gatekeeper.sh` /
     /// `gator.gatekeeper.sh`). Empty when the constraint does not act there.
     pub fn offline_actions(&self) -> Vec<EnforcementAction> {
+        self.actions_at(ENFORCEMENT_POINTS)
+    }
+
+    /// The actions that apply at any of `points` (an admission webhook is
+    /// [`WEBHOOK_ENFORCEMENT_POINT`]). Empty when the constraint does not act there.
+    pub fn actions_at(&self, enforcement_points: &[&str]) -> Vec<EnforcementAction> {
         match self {
             Enforcement::One(a) => vec![*a],
             Enforcement::Scoped(scoped) => {
@@ -61,7 +70,7 @@ impl Enforcement {
                         points.is_empty()
                             || points
                                 .iter()
-                                .any(|p| p == "*" || ENFORCEMENT_POINTS.contains(&p.as_str()))
+                                .any(|p| p == "*" || enforcement_points.contains(&p.as_str()))
                     })
                     .map(|(a, _)| *a)
                     .collect();

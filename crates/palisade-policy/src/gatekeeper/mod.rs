@@ -48,6 +48,7 @@
 //!   non-strict (undefined), each evaluation has a time limit, and a panic inside
 //!   regorus becomes an error for that object.
 
+mod admission;
 mod constraint;
 mod rego_compat;
 mod review;
@@ -66,10 +67,11 @@ use palisade_model::{
 };
 use serde_json::Value as Json;
 
+pub use admission::{AdmissionEvaluator, RequestNamespace, RequestOutcome, RequestViolation};
 pub use constraint::{
     is_constraint, wildcard_matches, Constraint, Enforcement, EnforcementAction, KindSelector,
     LabelSelector, Match, MatchOutcome, MatchTarget, Requirement, Scope, CONSTRAINT_GROUP,
-    ENFORCEMENT_POINTS,
+    ENFORCEMENT_POINTS, WEBHOOK_ENFORCEMENT_POINT,
 };
 pub use review::{
     is_admission_review, object_json, object_span, Inventory, KnownNamespace, Review,

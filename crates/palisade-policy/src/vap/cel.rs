@@ -995,7 +995,7 @@ pub fn last_cost() -> u64 {
 /// Stack for evaluation threads: the interpreter recurses several frames per
 /// level of the expression tree, and debug builds use large frames. Only the
 /// touched part of the reservation is ever committed.
-const EVAL_STACK: usize = 256 * 1024 * 1024;
+pub const EVAL_STACK: usize = 256 * 1024 * 1024;
 
 /// Runs `f` on a scoped thread with a large stack, so that deep (but accepted)
 /// expressions cannot overflow the caller's stack.

@@ -113,6 +113,8 @@ pub struct Subject<'a> {
     pub group: &'a str,
     pub version: &'a str,
     pub resource: &'a str,
+    /// `""` unless the request is for a subresource (`status`, `scale`...).
+    pub subresource: &'a str,
     pub name: &'a str,
     pub namespaced: bool,
     pub operation: Operation,
@@ -146,8 +148,11 @@ fn rule_matches(rule: &J, s: &Subject) -> bool {
     {
         return false;
     }
+    // As the API server's rule matcher: `res/sub` with `*` for either part;
+    // a bare `res` matches the resource itself, not its subresources.
     let resource_ok = resources.iter().any(|r| {
-        *r == "*" || *r == "*/*" || *r == s.resource || r.strip_suffix("/*") == Some(s.resource)
+        let (res, sub) = r.split_once('/').unwrap_or((r, ""));
+        (res == "*" || res == s.resource) && (sub == "*" || sub == s.subresource)
     });
     if !resource_ok {
         return false;

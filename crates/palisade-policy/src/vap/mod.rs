@@ -39,7 +39,7 @@ use std::sync::{Mutex, OnceLock};
 use palisade_model::{Finding, Object, RuleMeta, Severity, Span, CLUSTER_SCOPED_KINDS};
 use serde_json::{json, Value as J};
 
-pub use self::cel::PER_EXPRESSION_COST_LIMIT;
+pub use self::cel::{EVAL_STACK as EVAL_STACK_SIZE, PER_EXPRESSION_COST_LIMIT};
 
 /// The API server's runtime cost budget for one policy evaluation
 /// (`RuntimeCELCostBudget`), shared by all of its expressions.
@@ -68,6 +68,9 @@ pub enum DecisionKind {
     Error,
     /// The result depends on the cluster (`authorizer`): not evaluable offline.
     NotEvaluable,
+    /// An `auditAnnotations` entry: `reason` is its key, `message` its value.
+    /// The API server records it as `<policy>/<key>` in the audit event.
+    AuditAnnotation,
 }
 
 /// One outcome of a policy binding on an object.
@@ -393,7 +396,7 @@ impl Policies {
             "Change the object so that the policy's validation holds, or review the policy and its binding.".into(),
         );
         finding.severity = match decision.kind {
-            DecisionKind::NotEvaluable => Severity::Info,
+            DecisionKind::NotEvaluable | DecisionKind::AuditAnnotation => Severity::Info,
             DecisionKind::Error => Severity::High,
             DecisionKind::Violation if decision.actions.contains(&Action::Deny) => Severity::High,
             DecisionKind::Violation if decision.actions.contains(&Action::Warn) => Severity::Medium,
@@ -422,20 +425,81 @@ impl Policies {
         let (group, version) = api_version.rsplit_once('/').unwrap_or(("", api_version));
         let (resource, _) = resource_for_kind(kind);
         let meta = subject_obj.get("metadata");
-        let name = meta
-            .and_then(|m| m.get("name"))
-            .and_then(J::as_str)
-            .unwrap_or("");
-        let namespace = meta
-            .and_then(|m| m.get("namespace"))
-            .and_then(J::as_str)
-            .unwrap_or("");
+        let text = |key: &str| {
+            meta.and_then(|m| m.get(key))
+                .and_then(J::as_str)
+                .unwrap_or("")
+        };
+        let request = json!({
+            "uid": "palisade-offline",
+            "kind": {"group": group, "version": version, "kind": kind},
+            "resource": {"group": group, "version": version, "resource": resource},
+            "requestKind": {"group": group, "version": version, "kind": kind},
+            "requestResource": {"group": group, "version": version, "resource": resource},
+            "name": text("name"),
+            "namespace": text("namespace"),
+            "operation": operation.as_str(),
+            "userInfo": {"username": "palisade:offline", "groups": ["system:authenticated"]},
+            "dryRun": false,
+            "options": {},
+        });
+        let obj = (operation != Operation::Delete).then_some(object);
+        let mut decisions = self.evaluate_with(&request, obj, old_object, namespace_object);
+        // Offline there is no audit log to annotate.
+        decisions.retain(|d| d.kind != DecisionKind::AuditAnnotation);
+        decisions
+    }
+
+    /// Evaluates every binding on an admission request as the API server
+    /// would: `request` is the `AdmissionRequest` (its `object` and
+    /// `oldObject` become the CEL variables of the same names, the rest is
+    /// `request`); `namespace_object` is the request's Namespace when known.
+    ///
+    /// Runs on the calling thread, which needs a stack of at least
+    /// [`EVAL_STACK_SIZE`] bytes (deep expressions recurse deeply).
+    pub fn evaluate_request(&self, request: &J, namespace_object: Option<&J>) -> Vec<Decision> {
+        let present = |key: &str| request.get(key).filter(|v| !v.is_null());
+        let object = present("object");
+        let old_object = present("oldObject");
+        let mut attributes = request.clone();
+        if let Some(map) = attributes.as_object_mut() {
+            // The CEL `request` variable is the AdmissionRequest without the objects.
+            map.remove("object");
+            map.remove("oldObject");
+        }
+        self.evaluate_with(&attributes, object, old_object, namespace_object)
+    }
+
+    /// Evaluates for a request whose attributes (`kind`, `resource`, `name`,
+    /// `namespace`, `operation`, `userInfo`...) are in `request`.
+    fn evaluate_with(
+        &self,
+        request: &J,
+        object: Option<&J>,
+        old_object: Option<&J>,
+        namespace_object: Option<&J>,
+    ) -> Vec<Decision> {
+        let text = |pointer: &str| request.pointer(pointer).and_then(J::as_str).unwrap_or("");
+        let operation = match text("/operation") {
+            "UPDATE" => Operation::Update,
+            "DELETE" => Operation::Delete,
+            "CONNECT" => Operation::Connect,
+            _ => Operation::Create,
+        };
+        let (group, version) = (text("/resource/group"), text("/resource/version"));
+        let resource = text("/resource/resource");
+        let subresource = text("/subResource");
+        let kind = text("/kind/kind");
+        let name = text("/name");
+        let namespace = text("/namespace");
+        let subject_obj = object.or(old_object);
+        let meta = subject_obj.and_then(|o| o.get("metadata"));
         let empty = J::Object(Default::default());
         let labels = meta.and_then(|m| m.get("labels")).unwrap_or(&empty);
         let old_labels = old_object
             .and_then(|o| o.get("metadata"))
             .and_then(|m| m.get("labels"));
-        let is_namespace = kind == "Namespace" && group.is_empty();
+        let is_namespace = group.is_empty() && resource == "namespaces";
         let ns_labels = if is_namespace {
             Some(labels)
         } else {
@@ -443,11 +507,18 @@ impl Policies {
                 .and_then(|n| n.get("metadata"))
                 .and_then(|m| m.get("labels"))
         };
-        let namespaced = !CLUSTER_SCOPED_KINDS.contains(&kind);
+        let namespaced = if is_namespace {
+            false
+        } else if !namespace.is_empty() {
+            true
+        } else {
+            !CLUSTER_SCOPED_KINDS.contains(&kind)
+        };
         let subject = matching::Subject {
             group,
             version,
-            resource: &resource,
+            resource,
+            subresource,
             name,
             namespaced,
             operation,
@@ -456,31 +527,14 @@ impl Policies {
             namespace_labels: ns_labels,
             is_namespace,
         };
-        let request = json!({
-            "uid": "palisade-offline",
-            "kind": {"group": group, "version": version, "kind": kind},
-            "resource": {"group": group, "version": version, "resource": resource},
-            "requestKind": {"group": group, "version": version, "kind": kind},
-            "requestResource": {"group": group, "version": version, "resource": resource},
-            "name": name,
-            "namespace": namespace,
-            "operation": operation.as_str(),
-            "userInfo": {"username": "palisade:offline", "groups": ["system:authenticated"]},
-            "dryRun": false,
-            "options": {},
-        });
-        let obj_value = if operation == Operation::Delete {
-            ::kube_cel::cel::Value::Null
-        } else {
-            json_to_cel(object)
-        };
+        let obj_value = object.map_or(::kube_cel::cel::Value::Null, json_to_cel);
         let old_value = old_object.map_or(::kube_cel::cel::Value::Null, json_to_cel);
         let ns_value = if namespaced {
             namespace_object.map_or(::kube_cel::cel::Value::Null, json_to_cel)
         } else {
             ::kube_cel::cel::Value::Null
         };
-        let request_value = json_to_cel(&request);
+        let request_value = json_to_cel(request);
 
         let mut decisions = Vec::new();
         for binding in &self.bindings {
@@ -665,7 +719,15 @@ impl Policies {
                 Err(e) => Err(EvalError::Runtime(e.clone())),
             };
             match outcome {
-                Ok(::kube_cel::cel::Value::String(_)) | Ok(::kube_cel::cel::Value::Null) => {}
+                Ok(::kube_cel::cel::Value::String(value)) => decisions.push(base(
+                    DecisionKind::AuditAnnotation,
+                    value.to_string(),
+                    key,
+                    None,
+                    param.clone(),
+                )),
+                // A null value means "no annotation", as upstream.
+                Ok(::kube_cel::cel::Value::Null) => {}
                 Ok(other) => on_error(
                     decisions,
                     &EvalError::Runtime(format!(

@@ -1,0 +1,286 @@
+//! Constraints evaluated per admission request, as Gatekeeper's validating
+//! webhook does: one request at a time, many requests at once.
+//!
+//! [`PolicySet::evaluate`] suits a batch (an audit, a scan). A webhook needs
+//! the opposite trade-off: a request is small and latency matters, so the
+//! compiled engines are kept in per-template pools (a regorus `Engine` is
+//! stateful while it evaluates, so each concurrent request borrows its own),
+//! templates whose constraints cannot match are skipped before any Rego runs,
+//! and evaluation stops at a deadline.
+
+use std::sync::Mutex;
+use std::time::Instant;
+
+use serde_json::Value as Json;
+
+use super::constraint::{EnforcementAction, MatchOutcome, MatchTarget, WEBHOOK_ENFORCEMENT_POINT};
+use super::review::Review;
+use super::{eval_violations, Constraint, ConstraintTemplate, Engine, PolicySet};
+
+/// One violation of one constraint by the request's object.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RequestViolation {
+    pub constraint_kind: String,
+    pub constraint_name: String,
+    pub message: String,
+    pub details: Json,
+    /// The actions at the webhook (`validation.gatekeeper.sh`); never empty.
+    pub actions: Vec<EnforcementAction>,
+}
+
+impl RequestViolation {
+    /// The strongest action: deny > warn > dryrun.
+    pub fn action(&self) -> EnforcementAction {
+        self.actions
+            .iter()
+            .copied()
+            .min()
+            .unwrap_or(EnforcementAction::Dryrun)
+    }
+}
+
+/// The outcome for one request.
+#[derive(Debug, Clone, Default)]
+pub struct RequestOutcome {
+    pub violations: Vec<RequestViolation>,
+    /// Constraints that could not be evaluated (Rego runtime errors), with why.
+    pub errors: Vec<String>,
+    /// Constraints not evaluated: the namespaceSelector needs an unknown Namespace.
+    pub notes: Vec<String>,
+    /// The deadline passed before every constraint was evaluated.
+    pub timed_out: bool,
+    /// How many (constraint, object) evaluations ran.
+    pub evaluated: usize,
+}
+
+/// The Namespace of a request, as the webhook's cache knows it.
+#[derive(Debug, Clone, Copy)]
+pub struct RequestNamespace<'a> {
+    pub json: &'a Json,
+    pub labels: &'a [(String, String)],
+}
+
+struct TemplateSlot {
+    template: usize,
+    constraints: Vec<usize>,
+    /// Engines with `data.inventory` loaded, ready for another request.
+    pool: Mutex<Vec<regorus::Engine>>,
+}
+
+/// A [`PolicySet`] ready to judge admission requests from many threads.
+pub struct AdmissionEvaluator {
+    set: PolicySet,
+    slots: Vec<TemplateSlot>,
+    data: regorus::Value,
+}
+
+impl AdmissionEvaluator {
+    /// Prepares `set`; `inventory` is `data.inventory` (Gatekeeper's synced
+    /// objects) for referential templates.
+    pub fn new(set: PolicySet, inventory: &Json) -> AdmissionEvaluator {
+        let slots = set
+            .templates
+            .iter()
+            .enumerate()
+            .filter_map(|(template, t)| {
+                let constraints: Vec<usize> = set
+                    .constraints
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, c)| {
+                        c.kind == t.kind && !c.enforcement.actions_at(&[WEBHOOK_ENFORCEMENT_POINT]).is_empty()
+                    })
+                    .map(|(i, _)| i)
+                    .collect();
+                (!constraints.is_empty()).then(|| TemplateSlot {
+                    template,
+                    constraints,
+                    pool: Mutex::new(Vec::new()),
+                })
+            })
+            .collect();
+        let data = regorus::Value::from(serde_json::json!({ "inventory": inventory }));
+        AdmissionEvaluator { set, slots, data }
+    }
+
+    pub fn policy_set(&self) -> &PolicySet {
+        &self.set
+    }
+
+    /// How many constraints act at the webhook.
+    pub fn constraint_count(&self) -> usize {
+        self.slots.iter().map(|s| s.constraints.len()).sum()
+    }
+
+    /// Evaluates every matching constraint on the request under `review`.
+    /// Stops between constraints once `deadline` has passed.
+    pub fn evaluate(
+        &self,
+        review: &Review,
+        namespace: Option<RequestNamespace<'_>>,
+        deadline: Option<Instant>,
+    ) -> RequestOutcome {
+        let mut out = RequestOutcome::default();
+        let mut review = review.clone();
+        if let Some(ns) = namespace {
+            review.set_namespace_object(ns.json);
+        }
+        let mut review_value: Option<regorus::Value> = None;
+        for slot in &self.slots {
+            let template = &self.set.templates[slot.template];
+            let matching: Vec<&Constraint> = slot
+                .constraints
+                .iter()
+                .map(|&i| &self.set.constraints[i])
+                .filter(|c| match match_request(c, &review, namespace.map(|n| n.labels)) {
+                    MatchOutcome::Matches => true,
+                    MatchOutcome::NoMatch => false,
+                    MatchOutcome::NamespaceUnknown => {
+                        out.notes.push(format!(
+                            "{} {} not evaluated: its namespaceSelector needs Namespace {:?}, which is unknown",
+                            c.kind, c.name, review.namespace
+                        ));
+                        false
+                    }
+                })
+                .collect();
+            if matching.is_empty() {
+                continue;
+            }
+            if deadline.is_some_and(|d| Instant::now() >= d) {
+                out.timed_out = true;
+                return out;
+            }
+            if self.set.engine == Engine::Cel {
+                self.evaluate_cel(template, &matching, &review, &mut out);
+                continue;
+            }
+            let value = review_value.get_or_insert_with(|| regorus::Value::from(review.json.clone()));
+            self.evaluate_rego(slot, template, &matching, value, &mut out);
+        }
+        out
+    }
+
+    fn evaluate_rego(
+        &self,
+        slot: &TemplateSlot,
+        template: &ConstraintTemplate,
+        constraints: &[&Constraint],
+        review: &regorus::Value,
+        out: &mut RequestOutcome,
+    ) {
+        let pooled = slot
+            .pool
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .pop();
+        let mut engine = match pooled {
+            Some(engine) => engine,
+            None => {
+                let Some(base) = &template.engine else { return };
+                let mut engine = base.clone();
+                if let Err(e) = engine.add_data(self.data.clone()) {
+                    out.errors.push(format!(
+                        "ConstraintTemplate {}: cannot load data.inventory: {e}",
+                        template.name
+                    ));
+                    return;
+                }
+                engine
+            }
+        };
+        for constraint in constraints {
+            out.evaluated += 1;
+            let parameters = regorus::Value::from(constraint.parameters.clone());
+            match eval_violations(&mut engine, template, review, &parameters) {
+                Ok(found) => {
+                    let actions = constraint.enforcement.actions_at(&[WEBHOOK_ENFORCEMENT_POINT]);
+                    out.violations.extend(found.into_iter().map(|(message, details)| RequestViolation {
+                        constraint_kind: constraint.kind.clone(),
+                        constraint_name: constraint.name.clone(),
+                        message,
+                        details,
+                        actions: actions.clone(),
+                    }));
+                }
+                Err(message) => out
+                    .errors
+                    .push(format!("{} {}: {message}", constraint.kind, constraint.name)),
+            }
+        }
+        slot.pool
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .push(engine);
+    }
+
+    fn evaluate_cel(
+        &self,
+        template: &ConstraintTemplate,
+        constraints: &[&Constraint],
+        review: &Review,
+        out: &mut RequestOutcome,
+    ) {
+        let Some(compiled) = &template.cel else { return };
+        let cel = match &compiled.0 {
+            Ok(cel) => cel,
+            Err(e) => {
+                out.errors.push(format!(
+                    "ConstraintTemplate {}: CEL code does not compile: {e}",
+                    template.name
+                ));
+                return;
+            }
+        };
+        let json = &review.json;
+        let old = json.get("oldObject").filter(|o| !o.is_null());
+        let operation = json.get("operation").and_then(Json::as_str).unwrap_or("CREATE");
+        let object = json.get("object").unwrap_or(&Json::Null);
+        for constraint in constraints {
+            out.evaluated += 1;
+            match cel.evaluate(object, old, &constraint.parameters, operation) {
+                Ok(messages) => {
+                    let actions = constraint.enforcement.actions_at(&[WEBHOOK_ENFORCEMENT_POINT]);
+                    out.violations.extend(messages.into_iter().map(|message| RequestViolation {
+                        constraint_kind: constraint.kind.clone(),
+                        constraint_name: constraint.name.clone(),
+                        message,
+                        details: Json::Null,
+                        actions: actions.clone(),
+                    }));
+                }
+                Err(message) => out
+                    .errors
+                    .push(format!("{} {} (CEL): {message}", constraint.kind, constraint.name)),
+            }
+        }
+    }
+}
+
+/// Gatekeeper matches a request when the object or the old object matches.
+fn match_request(
+    constraint: &Constraint,
+    review: &Review,
+    namespace_labels: Option<&[(String, String)]>,
+) -> MatchOutcome {
+    let mut target = MatchTarget {
+        group: &review.group,
+        kind: &review.kind,
+        name: &review.name,
+        namespace: &review.namespace,
+        labels: &review.labels,
+        namespace_labels,
+    };
+    let first = constraint.match_.matches(&target);
+    if first == MatchOutcome::Matches {
+        return first;
+    }
+    if let Some(old) = &review.old_labels {
+        target.labels = old;
+        let second = constraint.match_.matches(&target);
+        if second == MatchOutcome::Matches {
+            return second;
+        }
+    }
+    first
+}
