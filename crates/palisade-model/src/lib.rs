@@ -47,4 +47,6 @@ pub use loader::{
 pub use node::{resolve_plain, Node, Value, ValueKind};
 pub use object::{string_pairs, Object, ObjectId};
 pub use source::{Pos, Source, SourceFile, Span};
-pub use workload::{is_workload_kind, pod_template, pod_template_in, Container, ContainerKind, PodTemplate};
+pub use workload::{
+    is_workload_kind, pod_template, pod_template_in, Container, ContainerKind, PodTemplate,
+};

@@ -92,15 +92,18 @@ impl Configuration {
             match field(key) {
                 None | Some("") => Ok(Level::Privileged),
                 Some(text) => Level::parse_label(text).ok_or_else(|| {
-                    format!("defaults.{key}: {text:?} must be one of privileged, baseline, restricted")
+                    format!(
+                        "defaults.{key}: {text:?} must be one of privileged, baseline, restricted"
+                    )
                 }),
             }
         };
         let version = |key: &str| -> Result<Version, String> {
             match field(key) {
                 None | Some("") => Ok(Version::Latest),
-                Some(text) => Version::parse_label(text)
-                    .ok_or_else(|| format!("defaults.{key}: {text:?} must be \"latest\" or \"v1.x\"")),
+                Some(text) => Version::parse_label(text).ok_or_else(|| {
+                    format!("defaults.{key}: {text:?} must be \"latest\" or \"v1.x\"")
+                }),
             }
         };
         let defaults = NamespacePolicy {
@@ -136,8 +139,9 @@ impl Configuration {
     }
 
     fn exempt_runtime_class(&self, runtime_class: Option<&str>) -> bool {
-        runtime_class
-            .is_some_and(|rc| !rc.is_empty() && self.exemptions.runtime_classes.iter().any(|n| n == rc))
+        runtime_class.is_some_and(|rc| {
+            !rc.is_empty() && self.exemptions.runtime_classes.iter().any(|n| n == rc)
+        })
     }
 }
 
@@ -239,7 +243,9 @@ impl Response {
             Some(detail) => format!("{}: {detail}", status.message),
             None => status.message.clone(),
         };
-        response.audit_annotations.insert("error".into(), annotation);
+        response
+            .audit_annotations
+            .insert("error".into(), annotation);
         response.status = Some(status);
         response
     }
@@ -258,7 +264,11 @@ const IGNORED_POD_SUBRESOURCES: [&str; 8] = [
 ];
 
 /// Decides one request as the PodSecurity admission plugin would.
-pub fn validate(config: &Configuration, request: &Request<'_>, namespace: NamespaceLabels<'_>) -> Response {
+pub fn validate(
+    config: &Configuration,
+    request: &Request<'_>,
+    namespace: NamespaceLabels<'_>,
+) -> Response {
     match (request.group, request.resource) {
         ("", "namespaces") => validate_namespace(config, request),
         ("", "pods") => validate_pod(config, request, namespace),
@@ -270,7 +280,10 @@ fn label_pairs(object: Option<&Node>) -> Vec<(&str, &str)> {
     palisade_model::string_pairs(object.and_then(|o| o.path(&["metadata", "labels"]))).collect()
 }
 
-fn policy_to_evaluate(labels: &[(&str, &str)], defaults: NamespacePolicy) -> (NamespacePolicy, Vec<LabelError>) {
+fn policy_to_evaluate(
+    labels: &[(&str, &str)],
+    defaults: NamespacePolicy,
+) -> (NamespacePolicy, Vec<LabelError>) {
     NamespacePolicy::from_labels(labels.iter().copied(), defaults)
 }
 
@@ -318,7 +331,10 @@ fn validate_namespace(config: &Configuration, request: &Request<'_>) -> Response
         if request.operation == "DELETE" {
             return Response::allowed();
         }
-        return bad_request("failed to decode object", "no namespace object in the request");
+        return bad_request(
+            "failed to decode object",
+            "no namespace object in the request",
+        );
     };
     let labels = label_pairs(Some(object));
     let (new_policy, new_errors) = policy_to_evaluate(&labels, config.defaults);
@@ -453,11 +469,18 @@ fn namespace_policy(
     config: &Configuration,
     namespace: &[(String, String)],
 ) -> (NamespacePolicy, Vec<LabelError>) {
-    let labels: Vec<(&str, &str)> = namespace.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let labels: Vec<(&str, &str)> = namespace
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
     policy_to_evaluate(&labels, config.defaults)
 }
 
-fn validate_pod(config: &Configuration, request: &Request<'_>, namespace: NamespaceLabels<'_>) -> Response {
+fn validate_pod(
+    config: &Configuration,
+    request: &Request<'_>,
+    namespace: NamespaceLabels<'_>,
+) -> Response {
     if IGNORED_POD_SUBRESOURCES.contains(&request.subresource) {
         return Response::allowed();
     }
@@ -506,15 +529,29 @@ fn validate_pod(config: &Configuration, request: &Request<'_>, namespace: Namesp
     };
     if request.operation == "UPDATE" {
         let Some(old) = request.old_object.filter(|o| o.as_map().is_some()) else {
-            return bad_request("failed to decode old object", "no oldObject in an UPDATE request");
+            return bad_request(
+                "failed to decode old object",
+                "no oldObject in an UPDATE request",
+            );
         };
         if !is_significant_pod_update(pod, old) {
             return Response::allowed();
         }
     }
     let empty = Node::new(palisade_model::Value::Map(Box::new([])), pod.span);
-    let spec = pod.get("spec").filter(|s| s.as_map().is_some()).unwrap_or(&empty);
-    evaluate_pod(config, policy, &errors, pod.get("metadata"), spec, true, request)
+    let spec = pod
+        .get("spec")
+        .filter(|s| s.as_map().is_some())
+        .unwrap_or(&empty);
+    evaluate_pod(
+        config,
+        policy,
+        &errors,
+        pod.get("metadata"),
+        spec,
+        true,
+        request,
+    )
 }
 
 fn validate_pod_controller(
@@ -537,7 +574,10 @@ fn validate_pod_controller(
             let mut response = Response::allowed();
             response.audit_annotations.insert(
                 "error".into(),
-                format!("failed to lookup namespace {:?}: {error}", request.namespace),
+                format!(
+                    "failed to lookup namespace {:?}: {error}",
+                    request.namespace
+                ),
             );
             return response;
         }
@@ -552,11 +592,22 @@ fn validate_pod_controller(
     let Some(object) = request.object.filter(|o| o.as_map().is_some()) else {
         return Response::allowed();
     };
-    let kind = object.get("kind").and_then(Node::as_str).unwrap_or(request.kind);
+    let kind = object
+        .get("kind")
+        .and_then(Node::as_str)
+        .unwrap_or(request.kind);
     let Some(template) = pod_template_in(kind, object) else {
         return Response::allowed();
     };
-    evaluate_pod(config, policy, &errors, template.metadata, template.spec, false, request)
+    evaluate_pod(
+        config,
+        policy,
+        &errors,
+        template.metadata,
+        template.spec,
+        false,
+        request,
+    )
 }
 
 fn evaluate_pod(
@@ -589,9 +640,10 @@ fn evaluate_pod(
         a
     };
     if enforce {
-        response
-            .audit_annotations
-            .insert(ENFORCED_POLICY_ANNOTATION.into(), policy.enforce.to_string());
+        response.audit_annotations.insert(
+            ENFORCED_POLICY_ANNOTATION.into(),
+            policy.enforce.to_string(),
+        );
         let result = result_for(policy.enforce);
         if !result.allowed {
             response.allowed = false;
@@ -703,12 +755,14 @@ fn is_significant_pod_update(pod: &Node, old: &Node) -> bool {
         }
     }
     let old_ephemeral = containers(old, "ephemeralContainers");
-    containers(pod, "ephemeralContainers").iter().any(|(name, image)| {
-        match old_ephemeral.iter().find(|(n, _)| n == name) {
-            None => true,
-            Some((_, old_image)) => old_image != image,
-        }
-    })
+    containers(pod, "ephemeralContainers")
+        .iter()
+        .any(
+            |(name, image)| match old_ephemeral.iter().find(|(n, _)| n == name) {
+                None => true,
+                Some((_, old_image)) => old_image != image,
+            },
+        )
 }
 
 #[cfg(test)]
@@ -726,7 +780,10 @@ mod tests {
     const RESTRICTED_POD: &str = "apiVersion: v1\nkind: Pod\nmetadata: {name: ok, namespace: prod}\nspec:\n  securityContext: {runAsNonRoot: true, seccompProfile: {type: RuntimeDefault}}\n  containers:\n  - name: app\n    image: nginx:1\n    securityContext: {allowPrivilegeEscalation: false, capabilities: {drop: [ALL]}}\n";
 
     fn labels(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
-        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
     }
 
     fn pod_request<'a>(object: &'a Node, old: Option<&'a Node>, operation: &'a str) -> Request<'a> {
@@ -738,7 +795,10 @@ mod tests {
             kind_group: "",
             kind: "Pod",
             namespace: "prod",
-            name: object.path(&["metadata", "name"]).and_then(Node::as_str).unwrap_or(""),
+            name: object
+                .path(&["metadata", "name"])
+                .and_then(Node::as_str)
+                .unwrap_or(""),
             username: "alice",
             object: Some(object),
             old_object: old,
@@ -749,7 +809,11 @@ mod tests {
     fn enforce_denies_with_upstream_message_and_field_causes() {
         let pod = node(PRIVILEGED_POD);
         let ns = labels(&[("pod-security.kubernetes.io/enforce", "baseline")]);
-        let r = validate(&Configuration::default(), &pod_request(&pod, None, "CREATE"), NamespaceLabels::Known(&ns));
+        let r = validate(
+            &Configuration::default(),
+            &pod_request(&pod, None, "CREATE"),
+            NamespaceLabels::Known(&ns),
+        );
         assert!(!r.allowed);
         let status = r.status.unwrap();
         assert_eq!(status.code, 403);
@@ -758,27 +822,46 @@ mod tests {
             "pods \"web\" is forbidden: violates PodSecurity \"baseline:latest\": privileged (container \"app\" must not set securityContext.privileged=true)"
         );
         assert_eq!(status.causes.len(), 1);
-        assert_eq!(status.causes[0].field, "spec.containers[0].securityContext.privileged");
-        assert_eq!(r.audit_annotations[ENFORCED_POLICY_ANNOTATION], "baseline:latest");
+        assert_eq!(
+            status.causes[0].field,
+            "spec.containers[0].securityContext.privileged"
+        );
+        assert_eq!(
+            r.audit_annotations[ENFORCED_POLICY_ANNOTATION],
+            "baseline:latest"
+        );
         // Warn defaults to the enforce level, but a denied request gets no warning.
         assert!(r.warnings.is_empty());
     }
 
     #[test]
     fn warn_and_audit_do_not_deny() {
-        let pod = node(RESTRICTED_POD.replace("allowPrivilegeEscalation: false, ", "").as_str());
+        let pod = node(
+            RESTRICTED_POD
+                .replace("allowPrivilegeEscalation: false, ", "")
+                .as_str(),
+        );
         let ns = labels(&[
             ("pod-security.kubernetes.io/warn", "restricted"),
             ("pod-security.kubernetes.io/audit", "restricted"),
             ("pod-security.kubernetes.io/audit-version", "v1.30"),
         ]);
-        let r = validate(&Configuration::default(), &pod_request(&pod, None, "CREATE"), NamespaceLabels::Known(&ns));
+        let r = validate(
+            &Configuration::default(),
+            &pod_request(&pod, None, "CREATE"),
+            NamespaceLabels::Known(&ns),
+        );
         assert!(r.allowed);
         assert_eq!(r.warnings.len(), 1);
         assert!(r.warnings[0].starts_with("would violate PodSecurity \"restricted:latest\": allowPrivilegeEscalation != false"), "{:?}", r.warnings);
-        assert!(r.audit_annotations[AUDIT_VIOLATIONS_ANNOTATION].starts_with("would violate PodSecurity \"restricted:v1.30\""));
+        assert!(r.audit_annotations[AUDIT_VIOLATIONS_ANNOTATION]
+            .starts_with("would violate PodSecurity \"restricted:v1.30\""));
         let clean = node(RESTRICTED_POD);
-        let r = validate(&Configuration::default(), &pod_request(&clean, None, "CREATE"), NamespaceLabels::Known(&ns));
+        let r = validate(
+            &Configuration::default(),
+            &pod_request(&clean, None, "CREATE"),
+            NamespaceLabels::Known(&ns),
+        );
         assert!(r.allowed && r.warnings.is_empty());
     }
 
@@ -788,30 +871,53 @@ mod tests {
         let ns = labels(&[("pod-security.kubernetes.io/enforce", "restricted")]);
         let mut config = Configuration::default();
         config.exemptions.usernames.push("alice".into());
-        let r = validate(&config, &pod_request(&pod, None, "CREATE"), NamespaceLabels::Known(&ns));
+        let r = validate(
+            &config,
+            &pod_request(&pod, None, "CREATE"),
+            NamespaceLabels::Known(&ns),
+        );
         assert!(r.allowed);
         assert_eq!(r.audit_annotations[EXEMPT_ANNOTATION], "user");
-        let r = validate(&Configuration::default(), &pod_request(&pod, None, "CREATE"), NamespaceLabels::Known(&[]));
+        let r = validate(
+            &Configuration::default(),
+            &pod_request(&pod, None, "CREATE"),
+            NamespaceLabels::Known(&[]),
+        );
         assert!(r.allowed);
-        assert_eq!(r.audit_annotations[ENFORCED_POLICY_ANNOTATION], "privileged:latest");
+        assert_eq!(
+            r.audit_annotations[ENFORCED_POLICY_ANNOTATION],
+            "privileged:latest"
+        );
         let mut config = Configuration::default();
         config.exemptions.runtime_classes.push("kata".into());
         let kata = node(&PRIVILEGED_POD.replace("spec:\n", "spec:\n  runtimeClassName: kata\n"));
-        let r = validate(&config, &pod_request(&kata, None, "CREATE"), NamespaceLabels::Known(&ns));
+        let r = validate(
+            &config,
+            &pod_request(&kata, None, "CREATE"),
+            NamespaceLabels::Known(&ns),
+        );
         assert_eq!(r.exemption, Some("runtimeClass"));
     }
 
     #[test]
     fn unknown_namespace_fails_pods_but_not_controllers() {
         let pod = node(PRIVILEGED_POD);
-        let r = validate(&Configuration::default(), &pod_request(&pod, None, "CREATE"), NamespaceLabels::Unknown("not found"));
+        let r = validate(
+            &Configuration::default(),
+            &pod_request(&pod, None, "CREATE"),
+            NamespaceLabels::Unknown("not found"),
+        );
         assert!(!r.allowed);
         assert_eq!(r.status.as_ref().unwrap().code, 500);
         let deploy = node("apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: d, namespace: prod}\nspec:\n  template:\n    spec:\n      containers: [{name: app, image: x, securityContext: {privileged: true}}]\n");
         let mut req = pod_request(&deploy, None, "CREATE");
         req.group = "apps";
         req.resource = "deployments";
-        let r = validate(&Configuration::default(), &req, NamespaceLabels::Unknown("not found"));
+        let r = validate(
+            &Configuration::default(),
+            &req,
+            NamespaceLabels::Unknown("not found"),
+        );
         assert!(r.allowed);
         assert!(r.audit_annotations["error"].contains("failed to lookup namespace"));
     }
@@ -836,10 +942,18 @@ mod tests {
         let relabelled = node(&PRIVILEGED_POD.replace("name: web,", "name: web, labels: {a: b},"));
         let ns = labels(&[("pod-security.kubernetes.io/enforce", "baseline")]);
         let config = Configuration::default();
-        let r = validate(&config, &pod_request(&relabelled, Some(&old), "UPDATE"), NamespaceLabels::Known(&ns));
+        let r = validate(
+            &config,
+            &pod_request(&relabelled, Some(&old), "UPDATE"),
+            NamespaceLabels::Known(&ns),
+        );
         assert!(r.allowed);
         let new_image = node(&PRIVILEGED_POD.replace("nginx:1", "nginx:2"));
-        let r = validate(&config, &pod_request(&new_image, Some(&old), "UPDATE"), NamespaceLabels::Known(&ns));
+        let r = validate(
+            &config,
+            &pod_request(&new_image, Some(&old), "UPDATE"),
+            NamespaceLabels::Known(&ns),
+        );
         assert!(!r.allowed);
         let mut exec = pod_request(&new_image, Some(&old), "CONNECT");
         exec.subresource = "exec";
@@ -873,7 +987,14 @@ mod tests {
         let mut config = Configuration::default();
         config.exemptions.namespaces.push("team".into());
         let ok = node("apiVersion: v1\nkind: Namespace\nmetadata:\n  name: team\n  labels: {pod-security.kubernetes.io/enforce: restricted}\n");
-        let r = validate(&config, &Request { object: Some(&ok), ..req }, NamespaceLabels::Known(&[]));
+        let r = validate(
+            &config,
+            &Request {
+                object: Some(&ok),
+                ..req
+            },
+            NamespaceLabels::Known(&[]),
+        );
         assert!(r.allowed);
         assert_eq!(
             r.warnings,
@@ -888,7 +1009,10 @@ mod tests {
         ))
         .unwrap();
         assert_eq!(config.defaults.enforce, Policy::latest(Level::Baseline));
-        assert_eq!(config.defaults.warn, Policy::new(Level::Restricted, Version::V1(30)));
+        assert_eq!(
+            config.defaults.warn,
+            Policy::new(Level::Restricted, Version::V1(30))
+        );
         assert_eq!(config.defaults.audit, Policy::latest(Level::Privileged));
         assert_eq!(config.exemptions.namespaces, ["kube-system"]);
         let err = Configuration::from_node(&node(

@@ -88,7 +88,11 @@ impl AdmissionEvaluator {
                     .iter()
                     .enumerate()
                     .filter(|(_, c)| {
-                        c.kind == t.kind && !c.enforcement.actions_at(&[WEBHOOK_ENFORCEMENT_POINT]).is_empty()
+                        c.kind == t.kind
+                            && !c
+                                .enforcement
+                                .actions_at(&[WEBHOOK_ENFORCEMENT_POINT])
+                                .is_empty()
                     })
                     .map(|(i, _)| i)
                     .collect();
@@ -155,7 +159,8 @@ impl AdmissionEvaluator {
                 self.evaluate_cel(template, &matching, &review, &mut out);
                 continue;
             }
-            let value = review_value.get_or_insert_with(|| regorus::Value::from(review.json.clone()));
+            let value =
+                review_value.get_or_insert_with(|| regorus::Value::from(review.json.clone()));
             self.evaluate_rego(slot, template, &matching, value, &mut out);
         }
         out
@@ -194,18 +199,26 @@ impl AdmissionEvaluator {
             let parameters = regorus::Value::from(constraint.parameters.clone());
             match eval_violations(&mut engine, template, review, &parameters) {
                 Ok(found) => {
-                    let actions = constraint.enforcement.actions_at(&[WEBHOOK_ENFORCEMENT_POINT]);
-                    out.violations.extend(found.into_iter().map(|(message, details)| RequestViolation {
-                        constraint_kind: constraint.kind.clone(),
-                        constraint_name: constraint.name.clone(),
-                        message,
-                        details,
-                        actions: actions.clone(),
-                    }));
+                    let actions = constraint
+                        .enforcement
+                        .actions_at(&[WEBHOOK_ENFORCEMENT_POINT]);
+                    out.violations
+                        .extend(
+                            found
+                                .into_iter()
+                                .map(|(message, details)| RequestViolation {
+                                    constraint_kind: constraint.kind.clone(),
+                                    constraint_name: constraint.name.clone(),
+                                    message,
+                                    details,
+                                    actions: actions.clone(),
+                                }),
+                        );
                 }
-                Err(message) => out
-                    .errors
-                    .push(format!("{} {}: {message}", constraint.kind, constraint.name)),
+                Err(message) => out.errors.push(format!(
+                    "{} {}: {message}",
+                    constraint.kind, constraint.name
+                )),
             }
         }
         slot.pool
@@ -221,7 +234,9 @@ impl AdmissionEvaluator {
         review: &Review,
         out: &mut RequestOutcome,
     ) {
-        let Some(compiled) = &template.cel else { return };
+        let Some(compiled) = &template.cel else {
+            return;
+        };
         let cel = match &compiled.0 {
             Ok(cel) => cel,
             Err(e) => {
@@ -234,24 +249,31 @@ impl AdmissionEvaluator {
         };
         let json = &review.json;
         let old = json.get("oldObject").filter(|o| !o.is_null());
-        let operation = json.get("operation").and_then(Json::as_str).unwrap_or("CREATE");
+        let operation = json
+            .get("operation")
+            .and_then(Json::as_str)
+            .unwrap_or("CREATE");
         let object = json.get("object").unwrap_or(&Json::Null);
         for constraint in constraints {
             out.evaluated += 1;
             match cel.evaluate(object, old, &constraint.parameters, operation) {
                 Ok(messages) => {
-                    let actions = constraint.enforcement.actions_at(&[WEBHOOK_ENFORCEMENT_POINT]);
-                    out.violations.extend(messages.into_iter().map(|message| RequestViolation {
-                        constraint_kind: constraint.kind.clone(),
-                        constraint_name: constraint.name.clone(),
-                        message,
-                        details: Json::Null,
-                        actions: actions.clone(),
-                    }));
+                    let actions = constraint
+                        .enforcement
+                        .actions_at(&[WEBHOOK_ENFORCEMENT_POINT]);
+                    out.violations
+                        .extend(messages.into_iter().map(|message| RequestViolation {
+                            constraint_kind: constraint.kind.clone(),
+                            constraint_name: constraint.name.clone(),
+                            message,
+                            details: Json::Null,
+                            actions: actions.clone(),
+                        }));
                 }
-                Err(message) => out
-                    .errors
-                    .push(format!("{} {} (CEL): {message}", constraint.kind, constraint.name)),
+                Err(message) => out.errors.push(format!(
+                    "{} {} (CEL): {message}",
+                    constraint.kind, constraint.name
+                )),
             }
         }
     }

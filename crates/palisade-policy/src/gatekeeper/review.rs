@@ -108,20 +108,19 @@ impl Review {
                 "AdmissionReview has no `request`".into(),
             ));
         };
-        let Json::Object(mut review) = request.to_json() else {
-            return Err(Issue::at(
-                object,
-                request.span,
-                "AdmissionReview `request` must be an object".into(),
-            ));
+        Review::from_request(request.to_json())
+            .map_err(|message| Issue::at(object, request.span, message))
+    }
+
+    /// The review of an `AdmissionRequest` (an AdmissionReview's `request`),
+    /// as Gatekeeper's webhook builds it.
+    pub fn from_request(request: Json) -> Result<Review, String> {
+        let Json::Object(mut review) = request else {
+            return Err("AdmissionReview `request` must be an object".into());
         };
         let present = |v: Option<&Json>| v.is_some_and(|v| !v.is_null());
         if !present(review.get("object")) && !present(review.get("oldObject")) {
-            return Err(Issue::at(
-                object,
-                request.span,
-                "AdmissionRequest has neither `object` nor `oldObject` to review".into(),
-            ));
+            return Err("AdmissionRequest has neither `object` nor `oldObject` to review".into());
         }
         // As Gatekeeper does on DELETE: the object under review is the old object.
         let operation = review.get("operation").and_then(Json::as_str).unwrap_or("");
