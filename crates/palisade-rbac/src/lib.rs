@@ -1,0 +1,76 @@
+//! Kubernetes RBAC, offline: the authorizer's exact semantics over manifests,
+//! and the questions people ask of it.
+//!
+//! - [`Rbac::from_objects`] reads Roles, ClusterRoles, RoleBindings and
+//!   ClusterRoleBindings (any `rbac.authorization.k8s.io` version), resolves
+//!   aggregated ClusterRoles as the aggregation controller does, and keeps the
+//!   position of every rule and binding.
+//! - [`Rbac`] implements [`palisade_model::Authorizer`] exactly as the API
+//!   server's RBAC authorizer decides; [`Rbac::can_i`] also lists every
+//!   binding and rule that allows.
+//! - [`Rbac::who_can`] answers who may make a request; [`Rbac::list`] what a
+//!   user may do in a namespace (`kubectl auth can-i --list`).
+//! - [`impersonate`] builds the identity `--as`/`--as-group` stand for, with
+//!   the groups the API server adds.
+//!
+//! ```
+//! use palisade_model::{load_text, AccessRequest, Authorizer, LoadOptions};
+//! use palisade_rbac::{impersonate, Rbac};
+//!
+//! let loaded = load_text("rbac.yaml", "\
+//! apiVersion: rbac.authorization.k8s.io/v1
+//! kind: Role
+//! metadata: {namespace: dev, name: exec}
+//! rules:
+//! - apiGroups: [\"\"]
+//!   resources: [pods/exec]
+//!   verbs: [create]
+//! ---
+//! apiVersion: rbac.authorization.k8s.io/v1
+//! kind: RoleBinding
+//! metadata: {namespace: dev, name: devs-exec}
+//! subjects: [{kind: Group, name: devs, apiGroup: rbac.authorization.k8s.io}]
+//! roleRef: {kind: Role, name: exec, apiGroup: rbac.authorization.k8s.io}
+//! ", &LoadOptions::default());
+//! let rbac = Rbac::from_objects(&loaded.objects);
+//! let exec = AccessRequest::Resource {
+//!     verb: "create".into(), group: "".into(), resource: "pods".into(),
+//!     subresource: "exec".into(), namespace: "dev".into(), name: "web-0".into(),
+//! };
+//! let alice = impersonate("alice", &["devs".to_string()]);
+//! let decision = rbac.authorize(&alice, &exec);
+//! assert!(decision.allowed());
+//! // RBAC: allowed by RoleBinding "devs-exec/dev" of Role "exec" to Group "devs"
+//! //       (binding at rbac.yaml:9, rule #1 at rbac.yaml:5)
+//! assert!(matches!(decision, palisade_model::AuthzDecision::Allow { reason } if reason.contains("rbac.yaml:5")));
+//! assert!(!rbac.authorize(&impersonate("bob", &[]), &exec).allowed());
+//! ```
+
+mod aggregate;
+mod authorize;
+mod identity;
+mod index;
+mod list;
+mod model;
+mod render;
+mod resources;
+mod rule;
+mod selector;
+mod whocan;
+
+pub use authorize::{Decision, Grant};
+pub use identity::{
+    impersonate, split_service_account, ANONYMOUS, AUTHENTICATED, SERVICE_ACCOUNTS, UNAUTHENTICATED,
+};
+pub use list::{EffectiveRule, RuleList};
+pub use model::{
+    load_bootstrap_policy, Binding, BindingId, BindingKind, Issue, Location, Rbac, Role, RoleId,
+    RoleKind, RoleRef, Rule, Subject, SubjectKind, RBAC_GROUP,
+};
+pub use render::{GrantView, ObjectView, RuleView, SubjectView};
+pub use resources::{
+    build_request, BuiltRequest, RequestArgs, ResolvedResource, ResourceTable, ResourceType,
+};
+pub use rule::PolicyRule;
+pub use selector::{LabelSelector, Operator, Requirement};
+pub use whocan::{Scope, WhoCan, WhoCanEntry};
