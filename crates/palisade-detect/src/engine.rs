@@ -1,0 +1,555 @@
+//! The engine: rules loaded and compiled once, evaluated on events from many
+//! threads (`&self`, `Send + Sync`).
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+use palisade_model::Source;
+use serde::Serialize;
+
+use crate::compiler::{compile, CompiledRule, Counts};
+use crate::diagnostic::Diagnostic;
+use crate::k8saudit::K8sAuditSource;
+use crate::loader::{PluginRequirement, Reader};
+use crate::output::{clock_time, iso8601, Alert};
+use crate::priority::Priority;
+use crate::program::{Program, Scratch};
+use crate::source::{Event, FieldSource, SyscallSource};
+
+/// Which rules an event may fire.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum RuleMatching {
+    /// Only the first matching rule, in load order (Falco's default).
+    #[default]
+    First,
+    /// Every matching rule.
+    All,
+}
+
+/// Builds an [`Engine`]: sources, then rules files in order.
+pub struct EngineBuilder {
+    sources: Vec<Arc<dyn FieldSource>>,
+    files: Vec<(String, String)>,
+    hostname: String,
+    matching: RuleMatching,
+}
+
+impl Default for EngineBuilder {
+    fn default() -> Self {
+        EngineBuilder {
+            sources: vec![Arc::new(SyscallSource::default()), Arc::new(K8sAuditSource)],
+            files: Vec::new(),
+            hostname: default_hostname(),
+            matching: RuleMatching::First,
+        }
+    }
+}
+
+fn default_hostname() -> String {
+    std::env::var("HOSTNAME")
+        .ok()
+        .filter(|h| !h.is_empty())
+        .or_else(|| {
+            std::fs::read_to_string("/etc/hostname")
+                .ok()
+                .map(|h| h.trim().to_string())
+                .filter(|h| !h.is_empty())
+        })
+        .unwrap_or_else(|| "localhost".to_string())
+}
+
+impl EngineBuilder {
+    /// Adds (or replaces, by name) an event source.
+    pub fn source(mut self, source: Arc<dyn FieldSource>) -> Self {
+        self.sources.retain(|s| s.name() != source.name());
+        self.sources.push(source);
+        self
+    }
+
+    /// Adds a rules file's text; files load in the order added.
+    pub fn rules_text(mut self, name: impl Into<String>, text: impl Into<String>) -> Self {
+        self.files.push((name.into(), text.into()));
+        self
+    }
+
+    /// Reads and adds a rules file.
+    pub fn rules_file(self, path: impl AsRef<std::path::Path>) -> std::io::Result<Self> {
+        let path = path.as_ref();
+        let text = std::fs::read_to_string(path)?;
+        Ok(self.rules_text(path.display().to_string(), text))
+    }
+
+    /// The host name alerts carry.
+    pub fn hostname(mut self, hostname: impl Into<String>) -> Self {
+        self.hostname = hostname.into();
+        self
+    }
+
+    /// First match (Falco's default) or all matches.
+    pub fn rule_matching(mut self, matching: RuleMatching) -> Self {
+        self.matching = matching;
+        self
+    }
+
+    /// Loads and compiles every rules file. Problems are in
+    /// [`Engine::diagnostics`]; rules without errors are usable regardless.
+    pub fn build(self) -> Engine {
+        let names: Vec<String> = self.sources.iter().map(|s| s.name().to_string()).collect();
+        let mut reader = Reader::new(&names);
+        let mut file_ok = Vec::new();
+        for (name, text) in self.files {
+            let ok = reader.read(&name, text);
+            file_ok.push((name, ok));
+        }
+        let Reader {
+            col,
+            mut diags,
+            files,
+            ..
+        } = reader;
+        let mut program = Program::default();
+        let (rules, counts) = compile(&col, &self.sources, &mut program, &mut diags);
+        fill_source_lines(&mut diags, &files);
+        let mut by_source: HashMap<String, SourceIndex> = HashMap::new();
+        for (i, r) in rules.iter().enumerate() {
+            let idx = by_source.entry(r.source.clone()).or_default();
+            match &r.event_types {
+                Some(types) => {
+                    for t in types {
+                        idx.by_type.entry(t.clone()).or_default().push(i as u32);
+                    }
+                }
+                None => idx.untyped.push(i as u32),
+            }
+        }
+        let enabled = rules.iter().map(|r| r.enabled).collect();
+        let metrics = Metrics::new(&names, &rules);
+        Engine {
+            program,
+            by_source,
+            enabled,
+            diagnostics: diags,
+            hostname: self.hostname,
+            matching: self.matching,
+            metrics,
+            limiter: None,
+            counts,
+            required_plugins: col.required_plugins,
+            rules,
+            sources: self.sources,
+        }
+    }
+}
+
+fn fill_source_lines(diags: &mut [Diagnostic], files: &[Source]) {
+    for d in diags {
+        if d.line == 0 {
+            continue;
+        }
+        if let Some(f) = files.iter().rev().find(|f| f.name == d.file) {
+            d.source_line = f.line(d.line).map(str::to_string);
+        }
+    }
+}
+
+#[derive(Debug, Default)]
+struct SourceIndex {
+    by_type: HashMap<String, Vec<u32>>,
+    untyped: Vec<u32>,
+}
+
+/// A compiled set of rules.
+pub struct Engine {
+    program: Program,
+    rules: Vec<CompiledRule>,
+    by_source: HashMap<String, SourceIndex>,
+    enabled: Vec<bool>,
+    diagnostics: Vec<Diagnostic>,
+    hostname: String,
+    matching: RuleMatching,
+    metrics: Metrics,
+    limiter: Option<RateLimiter>,
+    counts: Counts,
+    required_plugins: Vec<PluginRequirement>,
+    sources: Vec<Arc<dyn FieldSource>>,
+}
+
+impl std::fmt::Debug for Engine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Engine")
+            .field("rules", &self.rules.len())
+            .field("diagnostics", &self.diagnostics.len())
+            .finish()
+    }
+}
+
+/// Summary of one rule, for listings.
+#[derive(Debug, Clone, Serialize)]
+pub struct RuleSummary {
+    /// Name.
+    pub name: String,
+    /// Source.
+    pub source: String,
+    /// Priority.
+    pub priority: Priority,
+    /// Tags.
+    pub tags: Vec<String>,
+    /// Enabled now.
+    pub enabled: bool,
+    /// Description.
+    pub desc: String,
+    /// Defining file.
+    pub file: String,
+    /// Line of the definition.
+    pub line: u32,
+}
+
+impl Engine {
+    /// A builder with the built-in sources (`syscall`, `k8s_audit`).
+    pub fn builder() -> EngineBuilder {
+        EngineBuilder::default()
+    }
+
+    /// Every diagnostic of the load, in order.
+    pub fn diagnostics(&self) -> &[Diagnostic] {
+        &self.diagnostics
+    }
+
+    /// Whether any rules file had an error.
+    pub fn has_errors(&self) -> bool {
+        self.diagnostics.iter().any(Diagnostic::is_error)
+    }
+
+    /// Counts of compiled rules, macros and lists.
+    pub fn counts(&self) -> Counts {
+        self.counts
+    }
+
+    /// The plugins the rules files require.
+    pub fn required_plugins(&self) -> &[PluginRequirement] {
+        &self.required_plugins
+    }
+
+    /// The registered sources.
+    pub fn sources(&self) -> &[Arc<dyn FieldSource>] {
+        &self.sources
+    }
+
+    /// Every compiled rule.
+    pub fn rules(&self) -> Vec<RuleSummary> {
+        self.rules
+            .iter()
+            .zip(&self.enabled)
+            .map(|(r, &enabled)| RuleSummary {
+                name: r.name.clone(),
+                source: r.source.clone(),
+                priority: r.priority,
+                tags: r.tags.iter().cloned().collect(),
+                enabled,
+                desc: r.desc.clone(),
+                file: r.file.to_string(),
+                line: r.line,
+            })
+            .collect()
+    }
+
+    /// The compiled condition text of a rule (lists expanded, exceptions added).
+    pub fn rule_condition(&self, name: &str) -> Option<&str> {
+        self.rules
+            .iter()
+            .find(|r| r.name == name)
+            .map(|r| r.condition.as_str())
+    }
+
+    /// Enables or disables rules by name; returns how many matched.
+    pub fn set_enabled_by_name(&mut self, name: &str, enabled: bool) -> usize {
+        let mut n = 0;
+        for (i, r) in self.rules.iter().enumerate() {
+            if r.name == name {
+                self.enabled[i] = enabled;
+                n += 1;
+            }
+        }
+        n
+    }
+
+    /// Enables or disables every rule having any of `tags`; returns how many.
+    pub fn set_enabled_by_tags(&mut self, tags: &[String], enabled: bool) -> usize {
+        let mut n = 0;
+        for (i, r) in self.rules.iter().enumerate() {
+            if tags.iter().any(|t| r.tags.contains(t)) {
+                self.enabled[i] = enabled;
+                n += 1;
+            }
+        }
+        n
+    }
+
+    /// Disables rules less severe than `min`.
+    pub fn set_min_priority(&mut self, min: Priority) {
+        for (i, r) in self.rules.iter().enumerate() {
+            if r.priority > min {
+                self.enabled[i] = false;
+            }
+        }
+    }
+
+    /// Limits alerts to `rate` per second per rule, with bursts of `burst`.
+    pub fn set_rate_limit(&mut self, rate: f64, burst: f64) {
+        self.limiter = Some(RateLimiter::new(self.rules.len(), rate, burst));
+    }
+
+    /// The counters.
+    pub fn metrics(&self) -> &Metrics {
+        &self.metrics
+    }
+
+    /// Evaluates one event and returns its alerts.
+    pub fn evaluate<E: Event + ?Sized>(&self, evt: &E) -> Vec<Alert> {
+        let source = evt.source();
+        self.metrics.count_event(source);
+        let Some(index) = self.by_source.get(source) else {
+            return Vec::new();
+        };
+        let mut scratch = Scratch::new(&self.program);
+        let mut alerts = Vec::new();
+        let typed = evt
+            .event_type()
+            .and_then(|t| index.by_type.get(t))
+            .map_or(&[][..], Vec::as_slice);
+        // Rules in load order: merge the typed and untyped candidates.
+        let (mut a, mut b) = (0, 0);
+        while a < typed.len() || b < index.untyped.len() {
+            let i = match (typed.get(a), index.untyped.get(b)) {
+                (Some(&x), Some(&y)) if x < y => {
+                    a += 1;
+                    x
+                }
+                (Some(&x), None) => {
+                    a += 1;
+                    x
+                }
+                (_, Some(&y)) => {
+                    b += 1;
+                    y
+                }
+                (None, None) => break,
+            } as usize;
+            if !self.enabled[i] {
+                continue;
+            }
+            let rule = &self.rules[i];
+            if !self.program.eval(&rule.node, evt, &mut scratch) {
+                continue;
+            }
+            if let Some(l) = &self.limiter {
+                if !l.allow(i, evt.timestamp_ns()) {
+                    self.metrics.rate_limited.fetch_add(1, Ordering::Relaxed);
+                    if self.matching == RuleMatching::First {
+                        break;
+                    }
+                    continue;
+                }
+            }
+            alerts.push(self.alert(rule, evt, &mut scratch));
+            self.metrics.count_alert(i, rule.priority);
+            if self.matching == RuleMatching::First {
+                break;
+            }
+        }
+        alerts
+    }
+
+    fn alert<'a, E: Event + ?Sized>(
+        &self,
+        rule: &CompiledRule,
+        evt: &'a E,
+        scratch: &mut Scratch<'a>,
+    ) -> Alert {
+        let ns = evt.timestamp_ns();
+        let (message, mut fields) = rule.output.render(evt, scratch);
+        fields.insert("evt.time".into(), serde_json::Value::from(ns));
+        Alert {
+            time: iso8601(ns),
+            time_ns: ns,
+            rule: rule.name.clone(),
+            priority: rule.priority,
+            output: format!("{}: {} {}", clock_time(ns), rule.priority.name(), message),
+            message,
+            output_fields: fields,
+            source: rule.source.clone(),
+            tags: rule.tags.iter().cloned().collect(),
+            hostname: self.hostname.clone(),
+        }
+    }
+}
+
+/// Falco's token bucket: `rate` tokens per second, at most `max` banked.
+#[derive(Debug, Clone)]
+pub struct TokenBucket {
+    rate: f64,
+    max: f64,
+    tokens: f64,
+    last_ns: Option<u64>,
+}
+
+impl TokenBucket {
+    /// A full bucket.
+    pub fn new(rate: f64, max: f64) -> Self {
+        TokenBucket {
+            rate,
+            max,
+            tokens: max,
+            last_ns: None,
+        }
+    }
+
+    /// Takes one token at time `now_ns`, if there is one.
+    pub fn claim(&mut self, now_ns: u64) -> bool {
+        let last = self.last_ns.unwrap_or(now_ns);
+        // Events may arrive slightly out of order; time never runs backwards here.
+        let elapsed = now_ns.saturating_sub(last);
+        self.last_ns = Some(now_ns.max(last));
+        self.tokens = (self.tokens + self.rate * (elapsed as f64 / 1e9)).min(self.max);
+        if self.tokens < 1.0 {
+            return false;
+        }
+        self.tokens -= 1.0;
+        true
+    }
+}
+
+/// One token bucket per rule.
+#[derive(Debug)]
+pub struct RateLimiter {
+    buckets: Vec<Mutex<TokenBucket>>,
+}
+
+impl RateLimiter {
+    /// Buckets for `rules` rules.
+    pub fn new(rules: usize, rate: f64, burst: f64) -> Self {
+        RateLimiter {
+            buckets: (0..rules)
+                .map(|_| Mutex::new(TokenBucket::new(rate, burst)))
+                .collect(),
+        }
+    }
+
+    /// Whether rule `rule` may alert at `now_ns` (event time, so replays
+    /// limit the same way every time).
+    pub fn allow(&self, rule: usize, now_ns: u64) -> bool {
+        match self.buckets.get(rule) {
+            Some(b) => b.lock().map(|mut b| b.claim(now_ns)).unwrap_or(true),
+            None => true,
+        }
+    }
+}
+
+/// Counters: events by source, alerts by rule and by priority.
+#[derive(Debug)]
+pub struct Metrics {
+    sources: Vec<(String, AtomicU64)>,
+    other_events: AtomicU64,
+    rules: Vec<(String, Priority, AtomicU64)>,
+    priorities: [AtomicU64; 8],
+    rate_limited: AtomicU64,
+}
+
+/// A copy of the counters at one moment.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Default)]
+pub struct MetricsSnapshot {
+    /// Events seen, by source name.
+    pub events_by_source: BTreeMap<String, u64>,
+    /// Alerts by rule name, with the rule's priority.
+    pub alerts_by_rule: BTreeMap<String, (Priority, u64)>,
+    /// Alerts by priority.
+    pub alerts_by_priority: BTreeMap<Priority, u64>,
+    /// Alerts dropped by the rate limiter.
+    pub rate_limited: u64,
+}
+
+impl Metrics {
+    fn new(sources: &[String], rules: &[CompiledRule]) -> Metrics {
+        Metrics {
+            sources: sources
+                .iter()
+                .map(|s| (s.clone(), AtomicU64::new(0)))
+                .collect(),
+            other_events: AtomicU64::new(0),
+            rules: rules
+                .iter()
+                .map(|r| (r.name.clone(), r.priority, AtomicU64::new(0)))
+                .collect(),
+            priorities: Default::default(),
+            rate_limited: AtomicU64::new(0),
+        }
+    }
+
+    fn count_event(&self, source: &str) {
+        match self.sources.iter().find(|(s, _)| s == source) {
+            Some((_, c)) => c.fetch_add(1, Ordering::Relaxed),
+            None => self.other_events.fetch_add(1, Ordering::Relaxed),
+        };
+    }
+
+    fn count_alert(&self, rule: usize, priority: Priority) {
+        if let Some((_, _, c)) = self.rules.get(rule) {
+            c.fetch_add(1, Ordering::Relaxed);
+        }
+        self.priorities[priority as usize].fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Reads every counter.
+    pub fn snapshot(&self) -> MetricsSnapshot {
+        let mut s = MetricsSnapshot::default();
+        for (name, c) in &self.sources {
+            s.events_by_source
+                .insert(name.clone(), c.load(Ordering::Relaxed));
+        }
+        let other = self.other_events.load(Ordering::Relaxed);
+        if other > 0 {
+            s.events_by_source.insert("other".into(), other);
+        }
+        for (name, p, c) in &self.rules {
+            let n = c.load(Ordering::Relaxed);
+            let e = s.alerts_by_rule.entry(name.clone()).or_insert((*p, 0));
+            e.1 += n;
+        }
+        for p in Priority::ALL {
+            s.alerts_by_priority
+                .insert(p, self.priorities[p as usize].load(Ordering::Relaxed));
+        }
+        s.rate_limited = self.rate_limited.load(Ordering::Relaxed);
+        s
+    }
+}
+
+/// Tags of every rule (for `--list`).
+pub fn all_tags(rules: &[RuleSummary]) -> BTreeSet<String> {
+    rules.iter().flat_map(|r| r.tags.iter().cloned()).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn token_bucket_refills_at_rate() {
+        let mut b = TokenBucket::new(1.0, 2.0);
+        let s = 1_000_000_000u64;
+        assert!(b.claim(s));
+        assert!(b.claim(s));
+        assert!(!b.claim(s));
+        assert!(!b.claim(s + s / 2));
+        assert!(b.claim(s + s));
+        assert!(!b.claim(s + s));
+    }
+
+    #[test]
+    fn engine_is_send_and_sync() {
+        fn check<T: Send + Sync>() {}
+        check::<Engine>();
+        check::<Arc<Engine>>();
+    }
+}

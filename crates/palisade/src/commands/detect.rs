@@ -1,0 +1,169 @@
+//! `palisade detect`: Falco-compatible rules on Kubernetes audit events.
+//!
+//! This file only parses arguments; the work is `palisade_detect::cli_support`.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{bail, Result};
+use clap::{Args, ValueEnum};
+use palisade_detect::cli_support::{self, AlertFormat, DetectOptions};
+use palisade_detect::Priority;
+
+/// Alert output format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DetectOutput {
+    /// Falco's text line: `time: Priority message`.
+    Text,
+    /// Falco's JSON alert, one per line.
+    Json,
+}
+
+/// Arguments of `palisade detect`.
+#[derive(Debug, Args)]
+#[command(
+    about = "Run Falco rules on Kubernetes audit events",
+    long_about = "Run Falco-compatible rules on Kubernetes audit events (audit.k8s.io/v1).\n\n\
+Rules files are read as Falco reads them: lists, macros, rules, exceptions, `append` and \
+`override`, several files in order with later ones overriding earlier ones. Conditions are \
+compiled once; the `ka.*` and `jevt.*` fields of Falco's k8saudit plugin are computed from each \
+audit event. The syscall rules (falco_rules.yaml) load and compile too; their events come with \
+the eBPF source.\n\n\
+A rules file with an error does not stop the others from loading (the error is printed with its \
+file, line, column and rule), unless --strict.\n\n\
+Exit codes: 0 ok; 1 an alert at or above --fail-on while reading a finite log; 2 a rules file \
+had an error.",
+    after_help = "Examples:\n  \
+palisade detect -r k8s_audit_rules.yaml --audit-log /var/log/kubernetes/audit.log\n  \
+palisade detect -r k8s_audit_rules.yaml -r my_overrides.yaml --audit-log audit.log -o json --fail-on warning\n  \
+kubectl logs kube-apiserver-node1 -n kube-system | palisade detect -r k8s_audit_rules.yaml --audit-log -\n  \
+palisade detect -r k8s_audit_rules.yaml --audit-log /var/log/audit.log --follow --out alerts.json -o json\n  \
+palisade detect -r falco_rules.yaml -r falco-incubating_rules.yaml --validate\n  \
+palisade detect --list-fields k8s_audit"
+)]
+pub struct DetectArgs {
+    /// Rules file to load (repeatable; files load in order, later ones override).
+    #[arg(short = 'r', long = "rules", value_name = "FILE")]
+    pub rules: Vec<PathBuf>,
+
+    /// JSON-lines audit log to read (`-` for standard input).
+    #[arg(long, value_name = "FILE")]
+    pub audit_log: Option<String>,
+
+    /// Keep reading the log as it grows, like `tail -F` (follows rotation).
+    #[arg(long, requires = "audit_log")]
+    pub follow: bool,
+
+    /// Stop when any rules file has an error.
+    #[arg(long)]
+    pub strict: bool,
+
+    /// Alert format.
+    #[arg(short = 'o', long = "output", value_enum, default_value_t = DetectOutput::Text)]
+    pub output: DetectOutput,
+
+    /// Also append alerts to this file.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+
+    /// Only load and compile the rules and report problems (like `falco -V`).
+    #[arg(long)]
+    pub validate: bool,
+
+    /// Print the fields of a source (`k8s_audit`, `syscall`; all when omitted) and exit.
+    #[arg(long, value_name = "SOURCE", num_args = 0..=1, default_missing_value = "")]
+    pub list_fields: Option<String>,
+
+    /// Print the loaded rules (name, source, priority, state, tags) and exit.
+    #[arg(long)]
+    pub list: bool,
+
+    /// Enable only the rules having one of these tags (repeatable, comma-separated).
+    #[arg(long, value_name = "TAG", value_delimiter = ',')]
+    pub enable_tags: Vec<String>,
+
+    /// Disable the rules having one of these tags (repeatable, comma-separated).
+    #[arg(long, value_name = "TAG", value_delimiter = ',')]
+    pub disable_tags: Vec<String>,
+
+    /// Skip rules less severe than this priority (e.g. `warning`).
+    #[arg(long, value_name = "PRIORITY")]
+    pub min_priority: Option<String>,
+
+    /// Exit with 1 if an alert at or above this priority is raised (finite logs only).
+    #[arg(long, value_name = "PRIORITY")]
+    pub fail_on: Option<String>,
+
+    /// Fire every matching rule per event (Falco's `rule_matching: all`); default: first.
+    #[arg(long)]
+    pub all_matches: bool,
+
+    /// Per-rule alert rate limit: `RATE[/BURST]` alerts per second (token bucket).
+    #[arg(long, value_name = "RATE[/BURST]")]
+    pub rate_limit: Option<String>,
+
+    /// Also print warnings and a summary.
+    #[arg(short, long)]
+    pub verbose: bool,
+}
+
+fn priority(flag: &str, value: &Option<String>) -> Result<Option<Priority>> {
+    match value {
+        None => Ok(None),
+        Some(v) => match Priority::parse(v) {
+            Some(p) => Ok(Some(p)),
+            None => bail!(
+                "--{flag}: unknown priority '{v}' (emergency, alert, critical, error, warning, notice, info, debug)"
+            ),
+        },
+    }
+}
+
+fn rate_limit(value: &Option<String>) -> Result<Option<(f64, f64)>> {
+    let Some(v) = value else { return Ok(None) };
+    let (rate, burst) = match v.split_once('/') {
+        Some((r, b)) => (r.trim().parse::<f64>(), b.trim().parse::<f64>()),
+        None => (
+            v.trim().parse::<f64>(),
+            Ok(1.0f64.max(v.trim().parse::<f64>().unwrap_or(1.0))),
+        ),
+    };
+    match (rate, burst) {
+        (Ok(r), Ok(b)) if r > 0.0 && b >= 1.0 => Ok(Some((r, b))),
+        _ => bail!(
+            "--rate-limit: expected RATE or RATE/BURST with RATE > 0 and BURST >= 1, got '{v}'"
+        ),
+    }
+}
+
+/// Runs `palisade detect`.
+pub fn run(args: &DetectArgs) -> Result<ExitCode> {
+    let opts = DetectOptions {
+        rules: args.rules.clone(),
+        audit_log: args.audit_log.clone(),
+        follow: args.follow,
+        strict: args.strict,
+        format: match args.output {
+            DetectOutput::Text => AlertFormat::Text,
+            DetectOutput::Json => AlertFormat::Json,
+        },
+        out: args.out.clone(),
+        validate: args.validate,
+        list_fields: args
+            .list_fields
+            .as_ref()
+            .map(|s| (!s.is_empty()).then(|| s.clone())),
+        list: args.list,
+        enable_tags: args.enable_tags.clone(),
+        disable_tags: args.disable_tags.clone(),
+        min_priority: priority("min-priority", &args.min_priority)?,
+        fail_on: priority("fail-on", &args.fail_on)?,
+        all_matches: args.all_matches,
+        rate_limit: rate_limit(&args.rate_limit)?,
+        verbose: args.verbose,
+    };
+    let stdout = std::io::stdout();
+    let stderr = std::io::stderr();
+    let code = cli_support::run(&opts, &mut stdout.lock(), &mut stderr.lock())?;
+    Ok(ExitCode::from(code))
+}
