@@ -61,6 +61,9 @@ pub struct ServeConfig {
     pub max_body_bytes: usize,
     /// How often files are checked for changes.
     pub reload_interval: Duration,
+    /// Falco rules files: when given, `POST /audit` takes the API server's
+    /// audit webhook batches and evaluates them (alerts as JSON lines on stdout).
+    pub audit_rules: Vec<PathBuf>,
 }
 
 impl ServeConfig {
@@ -78,6 +81,7 @@ impl ServeConfig {
             // An object may be 3 MiB (etcd's limit); a review carries two of them.
             max_body_bytes: 8 * 1024 * 1024,
             reload_interval: Duration::from_secs(2),
+            audit_rules: Vec::new(),
         }
     }
 }
@@ -93,11 +97,17 @@ pub struct AppState {
     policies: PolicyStore,
     namespaces: Arc<NamespaceCache>,
     metrics: Metrics,
+    detect: Option<Arc<palisade_detect::Engine>>,
 }
 
 impl AppState {
     pub fn metrics(&self) -> &Metrics {
         &self.metrics
+    }
+
+    /// The policies in force, once loaded.
+    pub fn policies_in_force(&self) -> Option<Arc<PolicySnapshot>> {
+        self.policies.current()
     }
 
     pub fn namespaces(&self) -> &Arc<NamespaceCache> {
@@ -208,11 +218,17 @@ pub async fn start(config: ServeConfig, feed: Option<NamespaceFeed>) -> Result<R
         reload_namespaces(&config.namespace_dirs, &namespaces);
         namespaces.mark_synced();
     }
+    let detect = if config.audit_rules.is_empty() {
+        None
+    } else {
+        Some(Arc::new(load_detect_rules(&config.audit_rules)?))
+    };
     let state = Arc::new(AppState {
         config: config.clone(),
         policies: PolicyStore::default(),
         namespaces: namespaces.clone(),
         metrics,
+        detect,
     });
     reload_policies(&state).await;
 
@@ -256,6 +272,7 @@ pub fn router(state: Arc<AppState>) -> Router {
     let limit = state.config.max_body_bytes;
     Router::new()
         .route("/validate", post(validate))
+        .route("/audit", post(audit))
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics_text))
@@ -479,6 +496,83 @@ fn answer(
     axum::Json(verdict.response_json(uid)).into_response()
 }
 
+/// Loads Falco rules files; errors in some rules are logged and the rest load
+/// (as `palisade detect` without --strict); a file that cannot be read stops the start.
+fn load_detect_rules(files: &[PathBuf]) -> Result<palisade_detect::Engine> {
+    let mut builder = palisade_detect::Engine::builder();
+    for file in files {
+        builder = builder
+            .rules_file(file)
+            .with_context(|| format!("cannot read rules file {}", file.display()))?;
+    }
+    let engine = builder.build();
+    for diagnostic in engine.diagnostics() {
+        tracing::warn!(problem = %diagnostic, "rules file");
+    }
+    let counts = engine.counts();
+    tracing::info!(rules = ?counts, "audit rules loaded");
+    Ok(engine)
+}
+
+/// The API server's audit webhook backend: an `EventList` per POST.
+async fn audit(State(state): State<Arc<AppState>>, body: Bytes) -> Response {
+    let Some(engine) = state.detect.clone() else {
+        return (
+            StatusCode::NOT_FOUND,
+            "no audit rules loaded: start palisade serve with --rules FILE",
+        )
+            .into_response();
+    };
+    let events = match palisade_detect::decode_audit_batch(&body) {
+        Ok(events) => events,
+        Err(e) => {
+            let body = json!({
+                "kind": "Status", "apiVersion": "v1", "metadata": {},
+                "status": "Failure", "message": format!("not an audit EventList: {e}"),
+                "reason": "BadRequest", "code": 400,
+            });
+            return (StatusCode::BAD_REQUEST, axum::Json(body)).into_response();
+        }
+    };
+    let count = events.len();
+    let judge = state.clone();
+    let alerts = tokio::task::spawn_blocking(move || {
+        let mut alerts = Vec::new();
+        for event in &events {
+            alerts.extend(engine.evaluate(event));
+        }
+        judge
+            .metrics
+            .audit_events
+            .get_or_create(&metrics::SourceLabels {
+                source: "k8s_audit".into(),
+            })
+            .inc_by(events.len() as u64);
+        alerts
+    })
+    .await
+    .unwrap_or_default();
+    {
+        use std::io::Write;
+        let stdout = std::io::stdout();
+        let mut out = stdout.lock();
+        for alert in &alerts {
+            state
+                .metrics
+                .detect_events
+                .get_or_create(&metrics::DetectLabels {
+                    rule: alert.rule.clone(),
+                    priority: alert.priority.name().to_string(),
+                    source: alert.source.clone(),
+                })
+                .inc();
+            let _ = writeln!(out, "{}", alert.to_json());
+        }
+        let _ = out.flush();
+    }
+    axum::Json(json!({"events": count, "alerts": alerts.len()})).into_response()
+}
+
 /// Loads the policies; on success they replace the ones in force.
 async fn reload_policies(state: &Arc<AppState>) {
     let dirs = state.config.policy_dirs.clone();
@@ -629,4 +723,11 @@ pub fn init_logging() {
         .with_writer(std::io::stderr)
         .with_current_span(false)
         .try_init();
+}
+
+/// Makes ring the process's rustls provider, for clients that use the
+/// default (kube-rs). The server passes ring explicitly and needs none.
+pub fn install_crypto_provider() {
+    // Already installed (by an earlier call) is fine.
+    let _ = rustls::crypto::ring::default_provider().install_default();
 }

@@ -51,6 +51,19 @@ pub struct FailureLabels {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct DetectLabels {
+    pub rule: String,
+    /// Falco's priority name (`Critical`, `Warning`...), as Falco's metrics label it.
+    pub priority: String,
+    pub source: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct SourceLabels {
+    pub source: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct KindLabels {
     pub kind: String,
 }
@@ -69,6 +82,8 @@ pub struct Metrics {
     pub certificate_expiry: Gauge,
     pub certificate_reloads: Family<ResultLabels, Counter>,
     pub namespaces_cached: Gauge,
+    pub detect_events: Family<DetectLabels, Counter>,
+    pub audit_events: Family<SourceLabels, Counter>,
 }
 
 impl Default for Metrics {
@@ -153,8 +168,22 @@ impl Metrics {
             "Namespaces in the namespace cache",
             namespaces_cached.clone(),
         );
+        let detect_events = Family::<DetectLabels, Counter>::default();
+        registry.register(
+            "detect_events",
+            "Runtime rule matches (alerts), by rule, priority and source, as Falco's events counter",
+            detect_events.clone(),
+        );
+        let audit_events = Family::<SourceLabels, Counter>::default();
+        registry.register(
+            "audit_events",
+            "Kubernetes audit events received on /audit and evaluated",
+            audit_events.clone(),
+        );
         Metrics {
             registry,
+            detect_events,
+            audit_events,
             requests,
             violations,
             pod_security_evaluations,

@@ -190,6 +190,19 @@ impl Fixture {
         answer["response"].clone()
     }
 
+    fn post_audit(&self, body: Vec<u8>) -> (u16, String) {
+        self.runtime.block_on(async {
+            let resp = self
+                .client
+                .post(self.url("/audit"))
+                .body(body)
+                .send()
+                .await
+                .unwrap();
+            (resp.status().as_u16(), resp.text().await.unwrap())
+        })
+    }
+
     fn get(&self, path: &str) -> (u16, String) {
         self.runtime.block_on(async {
             let resp = self.client.get(self.url(path)).send().await.unwrap();
@@ -651,4 +664,64 @@ fn client_certificates_are_required_when_a_client_ca_is_set() {
         .runtime
         .block_on(async { f.client.get(f.url("/healthz")).send().await.is_ok() });
     assert!(!ok, "a client without a certificate must be refused");
+}
+
+const AUDIT_RULES: &str = r#"
+- rule: Exec Into Pod
+  desc: someone execs into a pod
+  condition: ka.target.subresource = exec and ka.verb = create
+  output: "exec into %ka.target.namespace/%ka.target.name by %ka.user.name"
+  priority: CRITICAL
+  source: k8s_audit
+"#;
+
+#[test]
+fn audit_batches_are_evaluated_with_falco_rules() {
+    let rules_dir = tempfile::tempdir().unwrap();
+    let rules = rules_dir.path().join("rules.yaml");
+    std::fs::write(&rules, AUDIT_RULES).unwrap();
+    let f = fixture(|c| c.audit_rules = vec![rules.clone()]);
+    let event = |verb: &str, sub: &str| {
+        json!({
+            "kind": "Event", "apiVersion": "audit.k8s.io/v1", "level": "Request",
+            "auditID": format!("a-{verb}-{sub}"), "stage": "ResponseComplete",
+            "verb": verb, "requestURI": "/api/v1/namespaces/prod/pods/web/exec",
+            "user": {"username": "mallory", "groups": ["system:authenticated"]},
+            "objectRef": {"resource": "pods", "namespace": "prod", "name": "web", "subresource": sub, "apiVersion": "v1"},
+            "responseStatus": {"code": 101},
+            "stageTimestamp": "2026-11-27T10:00:00.000000Z"
+        })
+    };
+    let batch = json!({
+        "kind": "EventList", "apiVersion": "audit.k8s.io/v1",
+        "items": [event("create", "exec"), event("get", "log"), event("create", "exec")]
+    });
+    let answer = f.runtime.block_on(async {
+        f.client
+            .post(f.url("/audit"))
+            .json(&batch)
+            .send()
+            .await
+            .unwrap()
+            .json::<Value>()
+            .await
+            .unwrap()
+    });
+    assert_eq!(answer, json!({"events": 3, "alerts": 2}));
+    let (_, metrics) = f.get("/metrics");
+    assert!(metrics.contains("palisade_detect_events_total{rule=\"Exec Into Pod\",priority=\"Critical\",source=\"k8s_audit\"} 2"), "{metrics}");
+    assert!(
+        metrics.contains("palisade_audit_events_total{source=\"k8s_audit\"} 3"),
+        "{metrics}"
+    );
+    let (status, _) = f.post_audit(b"not json".to_vec());
+    assert_eq!(status, 400);
+}
+
+#[test]
+fn audit_without_rules_is_not_found() {
+    let f = fixture(|_| {});
+    let (status, body) = f.post_audit(b"{}".to_vec());
+    assert_eq!(status, 404);
+    assert!(body.contains("--rules"));
 }

@@ -1,4 +1,5 @@
-//! Command-line definitions. Only flags and help live here; the work is in `commands/`.
+//! Command-line definitions. The command tree and the flags of the first commands live here;
+//! newer layers keep their flags next to their glue in `commands/<layer>.rs`.
 
 use std::path::PathBuf;
 
@@ -46,6 +47,18 @@ pub enum Command {
     /// Admission policies offline: Gatekeeper templates and constraints, ValidatingAdmissionPolicies
     #[command(subcommand)]
     Policy(PolicyCommand),
+    /// Falco-compatible rules on Kubernetes audit events
+    Detect(Box<crate::commands::detect::DetectArgs>),
+    /// Kubernetes RBAC offline: can-i, who-can, can-i --list
+    #[command(subcommand)]
+    Rbac(crate::commands::rbac::RbacCommand),
+    /// The HTTPS admission webhook: Pod Security, Gatekeeper constraints and
+    /// ValidatingAdmissionPolicies enforced at admission, with metrics
+    #[command(after_long_help = crate::commands::serve::SERVE_EXAMPLES)]
+    Serve(Box<crate::commands::serve::ServeArgs>),
+    /// Print manifests that install Palisade in a cluster
+    #[command(subcommand)]
+    Install(crate::commands::install::InstallCommand),
     /// List every rule Palisade checks
     #[command(
         after_long_help = "Examples:\n  palisade rules\n  palisade rules -o json | jq '.[].id'"

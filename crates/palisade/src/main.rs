@@ -28,6 +28,10 @@ fn main() -> ExitCode {
         Command::Scan(args) => commands::scan::run(&args, color),
         Command::Policy(cli::PolicyCommand::Verify(args)) => commands::policy::verify(&args),
         Command::Policy(cli::PolicyCommand::Test(args)) => commands::policy::test(&args, color),
+        Command::Detect(args) => commands::detect::run(&args),
+        Command::Rbac(command) => commands::rbac::run(&command),
+        Command::Serve(args) => commands::serve::run(&args),
+        Command::Install(command) => commands::install::run(&command),
         Command::Rules(args) => commands::rules::list(&args),
         Command::Explain(args) => commands::rules::explain(&args),
     };

@@ -1,4 +1,8 @@
+pub mod detect;
+pub mod install;
 mod output;
 pub mod policy;
+pub mod rbac;
 pub mod rules;
 pub mod scan;
+pub mod serve;

@@ -1,0 +1,464 @@
+//! `palisade install webhook`: ready-to-apply manifests for `palisade serve`
+//! in a cluster. The manifests are written here as text so that what users
+//! apply reads like what they would write by hand.
+
+use std::fmt::Write as _;
+use std::process::ExitCode;
+
+use anyhow::{Context, Result};
+use clap::{Args, Subcommand, ValueEnum};
+
+#[derive(Debug, Subcommand)]
+pub enum InstallCommand {
+    /// Manifests for the admission webhook: Namespace, ServiceAccount, RBAC to watch
+    /// Namespaces, Deployment, PodDisruptionBudget, Service, NetworkPolicy and the
+    /// ValidatingWebhookConfiguration
+    #[command(after_long_help = INSTALL_EXAMPLES)]
+    Webhook(WebhookArgs),
+}
+
+const INSTALL_EXAMPLES: &str = "\
+Examples:
+  # Policies from a directory, a self-signed CA generated now (written to ./palisade-certs)
+  palisade install webhook > palisade.yaml
+  kubectl apply -f palisade.yaml   # the Namespace first; the webhook waits for its Secret
+  kubectl -n palisade create secret tls palisade-tls --cert=palisade-certs/tls.crt --key=palisade-certs/tls.key
+  kubectl -n palisade create configmap palisade-policies --from-file=policies/
+
+  # With cert-manager issuing and rotating the serving certificate
+  palisade install webhook --tls cert-manager | kubectl apply -f -
+
+  # Check the manifests with Palisade itself
+  palisade install webhook | palisade scan - --fail-on medium
+
+The webhook skips kube-system, kube-node-lease and its own namespace, and its own requests, so
+that a broken policy cannot lock the cluster's control plane or Palisade out. With
+--failure-policy Fail (the default) requests are refused while no replica answers: the
+Deployment runs 2 replicas on different nodes with a PodDisruptionBudget.";
+
+#[derive(Debug, Args)]
+pub struct WebhookArgs {
+    /// Namespace to run in
+    #[arg(short = 'n', long, default_value = "palisade")]
+    pub namespace: String,
+
+    /// Container image of palisade (pin a digest in production: image@sha256:...)
+    #[arg(long, default_value = concat!("ghcr.io/palisade-dev/palisade:", env!("CARGO_PKG_VERSION")))]
+    pub image: String,
+
+    /// Replicas of the webhook (2 or more keeps admission available during node drains)
+    #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u32).range(1..))]
+    pub replicas: u32,
+
+    /// What the API server does when the webhook does not answer: Fail refuses the request,
+    /// Ignore lets it through unchecked
+    #[arg(long, value_enum, default_value_t = FailurePolicy::Fail)]
+    pub failure_policy: FailurePolicy,
+
+    /// The API server's timeout for one call (1..30); the server's own budget is set below it
+    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..=30))]
+    pub timeout_seconds: u32,
+
+    /// Where the serving certificate comes from: self-signed (a CA generated now, its bundle
+    /// in the webhook configuration) or cert-manager (a Certificate, CA injected by cert-manager)
+    #[arg(long, value_enum, default_value_t = TlsMode::SelfSigned)]
+    pub tls: TlsMode,
+
+    /// Where --tls self-signed writes ca.crt, tls.crt and tls.key
+    #[arg(long, value_name = "DIR", default_value = "palisade-certs")]
+    pub cert_dir: std::path::PathBuf,
+
+    /// ConfigMap holding the policies (templates, constraints, VAPs, bindings)
+    #[arg(long, default_value = "palisade-policies")]
+    pub policies_configmap: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FailurePolicy {
+    Fail,
+    Ignore,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum TlsMode {
+    SelfSigned,
+    CertManager,
+}
+
+const NAME: &str = "palisade";
+
+pub fn run(command: &InstallCommand) -> Result<ExitCode> {
+    match command {
+        InstallCommand::Webhook(args) => {
+            let text = webhook_manifests(args)?;
+            print!("{text}");
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+/// Every manifest, as one multi-document YAML stream.
+pub fn webhook_manifests(args: &WebhookArgs) -> Result<String> {
+    let ns = &args.namespace;
+    let service_host = format!("{NAME}.{ns}.svc");
+    let mut out = String::new();
+    let labels = "app.kubernetes.io/name: palisade\n    app.kubernetes.io/component: admission-webhook\n    app.kubernetes.io/part-of: palisade";
+    let _ = write!(
+        out,
+        "# palisade install webhook {version}: apply with kubectl apply -f -
+apiVersion: v1
+kind: Namespace
+metadata:
+  name: {ns}
+  labels:
+    {labels}
+    pod-security.kubernetes.io/enforce: restricted
+    pod-security.kubernetes.io/enforce-version: latest
+---
+apiVersion: v1
+kind: ServiceAccount
+metadata:
+  name: {NAME}
+  namespace: {ns}
+  labels:
+    {labels}
+# The token is mounted only into the webhook's pods, which need it to watch Namespaces.
+automountServiceAccountToken: false
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata:
+  name: {NAME}-namespace-reader
+  labels:
+    {labels}
+rules:
+- apiGroups: [\"\"]
+  resources: [namespaces]
+  verbs: [get, list, watch]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata:
+  name: {NAME}-namespace-reader
+  labels:
+    {labels}
+roleRef:
+  apiGroup: rbac.authorization.k8s.io
+  kind: ClusterRole
+  name: {NAME}-namespace-reader
+subjects:
+- kind: ServiceAccount
+  name: {NAME}
+  namespace: {ns}
+",
+        version = env!("CARGO_PKG_VERSION"),
+    );
+    let mut annotations = String::new();
+    let ca_bundle = match args.tls {
+        TlsMode::SelfSigned => {
+            let names = vec![
+                service_host.clone(),
+                format!("{NAME}.{ns}.svc.cluster.local"),
+                format!("{NAME}.{ns}"),
+            ];
+            let generated = palisade_server::tls::self_signed(&names)
+                .context("cannot generate the webhook's certificate")?;
+            // The key stays out of the manifests (they are often kept in git): it is
+            // written to files, from which the Secret is created.
+            generated
+                .write(&args.cert_dir)
+                .context("cannot write the webhook's certificate")?;
+            eprintln!(
+                "palisade: certificate for {service_host} written to {dir}; create its Secret before applying:\n  kubectl -n {ns} create secret tls {NAME}-tls --cert={dir}/tls.crt --key={dir}/tls.key",
+                dir = args.cert_dir.display()
+            );
+            let _ = write!(
+                out,
+                "---\n# The Secret {NAME}-tls is created from the files palisade wrote to {dir} (see its message):\n#   kubectl -n {ns} create secret tls {NAME}-tls --cert={dir}/tls.crt --key={dir}/tls.key\n# The CA below is valid for one year: re-run to renew, or use --tls cert-manager.\n",
+                dir = args.cert_dir.display()
+            );
+            Some(generated.ca_bundle())
+        }
+        TlsMode::CertManager => {
+            let _ = write!(
+                out,
+                "---
+apiVersion: cert-manager.io/v1
+kind: Issuer
+metadata:
+  name: {NAME}-selfsigned
+  namespace: {ns}
+  labels:
+    {labels}
+spec:
+  selfSigned: {{}}
+---
+apiVersion: cert-manager.io/v1
+kind: Certificate
+metadata:
+  name: {NAME}-tls
+  namespace: {ns}
+  labels:
+    {labels}
+spec:
+  secretName: {NAME}-tls
+  dnsNames:
+  - {service_host}
+  - {NAME}.{ns}.svc.cluster.local
+  issuerRef:
+    kind: Issuer
+    name: {NAME}-selfsigned
+  duration: 2160h
+  renewBefore: 720h
+"
+            );
+            let _ = write!(
+                annotations,
+                "\n  annotations:\n    cert-manager.io/inject-ca-from: {ns}/{NAME}-tls"
+            );
+            None
+        }
+    };
+    let budget_ms = (u64::from(args.timeout_seconds) * 1000)
+        .saturating_sub(1500)
+        .max(500);
+    let _ = write!(
+        out,
+        "---
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: {NAME}
+  namespace: {ns}
+  labels:
+    {labels}
+spec:
+  replicas: {replicas}
+  revisionHistoryLimit: 5
+  selector:
+    matchLabels:
+      app.kubernetes.io/name: palisade
+      app.kubernetes.io/component: admission-webhook
+  strategy:
+    type: RollingUpdate
+    rollingUpdate:
+      maxUnavailable: 0
+      maxSurge: 1
+  template:
+    metadata:
+      labels:
+        {pod_labels}
+    spec:
+      serviceAccountName: {NAME}
+      automountServiceAccountToken: true
+      priorityClassName: system-cluster-critical
+      securityContext:
+        runAsNonRoot: true
+        runAsUser: 65532
+        runAsGroup: 65532
+        fsGroup: 65532
+        seccompProfile:
+          type: RuntimeDefault
+      affinity:
+        podAntiAffinity:
+          requiredDuringSchedulingIgnoredDuringExecution:
+          - topologyKey: kubernetes.io/hostname
+            labelSelector:
+              matchLabels:
+                app.kubernetes.io/name: palisade
+                app.kubernetes.io/component: admission-webhook
+      topologySpreadConstraints:
+      - maxSkew: 1
+        topologyKey: topology.kubernetes.io/zone
+        whenUnsatisfiable: ScheduleAnyway
+        labelSelector:
+          matchLabels:
+            app.kubernetes.io/name: palisade
+            app.kubernetes.io/component: admission-webhook
+      containers:
+      - name: palisade
+        image: {image}
+        imagePullPolicy: Always
+        args:
+        - serve
+        - --listen=0.0.0.0:8443
+        - --tls-cert=/etc/palisade/tls/tls.crt
+        - --tls-key=/etc/palisade/tls/tls.key
+        - --policies=/etc/palisade/policies
+        - --cluster
+        - --time-budget={budget_ms}ms
+        - --failure-mode={failure_mode}
+        ports:
+        - name: https
+          containerPort: 8443
+          protocol: TCP
+        readinessProbe:
+          httpGet:
+            path: /readyz
+            port: https
+            scheme: HTTPS
+          periodSeconds: 5
+          failureThreshold: 2
+        livenessProbe:
+          httpGet:
+            path: /healthz
+            port: https
+            scheme: HTTPS
+          initialDelaySeconds: 5
+          periodSeconds: 10
+          failureThreshold: 3
+        resources:
+          requests:
+            cpu: 250m
+            memory: 128Mi
+            ephemeral-storage: 16Mi
+          limits:
+            cpu: \"2\"
+            memory: 512Mi
+            ephemeral-storage: 64Mi
+        securityContext:
+          allowPrivilegeEscalation: false
+          readOnlyRootFilesystem: true
+          runAsNonRoot: true
+          runAsUser: 65532
+          runAsGroup: 65532
+          capabilities:
+            drop: [ALL]
+        volumeMounts:
+        - name: tls
+          mountPath: /etc/palisade/tls
+          readOnly: true
+        - name: policies
+          mountPath: /etc/palisade/policies
+          readOnly: true
+      volumes:
+      - name: tls
+        secret:
+          secretName: {NAME}-tls
+      - name: policies
+        configMap:
+          name: {policies_configmap}
+          optional: true
+---
+apiVersion: policy/v1
+kind: PodDisruptionBudget
+metadata:
+  name: {NAME}
+  namespace: {ns}
+  labels:
+    {labels}
+spec:
+  minAvailable: 1
+  selector:
+    matchLabels:
+      app.kubernetes.io/name: palisade
+      app.kubernetes.io/component: admission-webhook
+---
+apiVersion: v1
+kind: Service
+metadata:
+  name: {NAME}
+  namespace: {ns}
+  labels:
+    {labels}
+spec:
+  type: ClusterIP
+  selector:
+    app.kubernetes.io/name: palisade
+    app.kubernetes.io/component: admission-webhook
+  ports:
+  - name: https
+    port: 443
+    targetPort: https
+    protocol: TCP
+---
+# The API server calls the webhook from addresses outside the cluster's pod network, so
+# ingress to the webhook port is open; everything else is denied. Egress: DNS and the API server.
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata:
+  name: {NAME}
+  namespace: {ns}
+  labels:
+    {labels}
+spec:
+  podSelector:
+    matchLabels:
+      app.kubernetes.io/name: palisade
+      app.kubernetes.io/component: admission-webhook
+  policyTypes: [Ingress, Egress]
+  ingress:
+  - ports:
+    - port: 8443
+      protocol: TCP
+  egress:
+  - ports:
+    - port: 53
+      protocol: UDP
+    - port: 53
+      protocol: TCP
+  - ports:
+    - port: 443
+      protocol: TCP
+    - port: 6443
+      protocol: TCP
+---
+apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingWebhookConfiguration
+metadata:
+  name: {NAME}
+  labels:
+    {labels}{annotations}
+webhooks:
+- name: validate.palisade.dev
+  admissionReviewVersions: [v1]
+  sideEffects: None
+  failurePolicy: {failure_policy}
+  timeoutSeconds: {timeout}
+  matchPolicy: Equivalent
+  clientConfig:
+    service:
+      name: {NAME}
+      namespace: {ns}
+      path: /validate
+      port: 443{ca_bundle}
+  rules:
+  - apiGroups: [\"*\"]
+    apiVersions: [\"*\"]
+    operations: [CREATE, UPDATE]
+    resources: [\"*\", pods/ephemeralcontainers]
+    scope: \"*\"
+  # The control plane, node heartbeats and Palisade itself are never judged: a broken policy
+  # must not be able to stop them.
+  namespaceSelector:
+    matchExpressions:
+    - key: kubernetes.io/metadata.name
+      operator: NotIn
+      values: [kube-system, kube-node-lease, {ns}]
+  matchConditions:
+  - name: not-palisade-itself
+    expression: \"request.userInfo.username != 'system:serviceaccount:{ns}:{NAME}'\"
+  - name: not-leases-or-events
+    expression: \"!(request.resource.resource in ['leases', 'events'])\"
+  - name: not-reviews
+    expression: \"!(request.resource.group in ['authentication.k8s.io', 'authorization.k8s.io'])\"
+",
+        replicas = args.replicas,
+        pod_labels = "app.kubernetes.io/name: palisade\n        app.kubernetes.io/component: admission-webhook\n        app.kubernetes.io/part-of: palisade",
+        image = args.image,
+        failure_mode = match args.failure_policy {
+            FailurePolicy::Fail => "closed",
+            FailurePolicy::Ignore => "open",
+        },
+        policies_configmap = args.policies_configmap,
+        failure_policy = match args.failure_policy {
+            FailurePolicy::Fail => "Fail",
+            FailurePolicy::Ignore => "Ignore",
+        },
+        timeout = args.timeout_seconds,
+        ca_bundle = ca_bundle
+            .map(|b| format!("\n    caBundle: {b}"))
+            .unwrap_or_default(),
+    );
+    Ok(out)
+}
