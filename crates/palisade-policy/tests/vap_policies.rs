@@ -397,3 +397,113 @@ fn binding_without_policy_is_a_problem() {
     assert!(problems[0].message.contains("nowhere"));
     assert!(run(&p, &deployment(1)).is_empty());
 }
+
+/// A toy authorizer: ServiceAccount `prod:deployer` may update deployments
+/// in `prod`; user `alice` may get `/healthz`; nobody else may do anything.
+struct ToyAuthorizer;
+
+impl palisade_model::Authorizer for ToyAuthorizer {
+    fn authorize(
+        &self,
+        user: &palisade_model::UserInfo,
+        request: &palisade_model::AccessRequest,
+    ) -> palisade_model::AuthzDecision {
+        use palisade_model::{AccessRequest, AuthzDecision};
+        let allowed = match request {
+            AccessRequest::Resource {
+                verb,
+                group,
+                resource,
+                namespace,
+                ..
+            } => {
+                user.username == "system:serviceaccount:prod:deployer"
+                    && user
+                        .groups
+                        .iter()
+                        .any(|g| g == "system:serviceaccounts:prod")
+                    && verb == "update"
+                    && group == "apps"
+                    && resource == "deployments"
+                    && namespace == "prod"
+            }
+            AccessRequest::NonResource { verb, path } => {
+                user.username == "alice" && verb == "get" && path == "/healthz"
+            }
+        };
+        if allowed {
+            AuthzDecision::Allow {
+                reason: "toy rule".into(),
+            }
+        } else {
+            AuthzDecision::NoOpinion {
+                reason: String::new(),
+            }
+        }
+    }
+}
+
+#[test]
+fn authorizer_checks_are_answered_by_the_installed_authorizer() {
+    let mut p = policies(&policy(
+        "authz",
+        "  validations:\n  - expression: \"authorizer.serviceAccount('prod', 'deployer').group('apps').resource('deployments').namespace('prod').check('update').allowed()\"\n    message: deployer-can-update\n  - expression: \"!authorizer.serviceAccount('prod', 'other').group('apps').resource('deployments').namespace('prod').check('update').allowed()\"\n    message: other-cannot\n  - expression: \"authorizer.serviceAccount('prod', 'deployer').group('apps').resource('deployments').namespace('prod').check('update').reason() == 'toy rule'\"\n    message: reason\n  - expression: \"authorizer.path('/healthz').check('get').allowed()\"\n    message: requester-healthz\n",
+        "  validationActions: [Deny]",
+    ));
+    // No authorizer: every check is not evaluable.
+    let decisions = run(&p, &deployment(1));
+    assert!(
+        decisions
+            .iter()
+            .all(|d| d.kind == DecisionKind::NotEvaluable),
+        "{decisions:?}"
+    );
+
+    p.set_authorizer(std::sync::Arc::new(ToyAuthorizer));
+    let decisions = run(&p, &deployment(1));
+    // The service account checks are answered; the requester is unknown offline.
+    assert_eq!(decisions.len(), 1, "{decisions:?}");
+    assert_eq!(decisions[0].kind, DecisionKind::NotEvaluable);
+    assert_eq!(decisions[0].validation, Some(3));
+
+    // A real request: alice may get /healthz, so every validation holds.
+    let object: serde_json::Value = objects(&deployment(1))[0].root.to_json();
+    let request = serde_json::json!({
+        "uid": "1", "operation": "CREATE", "name": "web", "namespace": "prod",
+        "kind": {"group": "apps", "version": "v1", "kind": "Deployment"},
+        "resource": {"group": "apps", "version": "v1", "resource": "deployments"},
+        "userInfo": {"username": "alice", "groups": ["system:authenticated"]},
+        "object": object,
+    });
+    let decisions = p.evaluate_request(&request, None);
+    assert!(decisions.is_empty(), "{decisions:?}");
+    let mut bob = request.clone();
+    bob["userInfo"]["username"] = "bob".into();
+    let decisions = p.evaluate_request(&bob, None);
+    assert_eq!(decisions.len(), 1, "{decisions:?}");
+    assert_eq!(decisions[0].kind, DecisionKind::Violation);
+    assert_eq!(decisions[0].message, "requester-healthz");
+}
+
+#[test]
+fn request_resource_is_the_requests_resource() {
+    let mut p = policies(&policy(
+        "req",
+        "  validations:\n  - expression: \"authorizer.serviceAccount('prod', 'deployer').requestResource.check('update').allowed()\"\n    message: sa-can-update-this\n",
+        "  validationActions: [Deny]",
+    ));
+    p.set_authorizer(std::sync::Arc::new(ToyAuthorizer));
+    let object: serde_json::Value = objects(&deployment(1))[0].root.to_json();
+    let mut request = serde_json::json!({
+        "uid": "1", "operation": "UPDATE", "name": "web", "namespace": "prod",
+        "kind": {"group": "apps", "version": "v1", "kind": "Deployment"},
+        "resource": {"group": "apps", "version": "v1", "resource": "deployments"},
+        "userInfo": {"username": "alice"},
+        "object": object.clone(), "oldObject": object,
+    });
+    assert!(p.evaluate_request(&request, None).is_empty());
+    request["namespace"] = "dev".into();
+    let decisions = p.evaluate_request(&request, None);
+    assert_eq!(decisions.len(), 1, "{decisions:?}");
+    assert_eq!(decisions[0].message, "sa-can-update-this");
+}

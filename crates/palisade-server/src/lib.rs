@@ -51,6 +51,9 @@ pub struct ServeConfig {
     pub policy_dirs: Vec<PathBuf>,
     /// Objects for Gatekeeper's `data.inventory` (referential templates).
     pub inventory_dirs: Vec<PathBuf>,
+    /// Roles, ClusterRoles and bindings that answer ValidatingAdmissionPolicies'
+    /// `authorizer` checks (without them such checks are not evaluated).
+    pub rbac_dirs: Vec<PathBuf>,
     /// Namespace manifests, when there is no cluster to watch.
     pub namespace_dirs: Vec<PathBuf>,
     pub pod_security: PodSecurityConfiguration,
@@ -74,6 +77,7 @@ impl ServeConfig {
             tls,
             policy_dirs: Vec::new(),
             inventory_dirs: Vec::new(),
+            rbac_dirs: Vec::new(),
             namespace_dirs: Vec::new(),
             pod_security: PodSecurityConfiguration::default(),
             budget: Duration::from_secs(3),
@@ -577,11 +581,12 @@ async fn audit(State(state): State<Arc<AppState>>, body: Bytes) -> Response {
 async fn reload_policies(state: &Arc<AppState>) {
     let dirs = state.config.policy_dirs.clone();
     let inventory = state.config.inventory_dirs.clone();
+    let rbac = state.config.rbac_dirs.clone();
     let result = tokio::task::spawn_blocking(move || {
         if dirs.is_empty() {
             Ok(PolicySnapshot::empty())
         } else {
-            PolicySnapshot::load(&dirs, &inventory)
+            PolicySnapshot::load(&dirs, &inventory, &rbac)
         }
     })
     .await
@@ -661,6 +666,7 @@ async fn watch_files(state: Arc<AppState>, rustls: RustlsConfig) {
     let config = &state.config;
     let mut policy_paths = config.policy_dirs.clone();
     policy_paths.extend(config.inventory_dirs.iter().cloned());
+    policy_paths.extend(config.rbac_dirs.iter().cloned());
     let mut cert_paths = vec![config.tls.cert.clone(), config.tls.key.clone()];
     cert_paths.extend(config.tls.client_ca.iter().cloned());
     let mut seen_policies = fingerprint(&policy_paths);

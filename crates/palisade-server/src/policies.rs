@@ -45,13 +45,14 @@ impl PolicySnapshot {
     pub fn load(
         dirs: &[PathBuf],
         inventory_dirs: &[PathBuf],
+        rbac_dirs: &[PathBuf],
     ) -> Result<PolicySnapshot, Vec<String>> {
         let inputs: Vec<Input> = dirs.iter().cloned().map(Input::Path).collect();
         let loaded = load_inputs(&inputs, &LoadOptions::default());
         let mut problems: Vec<String> = loaded.errors.iter().map(ToString::to_string).collect();
         let set = PolicySet::from_objects(&loaded.objects);
         problems.extend(set.verify().iter().map(ToString::to_string));
-        let (vap, vap_problems) = Policies::load(&loaded.objects);
+        let (mut vap, vap_problems) = Policies::load(&loaded.objects);
         problems.extend(
             vap_problems
                 .iter()
@@ -65,6 +66,15 @@ impl PolicySnapshot {
             problems.extend(inv.errors.iter().map(ToString::to_string));
             inv.objects
         };
+        if !rbac_dirs.is_empty() {
+            // Roles and bindings answer the policies' `authorizer` checks.
+            let inputs: Vec<Input> = rbac_dirs.iter().cloned().map(Input::Path).collect();
+            let rbac = load_inputs(&inputs, &LoadOptions::default());
+            problems.extend(rbac.errors.iter().map(ToString::to_string));
+            vap.set_authorizer(std::sync::Arc::new(palisade_rbac::Rbac::from_objects(
+                &rbac.objects,
+            )));
+        }
         if !problems.is_empty() {
             return Err(problems);
         }

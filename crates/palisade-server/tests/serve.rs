@@ -725,3 +725,72 @@ fn audit_without_rules_is_not_found() {
     assert_eq!(status, 404);
     assert!(body.contains("--rules"));
 }
+
+#[test]
+fn admission_policy_authorizer_checks_use_the_given_rbac() {
+    let dir = tempfile::tempdir().unwrap();
+    let rbac = dir.path().join("rbac.yaml");
+    std::fs::write(
+        &rbac,
+        r#"
+apiVersion: rbac.authorization.k8s.io/v1
+kind: Role
+metadata: {name: deployers, namespace: production}
+rules:
+- {apiGroups: [apps], resources: [deployments], verbs: [delete]}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: {name: alice-deploys, namespace: production}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: deployers}
+subjects:
+- {kind: User, name: alice, apiGroup: rbac.authorization.k8s.io}
+"#,
+    )
+    .unwrap();
+    let policy = dir.path().join("authz.yaml");
+    std::fs::write(
+        &policy,
+        r#"
+apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingAdmissionPolicy
+metadata: {name: deployers-only}
+spec:
+  matchConstraints:
+    resourceRules:
+    - {apiGroups: [apps], apiVersions: [v1], operations: [CREATE], resources: [deployments]}
+  validations:
+  - expression: "authorizer.group('apps').resource('deployments').namespace(request.namespace).check('delete').allowed()"
+    message: only those who may delete deployments may create them
+---
+apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingAdmissionPolicyBinding
+metadata: {name: deployers-only}
+spec:
+  policyName: deployers-only
+  validationActions: [Deny]
+"#,
+    )
+    .unwrap();
+    let f = fixture(|c| {
+        std::fs::copy(&policy, c.policy_dirs[0].join("authz.yaml")).unwrap();
+        c.rbac_dirs = vec![rbac.clone()];
+    });
+    let labels = json!({"environment": "prod", "team": "a", "version": "1"});
+    let review = deployment_review(
+        "CREATE",
+        Some(deployment("web", "production", labels, 1)),
+        None,
+        "production",
+    );
+    let r = f.review(&review);
+    assert_eq!(r["allowed"], true, "alice may: {r}");
+    let mut as_bob = review.clone();
+    as_bob["request"]["userInfo"]["username"] = json!("bob");
+    let r = f.review(&as_bob);
+    assert_eq!(r["allowed"], false, "{r}");
+    assert!(r["status"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("only those who may delete deployments"));
+}

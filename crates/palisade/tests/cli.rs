@@ -766,3 +766,257 @@ fn gatekeeper_violation_details_reach_the_json_report() {
         "{report:#}"
     );
 }
+
+#[test]
+fn install_webhook_manifests_scan_clean_above_low() {
+    for tls in ["self-signed", "cert-manager"] {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let certs = dir.path().join("certs");
+        let out = palisade(&[
+            "install",
+            "webhook",
+            "--tls",
+            tls,
+            "--cert-dir",
+            certs.to_str().expect("utf-8"),
+        ]);
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let manifests = stdout(&out);
+        for needle in [
+            "kind: ValidatingWebhookConfiguration",
+            "failurePolicy: Fail",
+            "timeoutSeconds: 5",
+            "operator: NotIn",
+            "values: [kube-system, kube-node-lease, palisade]",
+            "matchConditions:",
+            "kind: PodDisruptionBudget",
+            "replicas: 2",
+            "podAntiAffinity:",
+            "readOnlyRootFilesystem: true",
+            "path: /readyz",
+        ] {
+            assert!(manifests.contains(needle), "{tls}: missing {needle:?}");
+        }
+        if tls == "self-signed" {
+            assert!(manifests.contains("caBundle: "));
+            assert!(
+                certs.join("tls.key").exists(),
+                "the key is written to a file"
+            );
+            assert!(
+                !manifests.contains("PRIVATE KEY"),
+                "no key in the manifests"
+            );
+        } else {
+            assert!(manifests.contains("cert-manager.io/inject-ca-from: palisade/palisade-tls"));
+        }
+        let scan = palisade_stdin(
+            &["scan", "-", "--fail-on", "medium", "-o", "json"],
+            &manifests,
+        );
+        let report = json(&scan);
+        assert_eq!(scan.status.code(), Some(0), "{tls}: {report:#}");
+        assert_eq!(report["summary"]["inputErrors"], 0, "{report:#}");
+    }
+}
+
+#[test]
+fn serve_answers_admission_reviews_over_https() {
+    if Command::new("curl").arg("--version").output().is_err() {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "CI needs curl"
+        );
+        eprintln!("skipping: curl not found");
+        return;
+    }
+    use std::io::{BufRead, BufReader};
+    let dir = tempfile::tempdir().expect("tempdir");
+    let certs = dir.path().join("certs");
+    let ns = dir.path().join("ns.yaml");
+    std::fs::write(
+        &ns,
+        "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: prod\n  labels: {pod-security.kubernetes.io/enforce: baseline}\n",
+    )
+    .expect("write namespace");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_palisade"))
+        .args([
+            "serve",
+            "--self-signed",
+            "--cert-dir",
+            certs.to_str().expect("utf-8"),
+            "--listen",
+            "127.0.0.1:0",
+            "--namespaces",
+            ns.to_str().expect("utf-8"),
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn serve");
+    let mut ca_line = String::new();
+    BufReader::new(child.stdout.take().expect("stdout"))
+        .read_line(&mut ca_line)
+        .expect("caBundle line");
+    assert!(ca_line.starts_with("caBundle: "), "{ca_line}");
+    // The address is in the JSON log line that says where it serves.
+    let mut stderr = BufReader::new(child.stderr.take().expect("stderr"));
+    let mut addr = None;
+    for _ in 0..50 {
+        let mut line = String::new();
+        if stderr.read_line(&mut line).expect("log line") == 0 {
+            break;
+        }
+        if let Some(rest) = line.split("https://").nth(1) {
+            addr = rest.split('/').next().map(str::to_string);
+            break;
+        }
+    }
+    let addr = addr.expect("the server logs its address");
+    let port = addr.rsplit(':').next().expect("port");
+    let review = r#"{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"uid":"u-1","kind":{"group":"","version":"v1","kind":"Pod"},"resource":{"group":"","version":"v1","resource":"pods"},"name":"web","namespace":"prod","operation":"CREATE","userInfo":{"username":"alice"},"object":{"apiVersion":"v1","kind":"Pod","metadata":{"name":"web","namespace":"prod"},"spec":{"hostPID":true,"containers":[{"name":"app","image":"nginx"}]}}}}"#;
+    let out = Command::new("curl")
+        .args([
+            "-sS",
+            "--cacert",
+            certs.join("ca.crt").to_str().expect("utf-8"),
+            "--resolve",
+            &format!("localhost:{port}:127.0.0.1"),
+            "-H",
+            "content-type: application/json",
+            "--data-binary",
+            review,
+            &format!("https://localhost:{port}/validate"),
+        ])
+        .output()
+        .expect("curl");
+    let _ = child.kill();
+    let _ = child.wait();
+    let answer: serde_json::Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
+    assert_eq!(answer["response"]["uid"], "u-1");
+    assert_eq!(answer["response"]["allowed"], false, "{answer:#}");
+    assert!(answer["response"]["status"]["message"]
+        .as_str()
+        .expect("message")
+        .contains("violates PodSecurity \"baseline:latest\": host namespaces (hostPID=true)"));
+}
+
+#[test]
+fn serve_needs_a_certificate() {
+    let out = palisade(&["serve"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--tls-cert"));
+}
+
+#[test]
+fn detect_reports_the_seed_rules_errors_with_positions() {
+    let Some(dir) = shared("seed-examples") else {
+        return;
+    };
+    let out = palisade(&[
+        "detect",
+        "--validate",
+        "-r",
+        dir.join("05-falco-rules.yaml").to_str().expect("utf-8"),
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("05-falco-rules.yaml:18:5")
+            && err.contains("Undefined macro 'inbound_outbound'"),
+        "{err}"
+    );
+    assert!(
+        err.contains("05-falco-rules.yaml:20:9") && err.contains("nonexistent field 'fd.net.ip'"),
+        "{err}"
+    );
+}
+
+#[test]
+fn rbac_who_can_on_the_seed_role() {
+    let Some(dir) = shared("seed-examples") else {
+        return;
+    };
+    let out = palisade(&[
+        "rbac",
+        "who-can",
+        "create",
+        "pods/exec",
+        "-n",
+        "dev-team-a",
+        "-f",
+        dir.join("01-rbac.yaml").to_str().expect("utf-8"),
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout(&out).contains("dev-team-a-members"),
+        "{}",
+        stdout(&out)
+    );
+}
+
+#[test]
+fn policy_test_answers_authorizer_checks_from_the_inputs_rbac() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let policy = dir.path().join("policy.yaml");
+    std::fs::write(&policy, r#"apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingAdmissionPolicy
+metadata: {name: sa-must-not-read-secrets}
+spec:
+  matchConstraints:
+    resourceRules:
+    - {apiGroups: [apps], apiVersions: [v1], operations: [CREATE], resources: [deployments]}
+  validations:
+  - expression: "!authorizer.serviceAccount(object.metadata.namespace, object.spec.template.spec.serviceAccountName).group('').resource('secrets').namespace(object.metadata.namespace).check('list').allowed()"
+    messageExpression: "'service account ' + object.spec.template.spec.serviceAccountName + ' can list secrets'"
+---
+apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingAdmissionPolicyBinding
+metadata: {name: sa-must-not-read-secrets}
+spec:
+  policyName: sa-must-not-read-secrets
+  validationActions: [Deny]
+"#).expect("write policy");
+    let deployment = |sa: &str| {
+        format!("apiVersion: apps/v1\nkind: Deployment\nmetadata: {{name: {sa}, namespace: prod}}\nspec:\n  selector: {{matchLabels: {{app: {sa}}}}}\n  template:\n    metadata: {{labels: {{app: {sa}}}}}\n    spec:\n      serviceAccountName: {sa}\n      containers: [{{name: app, image: nginx}}]\n")
+    };
+    let rbac = "apiVersion: rbac.authorization.k8s.io/v1\nkind: Role\nmetadata: {name: secret-reader, namespace: prod}\nrules:\n- {apiGroups: [\"\"], resources: [secrets], verbs: [get, list]}\n---\napiVersion: rbac.authorization.k8s.io/v1\nkind: RoleBinding\nmetadata: {name: web-secrets, namespace: prod}\nroleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: secret-reader}\nsubjects:\n- {kind: ServiceAccount, name: web, namespace: prod}\n";
+    let input = format!(
+        "{}---\n{}---\n{rbac}",
+        deployment("web"),
+        deployment("batch")
+    );
+    let out = palisade_stdin(
+        &[
+            "policy",
+            "test",
+            "-p",
+            policy.to_str().expect("utf-8"),
+            "-",
+            "-o",
+            "json",
+        ],
+        &input,
+    );
+    let report = json(&out);
+    let messages: Vec<String> = findings(&report)
+        .iter()
+        .map(|f| f["message"].as_str().unwrap_or("").to_string())
+        .collect();
+    assert_eq!(messages.len(), 1, "{report:#}");
+    assert!(
+        messages[0].starts_with("service account web can list secrets"),
+        "{messages:?}"
+    );
+}

@@ -16,8 +16,11 @@
 //!   (`lists.range`, `replace`, `join`, `format`) check the remaining budget
 //!   before they allocate,
 //! - `variables.name` becomes `@var(name)`, evaluated lazily and once,
-//! - `authorizer` becomes `@authz()`, which marks the evaluation as not
-//!   evaluable offline,
+//! - `authorizer` becomes `@authz_root()`, an authorizer value whose
+//!   methods (`group`, `resource`, `check`, `allowed`...) are answered by the
+//!   [`Authorizer`] installed with [`with_authorizer`] (RBAC objects of the
+//!   input, through the RBAC layer); without one, or for a requester that is
+//!   not known offline, the evaluation is marked not evaluable,
 //! - escaped field names (`__namespace__`, `foo__dash__bar`) are unescaped as
 //!   the API server does.
 //!
@@ -289,7 +292,7 @@ fn rewrite(e: IdedExpr, vars: &[String], authz: &mut bool) -> Result<IdedExpr, S
         Expr::Literal(l) => Expr::Literal(l),
         Expr::Ident(name) if name == "authorizer" => {
             *authz = true;
-            return Ok(call("@authz", vec![]));
+            return Ok(call("@authz_root", vec![]));
         }
         Expr::Ident(name) => Expr::Ident(name),
         Expr::Select(mut s) => {
@@ -313,7 +316,10 @@ fn rewrite(e: IdedExpr, vars: &[String], authz: &mut bool) -> Result<IdedExpr, S
             s.field = unescape_field(&s.field);
             s.operand = Box::new(rewrite(*s.operand, vars, authz)?);
             if is_authz(&s.operand) {
-                return Ok(call("@authz", vec![]));
+                if s.field == "requestResource" && !s.test {
+                    return Ok(call("@authz_request_resource", vec![*s.operand]));
+                }
+                return Err(format!("undefined field '{}' of the authorizer", s.field));
             }
             Expr::Select(s)
         }
@@ -361,11 +367,6 @@ fn rewrite(e: IdedExpr, vars: &[String], authz: &mut bool) -> Result<IdedExpr, S
                     },
                     _ => rewrite(*target, vars, authz)?,
                 };
-                if is_authz(&t) {
-                    // The interpreter looks the method up before evaluating
-                    // its target: the whole call depends on the authorizer.
-                    return Ok(call("@authz", vec![]));
-                }
                 c.target = Some(Box::new(t));
             }
             c.args = c
@@ -414,9 +415,14 @@ fn unsupported_call(c: &CallExpr) -> Option<String> {
     }
 }
 
+/// Whether `e` is the authorizer itself (`authorizer`, or
+/// `authorizer.serviceAccount(..)`), whose only field is `requestResource`.
 fn is_authz(e: &IdedExpr) -> bool {
     match &e.expr {
-        Expr::Call(c) if c.func_name == "@authz" => true,
+        Expr::Call(c) if c.func_name == "@authz_root" => true,
+        Expr::Call(c) if c.func_name == "serviceAccount" => {
+            c.target.as_deref().is_some_and(is_authz)
+        }
         Expr::Call(c) if c.func_name == "@c" => c.args.first().is_some_and(is_authz),
         _ => false,
     }
@@ -472,6 +478,9 @@ struct EvalState {
     not_evaluable: Option<String>,
     scope: Option<Rc<VarScope>>,
 }
+
+mod authz;
+pub use authz::{with_authorizer, AuthzContext, RequestAttributes};
 
 thread_local! {
     static STATE: RefCell<EvalState> = RefCell::new(EvalState::default());
@@ -589,21 +598,7 @@ fn root_context() -> Context<'static> {
             arg(ftx, 0)
         },
     );
-    ctx.add_function(
-        "@authz",
-        |_ftx: &FunctionContext| -> Result<Value, ExecutionError> {
-            STATE.with(|s| {
-                s.borrow_mut().not_evaluable = Some(
-                    "the expression uses `authorizer`, which needs the cluster's authorization"
-                        .into(),
-                )
-            });
-            Err(ExecutionError::function_error(
-                "authorizer",
-                "the authorizer needs the cluster's RBAC: not evaluable offline",
-            ))
-        },
-    );
+    authz::register(&mut ctx);
     ctx.add_function("@var", eval_variable);
     ctx.add_function(
         "@unsupported",

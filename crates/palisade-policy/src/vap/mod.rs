@@ -34,9 +34,11 @@ mod matching;
 
 use std::collections::HashMap;
 use std::rc::Rc;
-use std::sync::{Mutex, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 
-use palisade_model::{Finding, Object, RuleMeta, Severity, Span, CLUSTER_SCOPED_KINDS};
+use palisade_model::{
+    Authorizer, Finding, Object, RuleMeta, Severity, Span, UserInfo, CLUSTER_SCOPED_KINDS,
+};
 use serde_json::{json, Value as J};
 
 pub use self::cel::{EVAL_STACK as EVAL_STACK_SIZE, PER_EXPRESSION_COST_LIMIT};
@@ -164,6 +166,8 @@ pub struct Policies {
     policies: Vec<Policy>,
     bindings: Vec<Binding>,
     params: Vec<ParamObject>,
+    /// Answers `authorizer` checks (RBAC objects, through the RBAC layer).
+    authorizer: Option<Arc<dyn Authorizer>>,
 }
 
 fn is_admission_api(api_version: &str) -> bool {
@@ -298,6 +302,7 @@ impl Policies {
                 policies,
                 bindings,
                 params,
+                authorizer: None,
             },
             problems,
         )
@@ -444,7 +449,9 @@ impl Policies {
             "options": {},
         });
         let obj = (operation != Operation::Delete).then_some(object);
-        let mut decisions = self.evaluate_with(&request, obj, old_object, namespace_object);
+        // The requester of a manifest is not known offline: checks on it are
+        // not evaluable; checks on `authorizer.serviceAccount(..)` are.
+        let mut decisions = self.evaluate_with(&request, obj, old_object, namespace_object, false);
         // Offline there is no audit log to annotate.
         decisions.retain(|d| d.kind != DecisionKind::AuditAnnotation);
         decisions
@@ -467,12 +474,59 @@ impl Policies {
             map.remove("object");
             map.remove("oldObject");
         }
-        self.evaluate_with(&attributes, object, old_object, namespace_object)
+        self.evaluate_with(&attributes, object, old_object, namespace_object, true)
+    }
+
+    /// Answers the policies' `authorizer` checks with `authorizer` (e.g. the
+    /// RBAC objects of the input). Without one, such checks are not evaluable.
+    pub fn set_authorizer(&mut self, authorizer: Arc<dyn Authorizer>) {
+        self.authorizer = Some(authorizer);
     }
 
     /// Evaluates for a request whose attributes (`kind`, `resource`, `name`,
     /// `namespace`, `operation`, `userInfo`...) are in `request`.
     fn evaluate_with(
+        &self,
+        request: &J,
+        object: Option<&J>,
+        old_object: Option<&J>,
+        namespace_object: Option<&J>,
+        requester_known: bool,
+    ) -> Vec<Decision> {
+        let context = self.authorizer.as_ref().map(|authorizer| {
+            let text = |pointer: &str| {
+                request
+                    .pointer(pointer)
+                    .and_then(J::as_str)
+                    .unwrap_or("")
+                    .to_string()
+            };
+            let user = requester_known.then(|| UserInfo {
+                username: text("/userInfo/username"),
+                groups: request
+                    .pointer("/userInfo/groups")
+                    .and_then(J::as_array)
+                    .map(|g| g.iter().filter_map(J::as_str).map(str::to_string).collect())
+                    .unwrap_or_default(),
+            });
+            cel::AuthzContext {
+                authorizer: authorizer.clone(),
+                user,
+                request: cel::RequestAttributes {
+                    group: text("/resource/group"),
+                    resource: text("/resource/resource"),
+                    subresource: text("/subResource"),
+                    namespace: text("/namespace"),
+                    name: text("/name"),
+                },
+            }
+        });
+        cel::with_authorizer(context, || {
+            self.evaluate_attributes(request, object, old_object, namespace_object)
+        })
+    }
+
+    fn evaluate_attributes(
         &self,
         request: &J,
         object: Option<&J>,

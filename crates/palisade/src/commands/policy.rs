@@ -231,7 +231,13 @@ pub fn load_vap(
     manifests: &[palisade_model::Object],
 ) -> (palisade_policy::vap::Policies, Vec<InputError>) {
     let all: Vec<palisade_model::Object> = policies.iter().chain(manifests).cloned().collect();
-    let (vap, problems) = palisade_policy::vap::Policies::load(&all);
+    let (mut vap, problems) = palisade_policy::vap::Policies::load(&all);
+    // `authorizer` checks are answered by the RBAC objects of the input, as
+    // the API server's authorizer would answer them in a cluster holding them.
+    if !vap.is_empty() {
+        let rbac = palisade_rbac::Rbac::from_objects(&all);
+        vap.set_authorizer(std::sync::Arc::new(rbac));
+    }
     let errors = problems
         .into_iter()
         .map(|p| InputError {

@@ -80,6 +80,11 @@ pub struct ServeArgs {
     #[arg(long, value_name = "PATH")]
     pub inventory: Vec<PathBuf>,
 
+    /// Roles, ClusterRoles and bindings that answer ValidatingAdmissionPolicies' `authorizer`
+    /// checks (files or directories, repeatable; re-read on change)
+    #[arg(long, value_name = "PATH")]
+    pub rbac: Vec<PathBuf>,
+
     /// Namespace manifests (their labels set Pod Security levels), repeatable
     #[arg(long = "namespaces", value_name = "PATH", conflicts_with = "cluster")]
     pub namespaces: Vec<PathBuf>,
@@ -224,6 +229,7 @@ pub fn run(args: &ServeArgs) -> Result<ExitCode> {
     let mut config = ServeConfig::new(args.listen, tls);
     config.policy_dirs = args.policies.clone();
     config.inventory_dirs = args.inventory.clone();
+    config.rbac_dirs = args.rbac.clone();
     config.namespace_dirs = args.namespaces.clone();
     config.budget = args.time_budget;
     config.fail_open = args.failure_mode == FailureMode::Open;
