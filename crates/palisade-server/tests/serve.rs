@@ -666,6 +666,77 @@ fn client_certificates_are_required_when_a_client_ca_is_set() {
     assert!(!ok, "a client without a certificate must be refused");
 }
 
+/// A client CA and a client certificate signed by it (PEM: CA, cert, key).
+fn client_identity(common_name: &str) -> (String, String, String) {
+    use rcgen::{
+        BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, Issuer, KeyPair,
+    };
+    let ca_key = KeyPair::generate().unwrap();
+    let mut ca = CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    ca.distinguished_name
+        .push(DnType::CommonName, "test client CA");
+    let ca_cert = ca.self_signed(&ca_key).unwrap();
+    let issuer = Issuer::new(ca, ca_key);
+    let key = KeyPair::generate().unwrap();
+    let mut params = CertificateParams::new(Vec::<String>::new()).unwrap();
+    params
+        .distinguished_name
+        .push(DnType::CommonName, common_name);
+    params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ClientAuth];
+    let cert = params.signed_by(&key, &issuer).unwrap();
+    (ca_cert.pem(), cert.pem(), key.serialize_pem())
+}
+
+#[test]
+fn a_client_certificate_from_the_client_ca_is_accepted() {
+    let (ca, cert, key) = client_identity("kube-apiserver");
+    let (other_ca, other_cert, other_key) = client_identity("intruder");
+    let _ = other_ca;
+    let dir = tempfile::tempdir().unwrap();
+    let ca_file = dir.path().join("client-ca.crt");
+    std::fs::write(&ca_file, &ca).unwrap();
+    let f = fixture(|c| {
+        c.tls = TlsFiles {
+            client_ca: Some(ca_file.clone()),
+            ..c.tls.clone()
+        };
+    });
+    let with_identity = |cert: &str, key: &str| {
+        use rustls_pki_types::pem::PemObject;
+        let mut roots = rustls::RootCertStore::empty();
+        for c in rustls_pki_types::CertificateDer::pem_file_iter(f.certs.join("ca.crt")).unwrap() {
+            roots.add(c.unwrap()).unwrap();
+        }
+        let chain =
+            vec![rustls_pki_types::CertificateDer::from_pem_slice(cert.as_bytes()).unwrap()];
+        let key = rustls_pki_types::PrivateKeyDer::from_pem_slice(key.as_bytes()).unwrap();
+        let tls = rustls::ClientConfig::builder_with_provider(Arc::new(
+            rustls::crypto::ring::default_provider(),
+        ))
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_root_certificates(roots)
+        .with_client_auth_cert(chain, key)
+        .unwrap();
+        reqwest::Client::builder()
+            .use_preconfigured_tls(tls)
+            .build()
+            .unwrap()
+    };
+    let trusted = with_identity(&cert, &key);
+    let (status, body) = f.runtime.block_on(async {
+        let r = trusted.get(f.url("/healthz")).send().await.unwrap();
+        (r.status().as_u16(), r.text().await.unwrap())
+    });
+    assert_eq!((status, body.as_str()), (200, "ok"));
+    let untrusted = with_identity(&other_cert, &other_key);
+    let refused = f
+        .runtime
+        .block_on(async { untrusted.get(f.url("/healthz")).send().await.is_err() });
+    assert!(refused, "a certificate from another CA must be refused");
+}
+
 const AUDIT_RULES: &str = r#"
 - rule: Exec Into Pod
   desc: someone execs into a pod
