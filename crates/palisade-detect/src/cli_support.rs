@@ -79,6 +79,38 @@ pub fn run(
         list_fields(&engine, which.as_deref(), stdout)?;
         return Ok(EXIT_OK);
     }
+    let (engine, errors) = build_engine(opts, stderr)?;
+    let counts = engine.counts();
+    if opts.validate {
+        writeln!(
+            stdout,
+            "{} rules, {} macros, {} lists loaded from {} file(s); {} error(s)",
+            counts.rules,
+            counts.macros,
+            counts.lists,
+            opts.rules.len(),
+            errors
+        )?;
+        return Ok(if errors > 0 {
+            EXIT_RULE_ERRORS
+        } else {
+            EXIT_OK
+        });
+    }
+    if errors > 0 && opts.strict {
+        writeln!(stderr, "{errors} rules error(s); stopping (--strict)")?;
+        return Ok(EXIT_RULE_ERRORS);
+    }
+    run_with_engine(opts, engine, errors, stdout, stderr)
+}
+
+/// Loads the rules files of `opts`, prints their problems to `stderr`, and
+/// applies the rule selection options (tags, minimum priority, rate limit).
+/// Returns the engine and the number of errors.
+pub fn build_engine(
+    opts: &DetectOptions,
+    stderr: &mut dyn Write,
+) -> anyhow::Result<(Engine, usize)> {
     if opts.rules.is_empty() {
         anyhow::bail!("no rules file given: use -r/--rules FILE (repeatable)");
     }
@@ -102,27 +134,6 @@ pub fn run(
             writeln!(stderr, "{d}")?;
         }
     }
-    let counts = engine.counts();
-    if opts.validate {
-        writeln!(
-            stdout,
-            "{} rules, {} macros, {} lists loaded from {} file(s); {} error(s)",
-            counts.rules,
-            counts.macros,
-            counts.lists,
-            opts.rules.len(),
-            errors
-        )?;
-        return Ok(if errors > 0 {
-            EXIT_RULE_ERRORS
-        } else {
-            EXIT_OK
-        });
-    }
-    if errors > 0 && opts.strict {
-        writeln!(stderr, "{errors} rules error(s); stopping (--strict)")?;
-        return Ok(EXIT_RULE_ERRORS);
-    }
     if !opts.enable_tags.is_empty() {
         // Only the rules with one of the tags stay enabled.
         let all: Vec<String> = engine.rules().into_iter().map(|r| r.name).collect();
@@ -140,6 +151,16 @@ pub fn run(
     if let Some((rate, burst)) = opts.rate_limit {
         engine.set_rate_limit(rate, burst);
     }
+    Ok((engine, errors))
+}
+
+fn run_with_engine(
+    opts: &DetectOptions,
+    engine: Engine,
+    errors: usize,
+    stdout: &mut dyn Write,
+    stderr: &mut dyn Write,
+) -> anyhow::Result<u8> {
     if opts.list {
         for r in engine.rules() {
             writeln!(

@@ -64,9 +64,22 @@ pub struct ServeConfig {
     pub max_body_bytes: usize,
     /// How often files are checked for changes.
     pub reload_interval: Duration,
-    /// Falco rules files: when given, `POST /audit` takes the API server's
-    /// audit webhook batches and evaluates them (alerts as JSON lines on stdout).
-    pub audit_rules: Vec<PathBuf>,
+    /// Falco rules: when given, `POST /audit` takes the API server's audit
+    /// webhook batches and evaluates them (alerts as JSON lines on stdout).
+    pub audit: Option<AuditEngine>,
+    /// Serve `POST /validate` (off for `palisade detect --listen`).
+    pub admission: bool,
+}
+
+/// The rules engine behind `/audit`, built by the front end (rule files,
+/// tags, priorities and rate limits are its options, not the server's).
+#[derive(Clone)]
+pub struct AuditEngine(pub Arc<palisade_detect::Engine>);
+
+impl std::fmt::Debug for AuditEngine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "AuditEngine({:?})", self.0.counts())
+    }
 }
 
 impl ServeConfig {
@@ -85,7 +98,8 @@ impl ServeConfig {
             // An object may be 3 MiB (etcd's limit); a review carries two of them.
             max_body_bytes: 8 * 1024 * 1024,
             reload_interval: Duration::from_secs(2),
-            audit_rules: Vec::new(),
+            audit: None,
+            admission: true,
         }
     }
 }
@@ -222,11 +236,7 @@ pub async fn start(config: ServeConfig, feed: Option<NamespaceFeed>) -> Result<R
         reload_namespaces(&config.namespace_dirs, &namespaces);
         namespaces.mark_synced();
     }
-    let detect = if config.audit_rules.is_empty() {
-        None
-    } else {
-        Some(Arc::new(load_detect_rules(&config.audit_rules)?))
-    };
+    let detect = config.audit.as_ref().map(|a| a.0.clone());
     let state = Arc::new(AppState {
         config: config.clone(),
         policies: PolicyStore::default(),
@@ -346,6 +356,13 @@ fn quick_uid(body: &[u8]) -> Option<String> {
 }
 
 async fn validate(State(state): State<Arc<AppState>>, body: Bytes) -> Response {
+    if !state.config.admission {
+        return (
+            StatusCode::NOT_FOUND,
+            "admission is not served here (palisade detect --listen serves /audit only)",
+        )
+            .into_response();
+    }
     let started = Instant::now();
     let budget = state.config.budget;
     let deadline = started + budget;
@@ -500,30 +517,12 @@ fn answer(
     axum::Json(verdict.response_json(uid)).into_response()
 }
 
-/// Loads Falco rules files; errors in some rules are logged and the rest load
-/// (as `palisade detect` without --strict); a file that cannot be read stops the start.
-fn load_detect_rules(files: &[PathBuf]) -> Result<palisade_detect::Engine> {
-    let mut builder = palisade_detect::Engine::builder();
-    for file in files {
-        builder = builder
-            .rules_file(file)
-            .with_context(|| format!("cannot read rules file {}", file.display()))?;
-    }
-    let engine = builder.build();
-    for diagnostic in engine.diagnostics() {
-        tracing::warn!(problem = %diagnostic, "rules file");
-    }
-    let counts = engine.counts();
-    tracing::info!(rules = ?counts, "audit rules loaded");
-    Ok(engine)
-}
-
 /// The API server's audit webhook backend: an `EventList` per POST.
 async fn audit(State(state): State<Arc<AppState>>, body: Bytes) -> Response {
     let Some(engine) = state.detect.clone() else {
         return (
             StatusCode::NOT_FOUND,
-            "no audit rules loaded: start palisade serve with --rules FILE",
+            "no audit rules loaded: start palisade serve with --rules FILE, or palisade detect --listen",
         )
             .into_response();
     };

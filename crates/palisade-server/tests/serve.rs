@@ -751,7 +751,12 @@ fn audit_batches_are_evaluated_with_falco_rules() {
     let rules_dir = tempfile::tempdir().unwrap();
     let rules = rules_dir.path().join("rules.yaml");
     std::fs::write(&rules, AUDIT_RULES).unwrap();
-    let f = fixture(|c| c.audit_rules = vec![rules.clone()]);
+    let engine = palisade_detect::Engine::builder()
+        .rules_file(&rules)
+        .unwrap()
+        .build();
+    assert!(!engine.has_errors());
+    let f = fixture(|c| c.audit = Some(palisade_server::AuditEngine(Arc::new(engine))));
     let event = |verb: &str, sub: &str| {
         json!({
             "kind": "Event", "apiVersion": "audit.k8s.io/v1", "level": "Request",
@@ -864,4 +869,19 @@ spec:
         .as_str()
         .unwrap()
         .contains("only those who may delete deployments"));
+}
+
+#[test]
+fn without_admission_only_audit_is_served() {
+    let f = fixture(|c| c.admission = false);
+    let (status, body) = f.post_raw(
+        serde_json::to_vec(&pod_review(
+            restricted_pod("ok", "production"),
+            "production",
+        ))
+        .unwrap(),
+    );
+    assert_eq!(status, 404);
+    assert!(body.contains("/audit"), "{body}");
+    assert_eq!(f.get("/healthz").0, 200);
 }

@@ -39,7 +39,8 @@ palisade detect -r k8s_audit_rules.yaml -r my_overrides.yaml --audit-log audit.l
 kubectl logs kube-apiserver-node1 -n kube-system | palisade detect -r k8s_audit_rules.yaml --audit-log -\n  \
 palisade detect -r k8s_audit_rules.yaml --audit-log /var/log/audit.log --follow --out alerts.json -o json\n  \
 palisade detect -r falco_rules.yaml -r falco-incubating_rules.yaml --validate\n  \
-palisade detect --list-fields k8s_audit"
+palisade detect --list-fields k8s_audit\n  \
+palisade detect -r k8s_audit_rules.yaml --listen 0.0.0.0:9443 --tls-cert tls.crt --tls-key tls.key"
 )]
 pub struct DetectArgs {
     /// Rules file to load (repeatable; files load in order, later ones override).
@@ -105,6 +106,27 @@ pub struct DetectArgs {
     /// Also print warnings and a summary.
     #[arg(short, long)]
     pub verbose: bool,
+
+    /// Serve the API server's audit webhook on this address (HTTPS, `POST /audit`, EventList
+    /// batches) instead of reading a log; alerts go to standard output, metrics to /metrics
+    #[arg(long, value_name = "ADDR:PORT", conflicts_with = "audit_log")]
+    pub listen: Option<std::net::SocketAddr>,
+
+    /// Serving certificate for --listen (PEM)
+    #[arg(long, value_name = "FILE", requires = "listen", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+
+    /// Private key for --listen (PEM)
+    #[arg(long, value_name = "FILE", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
+
+    /// Generate a CA and certificate for --listen into --cert-dir and print the caBundle
+    #[arg(long, requires = "listen", conflicts_with = "tls_cert")]
+    pub self_signed: bool,
+
+    /// Where --self-signed writes ca.crt, tls.crt and tls.key
+    #[arg(long, value_name = "DIR", default_value = "palisade-certs")]
+    pub cert_dir: PathBuf,
 }
 
 fn priority(flag: &str, value: &Option<String>) -> Result<Option<Priority>> {
@@ -162,8 +184,47 @@ pub fn run(args: &DetectArgs) -> Result<ExitCode> {
         rate_limit: rate_limit(&args.rate_limit)?,
         verbose: args.verbose,
     };
+    if let Some(listen) = args.listen {
+        return listen_for_audit_events(args, &opts, listen);
+    }
     let stdout = std::io::stdout();
     let stderr = std::io::stderr();
     let code = cli_support::run(&opts, &mut stdout.lock(), &mut stderr.lock())?;
     Ok(ExitCode::from(code))
+}
+
+/// `--listen`: the server's `/audit` endpoint alone, with this command's rule options.
+fn listen_for_audit_events(
+    args: &DetectArgs,
+    opts: &DetectOptions,
+    listen: std::net::SocketAddr,
+) -> Result<ExitCode> {
+    palisade_server::install_crypto_provider();
+    palisade_server::init_logging();
+    let (engine, errors) = cli_support::build_engine(opts, &mut std::io::stderr())?;
+    if errors > 0 && args.strict {
+        eprintln!("{errors} rules error(s); stopping (--strict)");
+        return Ok(ExitCode::from(cli_support::EXIT_RULE_ERRORS));
+    }
+    let tls = if args.self_signed {
+        let generated =
+            palisade_server::tls::self_signed(&["localhost".to_string(), "127.0.0.1".to_string()])?;
+        let files = generated.write(&args.cert_dir)?;
+        println!("caBundle: {}", generated.ca_bundle());
+        files
+    } else {
+        match (&args.tls_cert, &args.tls_key) {
+            (Some(cert), Some(key)) => palisade_server::tls::TlsFiles {
+                cert: cert.clone(),
+                key: key.clone(),
+                client_ca: None,
+            },
+            _ => bail!("--listen needs --tls-cert and --tls-key, or --self-signed"),
+        }
+    };
+    let mut config = palisade_server::ServeConfig::new(listen, tls);
+    config.admission = false;
+    config.audit = Some(palisade_server::AuditEngine(std::sync::Arc::new(engine)));
+    palisade_server::run(config, None)?;
+    Ok(ExitCode::SUCCESS)
 }

@@ -235,7 +235,15 @@ pub fn run(args: &ServeArgs) -> Result<ExitCode> {
     config.fail_open = args.failure_mode == FailureMode::Open;
     config.max_body_bytes = args.max_request_size;
     config.reload_interval = args.reload_interval;
-    config.audit_rules = args.rules.clone();
+    if !args.rules.is_empty() {
+        let options = palisade_detect::cli_support::DetectOptions {
+            rules: args.rules.clone(),
+            ..palisade_detect::cli_support::DetectOptions::default()
+        };
+        let (engine, _) =
+            palisade_detect::cli_support::build_engine(&options, &mut std::io::stderr())?;
+        config.audit = Some(palisade_server::AuditEngine(Arc::new(engine)));
+    }
     if let Some(path) = &args.pod_security_config {
         config.pod_security = read_pod_security_config(path)?;
     }
