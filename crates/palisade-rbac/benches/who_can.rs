@@ -1,4 +1,4 @@
-//! who-can, can-i and can-i --list over a generated policy of 100,000 bindings.
+//! who-can, can-i, can-i --list and risks over a generated policy of 100,000 bindings.
 //!
 //! Run: `cargo bench -p palisade-rbac --bench who_can` (results in BENCHMARKS-rbac.md).
 
@@ -182,6 +182,27 @@ fn bench(c: &mut Criterion) {
         b.iter(|| rbac.list(black_box(&sa), "ns-42").kubectl_table())
     });
     g.finish();
+
+    let risks = rbac.risks();
+    eprintln!(
+        "risks: {} (of which {} critical), findings over {} objects",
+        risks.len(),
+        risks
+            .iter()
+            .filter(|r| r.severity == palisade_model::Severity::Critical)
+            .count(),
+        objects.len()
+    );
+    let mut r = c.benchmark_group("risks (100k bindings)");
+    r.sample_size(10);
+    r.bench_function("Rbac::risks", |b| b.iter(|| black_box(&rbac).risks()));
+    r.bench_function("risk_findings (risks located as scan findings)", |b| {
+        b.iter(|| palisade_rbac::risk_findings(black_box(&rbac), &objects))
+    });
+    r.bench_function("risks table", |b| {
+        b.iter(|| rbac.risks_table(black_box(&risks)))
+    });
+    r.finish();
 }
 
 criterion_group!(benches, bench);

@@ -47,6 +47,7 @@ pub(crate) fn aggregate(roles: &mut [Role]) {
                             location: rule.location.clone(),
                             // Keep the rule's first declaration through chains.
                             origin: Some(rule.origin.unwrap_or((source, i))),
+                            empty_resource_names: rule.empty_resource_names.clone(),
                         });
                     }
                 }

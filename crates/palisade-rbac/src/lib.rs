@@ -12,6 +12,14 @@
 //!   user may do in a namespace (`kubectl auth can-i --list`).
 //! - [`impersonate`] builds the identity `--as`/`--as-group` stand for, with
 //!   the groups the API server adds.
+//! - [`Rbac::risks`] reports risky grants as documented checks
+//!   (`rbac-risk/...`, [`rules`]) with the bindings that hold them in scope;
+//!   [`risk_findings`] turns them into scan findings.
+//! - [`Rbac::escalation_paths`] follows grants to stronger identities, up to
+//!   cluster-admin; [`Rbac::dot`] draws subjects, bindings and roles.
+//! - [`parse_audit_log`] reads audit events; [`generate`] derives the least
+//!   privileged roles covering them (audit2rbac's algorithm) and
+//!   [`Rbac::unused`] finds what the policy grants that no request used.
 //!
 //! ```
 //! use palisade_model::{load_text, AccessRequest, Authorizer, LoadOptions};
@@ -47,18 +55,31 @@
 //! ```
 
 mod aggregate;
+mod audit;
 mod authorize;
+mod generate;
+mod graph;
 mod identity;
 mod index;
 mod list;
 mod model;
+mod paths;
 mod render;
 mod resources;
+mod risks;
 mod rule;
 mod selector;
+mod unused;
 mod whocan;
+mod yaml_out;
 
+pub use audit::{parse_audit_log, AuditEvent, AuditLog};
 pub use authorize::{Decision, Grant};
+pub use generate::{
+    discovery_objects, discovery_policy, generate, sanitize_label, sanitize_name, GenerateOptions,
+    Generated, GeneratedBinding, GeneratedRole, GeneratedSubject, LoggedRequest,
+};
+pub use graph::DotOptions;
 pub use identity::{
     impersonate, split_service_account, ANONYMOUS, AUTHENTICATED, SERVICE_ACCOUNTS, UNAUTHENTICATED,
 };
@@ -67,10 +88,13 @@ pub use model::{
     load_bootstrap_policy, Binding, BindingId, BindingKind, Issue, Location, Rbac, Role, RoleId,
     RoleKind, RoleRef, Rule, Subject, SubjectKind, RBAC_GROUP,
 };
+pub use paths::{EscalationPath, Identity, PathStep};
 pub use render::{GrantView, ObjectView, RuleView, SubjectView};
 pub use resources::{
     build_request, BuiltRequest, RequestArgs, ResolvedResource, ResourceTable, ResourceType,
 };
+pub use risks::{risk_findings, rules, Holder, Risk};
 pub use rule::PolicyRule;
 pub use selector::{LabelSelector, Operator, Requirement};
+pub use unused::{RuleUse, Unused, UnusedBinding};
 pub use whocan::{Scope, WhoCan, WhoCanEntry};

@@ -82,6 +82,9 @@ pub struct Rule {
     pub location: Location,
     /// For aggregated rules: the role and 0-based rule index it was copied from.
     pub origin: Option<(RoleId, usize)>,
+    /// Where `resourceNames: []` is written, when the rule writes an empty
+    /// list: it restricts nothing (the same as leaving it out).
+    pub empty_resource_names: Option<Location>,
 }
 
 #[derive(Debug, Clone)]
@@ -190,6 +193,7 @@ pub struct Binding {
     pub location: Location,
     /// The role `roleRef` resolves to, `None` when it is not in the input.
     pub role: Option<RoleId>,
+    pub labels: Vec<(String, String)>,
 }
 
 impl Binding {
@@ -473,10 +477,15 @@ impl Builder {
                             non_resource_urls: self.strings(&file, item, "nonResourceURLs", &what),
                         };
                         self.check_rule(&file, item, &rule, kind, i);
+                        let empty_resource_names = item
+                            .get_set("resourceNames")
+                            .filter(|n| n.as_seq().is_some_and(<[Node]>::is_empty))
+                            .map(|n| Location::of(&file, n));
                         rules.push(Rule {
                             rule,
                             location: Location::of(&file, item),
                             origin: None,
+                            empty_resource_names,
                         });
                     }
                 }
@@ -687,6 +696,10 @@ impl Builder {
             subjects,
             location: Location::of(&file, &object.root),
             role: None,
+            labels: object
+                .labels()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
         };
         let key = (kind, namespace, name);
         if let Some(&existing) = self.binding_keys.get(&key) {
