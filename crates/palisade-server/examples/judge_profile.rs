@@ -59,7 +59,7 @@ fn main() {
             first.errors.len(),
         ));
     }
-    rows.sort_by(|a, b| b.0.cmp(&a.0));
+    rows.sort_by_key(|r| std::cmp::Reverse(r.0));
     let total: Duration = rows.iter().map(|r| r.0).sum();
     for (t, kind, n, v, e) in &rows {
         println!(

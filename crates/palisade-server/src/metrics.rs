@@ -114,13 +114,10 @@ impl Metrics {
             pod_security_evaluations.clone(),
         );
         // From 100 µs to 10 s (the API server's webhook timeout).
-        let duration = Histogram::new(
-            [
-                0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5,
-                1.0, 2.5, 5.0, 10.0,
-            ]
-            .into_iter(),
-        );
+        let duration = Histogram::new([
+            0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0,
+            2.5, 5.0, 10.0,
+        ]);
         registry.register(
             "admission_duration_seconds",
             "Time to answer an admission request",

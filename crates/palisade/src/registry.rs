@@ -7,6 +7,7 @@ pub fn all_rules() -> Vec<&'static RuleMeta> {
     palisade_pss::rules()
         .iter()
         .chain(palisade_checks::rules())
+        .chain(palisade_rbac::rules())
         .chain(INPUT_RULES.iter())
         .collect()
 }
@@ -16,6 +17,11 @@ pub fn find(id: &str) -> Option<&'static RuleMeta> {
     all_rules()
         .into_iter()
         .find(|r| r.id.eq_ignore_ascii_case(id))
+}
+
+/// Whether a rule runs only when enabled (`--enable`, or `enable:` in the configuration).
+pub fn is_optional(id: &str) -> bool {
+    palisade_checks::is_optional(id) || id.starts_with("rbac-risk/")
 }
 
 /// Whether any analyzer looks at objects of `kind` (the report marks the others "no checks").

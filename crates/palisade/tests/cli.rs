@@ -1020,3 +1020,42 @@ spec:
         "{messages:?}"
     );
 }
+
+#[test]
+fn rbac_risks_on_the_seed_role_and_in_scan_when_enabled() {
+    let Some(dir) = shared("seed-examples") else {
+        return;
+    };
+    let rbac = dir.join("01-rbac.yaml");
+    let rbac = rbac.to_str().expect("utf-8");
+    let out = palisade(&["rbac", "risks", "-f", rbac]);
+    assert_eq!(out.status.code(), Some(1), "risks fail at low by default");
+    let text = stdout(&out);
+    for rule in [
+        "rbac-risk/read-secrets",
+        "rbac-risk/write-secrets",
+        "rbac-risk/pod-exec",
+        "rbac-risk/empty-resource-names",
+    ] {
+        assert!(text.contains(rule), "{rule} missing: {text}");
+    }
+    // Off by default in scan (the per-manifest rbac/ checks cover the same topics) ...
+    let report = json(&palisade(&["scan", rbac, "-o", "json"]));
+    assert!(!findings(&report).iter().any(|f| f["rule"]
+        .as_str()
+        .is_some_and(|r| r.starts_with("rbac-risk/"))));
+    // ... and on with --enable.
+    let report = json(&palisade(&[
+        "scan",
+        rbac,
+        "-o",
+        "json",
+        "--enable",
+        "rbac-risk/*",
+    ]));
+    let risk = findings(&report)
+        .into_iter()
+        .find(|f| f["rule"] == "rbac-risk/empty-resource-names")
+        .expect("empty resourceNames reported");
+    assert_eq!(risk["location"]["line"], 17, "{risk:#}");
+}

@@ -219,6 +219,7 @@ spec:
             None
         }
     };
+    let pod_labels = "app.kubernetes.io/name: palisade\n        app.kubernetes.io/component: admission-webhook\n        app.kubernetes.io/part-of: palisade";
     let budget_ms = (u64::from(args.timeout_seconds) * 1000)
         .saturating_sub(1500)
         .max(500);
@@ -444,7 +445,6 @@ webhooks:
     expression: \"!(request.resource.group in ['authentication.k8s.io', 'authorization.k8s.io'])\"
 ",
         replicas = args.replicas,
-        pod_labels = "app.kubernetes.io/name: palisade\n        app.kubernetes.io/component: admission-webhook\n        app.kubernetes.io/part-of: palisade",
         image = args.image,
         failure_mode = match args.failure_policy {
             FailurePolicy::Fail => "closed",

@@ -273,7 +273,7 @@ pub struct RisksArgs {
     #[arg(long, value_name = "SEVERITY", value_parser = parse_severity)]
     pub min_severity: Option<Severity>,
 
-    /// Exit 1 when a risk of this severity or higher is found
+    /// Exit 1 when a risk of this severity or higher is found, as `palisade scan` [default: low]
     #[arg(long, value_name = "SEVERITY", value_parser = parse_severity)]
     pub fail_on: Option<Severity>,
 }
@@ -551,9 +551,8 @@ fn risks(args: &RisksArgs) -> Result<ExitCode> {
     if loaded.input_failed {
         return Ok(ExitCode::from(EXIT_INPUT));
     }
-    let failed = args
-        .fail_on
-        .is_some_and(|threshold| risks.iter().any(|r| r.severity >= threshold));
+    let threshold = args.fail_on.unwrap_or(Severity::Low);
+    let failed = risks.iter().any(|r| r.severity >= threshold);
     Ok(ExitCode::from(u8::from(failed)))
 }
 

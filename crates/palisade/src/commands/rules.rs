@@ -104,7 +104,7 @@ pub fn markdown_table(rules: &[&RuleMeta]) -> String {
 
 /// `off` for optional rules (enabled with `--enable`), `on` for the others.
 fn default_state(rule: &RuleMeta) -> &'static str {
-    if palisade_checks::is_optional(rule.id) {
+    if crate::registry::is_optional(rule.id) {
         "off"
     } else {
         "on"

@@ -89,6 +89,19 @@ pub fn run(args: &ScanArgs, color: bool) -> Result<ExitCode> {
         })
         .collect();
     progress.finish_and_clear();
+    // RBAC risk checks judge the effective policy of the whole input (aggregation,
+    // bindings); they overlap the per-manifest `rbac/` checks, so they are optional.
+    let risk_rules: Vec<&str> = palisade_rbac::rules()
+        .iter()
+        .filter(|r| config.is_enabled(r.id) && !config.is_disabled(r.id) && in_framework(r))
+        .map(|r| r.id)
+        .collect();
+    if !risk_rules.is_empty() {
+        let rbac = palisade_rbac::Rbac::from_objects(&loaded.objects);
+        let mut risks = palisade_rbac::risk_findings(&rbac, &loaded.objects);
+        risks.retain(|f| risk_rules.contains(&f.rule));
+        findings.extend(risks);
+    }
     timer.lap("analyze");
     let policy_errors = apply_policies(args, &loaded.objects, &mut findings);
     let exemption_errors = palisade_config::apply(&mut findings, &loaded.objects, &config);
