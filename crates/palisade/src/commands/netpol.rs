@@ -1,0 +1,587 @@
+//! `palisade netpol`: NetworkPolicy connectivity (list, explain, diff),
+//! isolation coverage and policy lint. Flags and printing live here; the
+//! semantics are in `palisade-netpol`, where they are tested.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{Context, Result};
+use clap::{Args, Subcommand, ValueEnum};
+use palisade_model::{Finding, Input, LoadOptions, Loaded, Severity};
+use palisade_netpol::connlist::{Analyzer, ListOptions};
+use palisade_netpol::coverage::{coverage, coverage_findings};
+use palisade_netpol::diff::{diff_lists, render_diff};
+use palisade_netpol::explain::{explain, render_text, PortQuery};
+use palisade_netpol::format::{render, Format};
+use palisade_netpol::input::load;
+use palisade_netpol::lint::lint;
+use palisade_netpol::read_resources;
+
+/// Exit status when findings at or above `--fail-on` were reported.
+const EXIT_FINDINGS: u8 = 1;
+/// Exit status when an input could not be read or the analysis failed.
+const EXIT_INPUT: u8 = 2;
+
+const LIST_EXAMPLES: &str = "\
+Examples:
+  # Every allowed connection between the workloads of a directory
+  palisade netpol list k8s/
+
+  # As JSON, CSV, Markdown or a Graphviz graph
+  palisade netpol list k8s/ -o dot --out conns.dot
+
+  # Only what reaches (or leaves) one workload, on ingress
+  palisade netpol list k8s/ --focus-workload payments/api --focus-direction ingress
+
+  # Only connections on one port
+  palisade netpol list k8s/ --focus-conn tcp-8080
+
+  # What the workloads are exposed to beyond the input (any namespace, any pod)
+  palisade netpol list k8s/ --exposure
+
+  # Manifests of a live cluster
+  kubectl get deploy,sts,ds,pods,ns,netpol,svc,ing -A -o yaml | palisade netpol list -f -
+
+Peers are workloads (`ns/name[Kind]`), IP blocks outside the cluster
+(`a.b.c.d-e.f.g.h[External]`, split as the policies' ipBlocks split them), and
+the ingress controller (`{ingress-controller}`) when Ingresses or Routes route
+to services. NetworkPolicies, AdminNetworkPolicies and the
+BaselineAdminNetworkPolicy are combined as the cluster combines them.
+The output matches np-guard/netpol-analyzer's `list`.
+
+Exit codes: 0 listed, 2 an input could not be read or the analysis failed.";
+
+const EXPLAIN_EXAMPLES: &str = "\
+Examples:
+  # Why can (or can't) frontend reach the api?
+  palisade netpol explain shop/frontend shop/api k8s/
+
+  # On one port; a workload's plain name works when it is unique
+  palisade netpol explain frontend api --port 8080/tcp k8s/
+
+  # From an external address, as JSON
+  palisade netpol explain 203.0.113.7 shop/api --port 443 -o json -f k8s/
+
+SRC and DST are workloads (NAME, NAMESPACE/NAME or NAMESPACE/NAME[Kind]), IP
+addresses or CIDRs, or `ingress-controller`. For each direction (the source's
+egress, the destination's ingress) the output lists the admin policies and
+NetworkPolicies that select the pod, each rule, and what decides.
+
+Exit codes: 0 allowed, 1 denied, 2 an input could not be read or a peer is unknown.";
+
+const DIFF_EXAMPLES: &str = "\
+Examples:
+  # What changes between two versions of the manifests
+  palisade netpol diff before/ after/
+
+  # As CSV, Markdown or a Graphviz graph, naming the versions
+  palisade netpol diff main/ pr/ -o md --ref-names main,pr
+
+Each source/destination pair is added, removed, changed or unchanged;
+workloads that exist in only one version are marked. The output matches
+np-guard/netpol-analyzer's `diff`.
+
+Exit codes: 0 no change, 1 connectivity changed, 2 an input could not be read.";
+
+const COVERAGE_EXAMPLES: &str = "\
+Examples:
+  # Which workloads are not isolated, which namespaces lack a default deny
+  palisade netpol coverage k8s/
+
+  # In CI: fail when a gap is at least medium
+  palisade netpol coverage k8s/ --fail-on medium -o json --out coverage.json
+
+A workload is isolated for a direction when a NetworkPolicy, an
+AdminNetworkPolicy or the BaselineAdminNetworkPolicy selects it for that
+direction. A default deny is a policy selecting every pod of the namespace
+with no rules for the direction (or an admin policy denying everything).
+
+Exit codes: 0 no gap at or above --fail-on, 1 gaps found, 2 an input could not be read.";
+
+const LINT_EXAMPLES: &str = "\
+Examples:
+  # Mistakes in the policies of a directory
+  palisade netpol lint k8s/
+
+  # Only fail on high-severity findings, as JSON
+  palisade netpol lint k8s/ --fail-on high -o json
+
+Finds: namespaceSelector and podSelector written as two peers (OR) where one
+peer (AND) was meant, namespace selectors on labels Kubernetes does not set,
+egress isolation without DNS, egress rules without `to`, rules ignored because
+policyTypes omits their direction, missing policyTypes, policies and peers
+that select nothing, named ports no destination defines, shadowed rules.
+`palisade explain RULE` documents each rule.
+
+Exit codes: 0 no finding at or above --fail-on, 1 findings, 2 an input could not be read.";
+
+#[derive(Debug, Subcommand)]
+pub enum NetpolCommand {
+    /// Allowed connections between workloads and IP blocks (netpol-analyzer's list)
+    #[command(after_long_help = LIST_EXAMPLES)]
+    List(ListArgs),
+    /// Why a connection is allowed or denied: the policies and rules that decide, per direction
+    #[command(after_long_help = EXPLAIN_EXAMPLES)]
+    Explain(ExplainArgs),
+    /// Connectivity added, removed and changed between two versions of the manifests
+    #[command(after_long_help = DIFF_EXAMPLES)]
+    Diff(DiffArgs),
+    /// Workloads not isolated for ingress or egress, namespaces without a default deny
+    #[command(after_long_help = COVERAGE_EXAMPLES)]
+    Coverage(CoverageArgs),
+    /// Mistakes in NetworkPolicies, as findings
+    #[command(after_long_help = LINT_EXAMPLES)]
+    Lint(LintArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct InputArgs {
+    /// Manifests: files or directories (recursive); `-` reads standard input
+    #[arg(value_name = "PATH")]
+    pub paths: Vec<String>,
+
+    /// A file or directory of manifests (repeatable; `-` for standard input), as kubectl -f
+    #[arg(short = 'f', long = "filename", value_name = "PATH")]
+    pub filenames: Vec<String>,
+
+    /// Namespace for objects that have none [default: default]
+    #[arg(short = 'n', long, value_name = "NAMESPACE")]
+    pub namespace: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct OutArgs {
+    /// Write the output to FILE instead of standard output
+    #[arg(long = "out", value_name = "FILE")]
+    pub out: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ListFormat {
+    Txt,
+    Json,
+    Csv,
+    Md,
+    Dot,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DiffFormat {
+    Txt,
+    Csv,
+    Md,
+    Dot,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ReportFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FocusDirection {
+    Ingress,
+    Egress,
+}
+
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    #[command(flatten)]
+    pub input: InputArgs,
+
+    /// Output format
+    #[arg(short = 'o', long = "output", value_enum, default_value_t = ListFormat::Txt)]
+    pub output: ListFormat,
+
+    #[command(flatten)]
+    pub out: OutArgs,
+
+    /// Only connections of these workloads (NAME or NAMESPACE/NAME; repeatable, comma-separated)
+    #[arg(
+        long = "focus-workload",
+        value_name = "WORKLOAD",
+        value_delimiter = ','
+    )]
+    pub focus_workloads: Vec<String>,
+
+    /// With --focus-workload: only connections with these peers
+    #[arg(
+        long = "focus-workload-peer",
+        value_name = "WORKLOAD",
+        value_delimiter = ','
+    )]
+    pub focus_workload_peers: Vec<String>,
+
+    /// With --focus-workload: only its ingress or its egress
+    #[arg(long = "focus-direction", value_enum)]
+    pub focus_direction: Option<FocusDirection>,
+
+    /// Only connections allowing PROTOCOL-PORT, e.g. tcp-8080
+    #[arg(long = "focus-conn", value_name = "PROTOCOL-PORT")]
+    pub focus_conn: Option<String>,
+
+    /// Also report what each workload is exposed to beyond the input (any namespace, any pod)
+    #[arg(long)]
+    pub exposure: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ExplainArgs {
+    /// The source: a workload (NAME, NAMESPACE/NAME, NAMESPACE/NAME[Kind]), an IP or CIDR
+    #[arg(value_name = "SRC")]
+    pub src: String,
+
+    /// The destination: a workload, an IP or CIDR
+    #[arg(value_name = "DST")]
+    pub dst: String,
+
+    #[command(flatten)]
+    pub input: InputArgs,
+
+    /// Only this port: PORT or PORT/PROTOCOL (TCP, UDP, SCTP; default TCP)
+    #[arg(long, value_name = "PORT[/PROTO]")]
+    pub port: Option<String>,
+
+    /// Output format
+    #[arg(short = 'o', long = "output", value_enum, default_value_t = ReportFormat::Text)]
+    pub output: ReportFormat,
+
+    #[command(flatten)]
+    pub out: OutArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    /// The first version (a directory or file)
+    #[arg(value_name = "DIR1")]
+    pub dir1: PathBuf,
+
+    /// The second version
+    #[arg(value_name = "DIR2")]
+    pub dir2: PathBuf,
+
+    /// Output format
+    #[arg(short = 'o', long = "output", value_enum, default_value_t = DiffFormat::Txt)]
+    pub output: DiffFormat,
+
+    /// Names of the two versions in the output
+    #[arg(long = "ref-names", value_name = "NAME1,NAME2", value_delimiter = ',', num_args = 2, default_values_t = ["ref1".to_string(), "ref2".to_string()])]
+    pub ref_names: Vec<String>,
+
+    #[command(flatten)]
+    pub out: OutArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct CoverageArgs {
+    #[command(flatten)]
+    pub input: InputArgs,
+
+    /// Output format
+    #[arg(short = 'o', long = "output", value_enum, default_value_t = ReportFormat::Text)]
+    pub output: ReportFormat,
+
+    /// Exit 1 when a gap of at least this severity is found
+    #[arg(long = "fail-on", value_name = "SEVERITY", default_value = "medium")]
+    pub fail_on: Severity,
+
+    #[command(flatten)]
+    pub out: OutArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct LintArgs {
+    #[command(flatten)]
+    pub input: InputArgs,
+
+    /// Output format
+    #[arg(short = 'o', long = "output", value_enum, default_value_t = ReportFormat::Text)]
+    pub output: ReportFormat,
+
+    /// Exit 1 when a finding of at least this severity is reported
+    #[arg(long = "fail-on", value_name = "SEVERITY", default_value = "low")]
+    pub fail_on: Severity,
+
+    #[command(flatten)]
+    pub out: OutArgs,
+}
+
+/// Runs a `palisade netpol` subcommand.
+pub fn run(cmd: &NetpolCommand) -> Result<ExitCode> {
+    match cmd {
+        NetpolCommand::List(a) => run_list(a),
+        NetpolCommand::Explain(a) => run_explain(a),
+        NetpolCommand::Diff(a) => run_diff(a),
+        NetpolCommand::Coverage(a) => run_coverage(a),
+        NetpolCommand::Lint(a) => run_lint(a),
+    }
+}
+
+fn load_input(input: &InputArgs) -> Result<Loaded> {
+    let all: Vec<&String> = input.paths.iter().chain(input.filenames.iter()).collect();
+    if all.is_empty() {
+        anyhow::bail!(
+            "no input: give manifest files or directories (or -f -, to read standard input)"
+        );
+    }
+    let inputs: Vec<Input> = all.iter().map(|p| Input::parse(p)).collect();
+    let options = LoadOptions {
+        default_namespace: input.namespace.clone(),
+    };
+    Ok(load(&inputs, &options))
+}
+
+/// Prints input errors to standard error; true when there were any.
+fn report_input_errors(loaded: &Loaded) -> bool {
+    for e in &loaded.errors {
+        let line = e.span.start.line;
+        if line > 0 {
+            eprintln!("error: {}:{line}: {}", e.file, e.message);
+        } else {
+            eprintln!("error: {}: {}", e.file, e.message);
+        }
+    }
+    !loaded.errors.is_empty()
+}
+
+fn write_output(out: &OutArgs, text: &str) -> Result<()> {
+    match &out.out {
+        Some(path) => {
+            std::fs::write(path, text).with_context(|| format!("cannot write {}", path.display()))
+        }
+        None => {
+            let mut stdout = std::io::stdout().lock();
+            stdout.write_all(text.as_bytes())?;
+            if !text.is_empty() && !text.ends_with('\n') {
+                stdout.write_all(b"\n")?;
+            }
+            stdout.flush()?;
+            Ok(())
+        }
+    }
+}
+
+fn analyzer_for(loaded: &Loaded, exposure: bool) -> std::result::Result<Analyzer, String> {
+    let resources = read_resources(&loaded.objects);
+    for w in &resources.warnings {
+        eprintln!("warning: {w}");
+    }
+    Analyzer::new(resources, exposure)
+}
+
+fn run_list(a: &ListArgs) -> Result<ExitCode> {
+    let loaded = load_input(&a.input)?;
+    let input_errors = report_input_errors(&loaded);
+    let opts = ListOptions {
+        focus_workloads: a.focus_workloads.clone(),
+        focus_workload_peers: a.focus_workload_peers.clone(),
+        focus_direction: a.focus_direction.map(|d| match d {
+            FocusDirection::Ingress => "ingress".to_string(),
+            FocusDirection::Egress => "egress".to_string(),
+        }),
+        focus_conn: a.focus_conn.clone(),
+        exposure: a.exposure,
+    };
+    let analyzer = match analyzer_for(&loaded, a.exposure) {
+        Ok(x) => x,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return Ok(ExitCode::from(EXIT_INPUT));
+        }
+    };
+    let list = match analyzer.list(&opts) {
+        Ok(l) => l,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return Ok(ExitCode::from(EXIT_INPUT));
+        }
+    };
+    for w in &list.warnings {
+        eprintln!("warning: {w}");
+    }
+    let format = match a.output {
+        ListFormat::Txt => Format::Txt,
+        ListFormat::Json => Format::Json,
+        ListFormat::Csv => Format::Csv,
+        ListFormat::Md => Format::Md,
+        ListFormat::Dot => Format::Dot,
+    };
+    write_output(&a.out, &render(&list, format))?;
+    Ok(ExitCode::from(if input_errors { EXIT_INPUT } else { 0 }))
+}
+
+fn run_explain(a: &ExplainArgs) -> Result<ExitCode> {
+    let port = match a.port.as_deref().map(PortQuery::parse).transpose() {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("error: --port: {e}");
+            return Ok(ExitCode::from(EXIT_INPUT));
+        }
+    };
+    let loaded = load_input(&a.input)?;
+    let input_errors = report_input_errors(&loaded);
+    let result =
+        analyzer_for(&loaded, false).and_then(|an| explain(&an, &a.src, &a.dst, port.as_ref()));
+    let e = match result {
+        Ok(e) => e,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return Ok(ExitCode::from(EXIT_INPUT));
+        }
+    };
+    let text = match a.output {
+        ReportFormat::Text => render_text(&e),
+        ReportFormat::Json => serde_json::to_string_pretty(&e)? + "\n",
+    };
+    write_output(&a.out, &text)?;
+    let allowed = match e.port_allowed {
+        Some(x) => x,
+        None => e.allowed != "No Connections",
+    };
+    Ok(ExitCode::from(if input_errors {
+        EXIT_INPUT
+    } else if allowed {
+        0
+    } else {
+        EXIT_FINDINGS
+    }))
+}
+
+fn run_diff(a: &DiffArgs) -> Result<ExitCode> {
+    let mut lists = Vec::new();
+    let mut input_errors = false;
+    for dir in [&a.dir1, &a.dir2] {
+        let loaded = load(&[Input::Path(dir.clone())], &LoadOptions::default());
+        input_errors |= report_input_errors(&loaded);
+        let list = analyzer_for(&loaded, false).and_then(|an| an.list(&ListOptions::default()));
+        match list {
+            Ok(l) => lists.push(l),
+            Err(e) => {
+                eprintln!("error: {}: {e}", dir.display());
+                return Ok(ExitCode::from(EXIT_INPUT));
+            }
+        }
+    }
+    let (l1, l2) = (&lists[0], &lists[1]);
+    let d = diff_lists(l1, l2, &l1.peers, &l2.peers);
+    let format = match a.output {
+        DiffFormat::Txt => Format::Txt,
+        DiffFormat::Csv => Format::Csv,
+        DiffFormat::Md => Format::Md,
+        DiffFormat::Dot => Format::Dot,
+    };
+    let (r1, r2) = (
+        a.ref_names.first().map_or("ref1", String::as_str),
+        a.ref_names.get(1).map_or("ref2", String::as_str),
+    );
+    let text = render_diff(&d, format, r1, r2).map_err(anyhow::Error::msg)?;
+    if text.is_empty() && a.out.out.is_none() {
+        eprintln!("no connectivity change");
+    }
+    write_output(&a.out, &text)?;
+    Ok(ExitCode::from(if input_errors {
+        EXIT_INPUT
+    } else if d.is_empty() {
+        0
+    } else {
+        EXIT_FINDINGS
+    }))
+}
+
+fn findings_text(findings: &[Finding]) -> String {
+    let mut out = String::new();
+    for f in findings {
+        out.push_str(&format!(
+            "{}:{}:{}: {} [{}] {}\n    fix: {}\n",
+            f.location.file,
+            f.location.span.start.line,
+            f.location.span.start.column,
+            f.severity,
+            f.rule,
+            f.message,
+            f.remediation
+        ));
+    }
+    out
+}
+
+fn exit_for(findings: &[Finding], fail_on: Severity, input_errors: bool) -> ExitCode {
+    if input_errors {
+        ExitCode::from(EXIT_INPUT)
+    } else if findings.iter().any(|f| f.severity >= fail_on) {
+        ExitCode::from(EXIT_FINDINGS)
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+fn run_coverage(a: &CoverageArgs) -> Result<ExitCode> {
+    let loaded = load_input(&a.input)?;
+    let input_errors = report_input_errors(&loaded);
+    let analyzer = match analyzer_for(&loaded, false) {
+        Ok(x) => x,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return Ok(ExitCode::from(EXIT_INPUT));
+        }
+    };
+    let cov = coverage(&analyzer);
+    let findings = coverage_findings(&loaded.objects, &analyzer, &cov);
+    let text = match a.output {
+        ReportFormat::Json => {
+            serde_json::to_string_pretty(
+                &serde_json::json!({"coverage": cov, "findings": findings}),
+            )? + "\n"
+        }
+        ReportFormat::Text => {
+            let mut out = String::from("Workloads (isolated for ingress / egress):\n");
+            for w in &cov.workloads {
+                let mark = |b: bool| if b { "yes" } else { "NO" };
+                out.push_str(&format!(
+                    "  {:<60} ingress: {:<3}  egress: {}\n",
+                    w.workload,
+                    mark(w.ingress_isolated()),
+                    mark(w.egress_isolated())
+                ));
+            }
+            out.push_str("\nNamespaces (default deny for ingress / egress):\n");
+            for n in &cov.namespaces {
+                out.push_str(&format!(
+                    "  {:<40} ingress: {}  egress: {}\n",
+                    n.namespace,
+                    n.default_deny_ingress.as_deref().unwrap_or("NONE"),
+                    n.default_deny_egress.as_deref().unwrap_or("NONE")
+                ));
+            }
+            if !findings.is_empty() {
+                out.push('\n');
+                out.push_str(&findings_text(&findings));
+            }
+            out
+        }
+    };
+    write_output(&a.out, &text)?;
+    Ok(exit_for(&findings, a.fail_on, input_errors))
+}
+
+fn run_lint(a: &LintArgs) -> Result<ExitCode> {
+    let loaded = load_input(&a.input)?;
+    let input_errors = report_input_errors(&loaded);
+    let analyzer = match analyzer_for(&loaded, false) {
+        Ok(x) => x,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return Ok(ExitCode::from(EXIT_INPUT));
+        }
+    };
+    let findings = lint(&loaded.objects, &analyzer);
+    let text = match a.output {
+        ReportFormat::Json => serde_json::to_string_pretty(&findings)? + "\n",
+        ReportFormat::Text if findings.is_empty() => "no findings\n".to_string(),
+        ReportFormat::Text => findings_text(&findings),
+    };
+    write_output(&a.out, &text)?;
+    Ok(exit_for(&findings, a.fail_on, input_errors))
+}
