@@ -49,7 +49,10 @@ pub enum Command {
     Policy(PolicyCommand),
     /// Falco-compatible rules on Kubernetes audit events
     Detect(Box<crate::commands::detect::DetectArgs>),
-    /// Kubernetes RBAC offline: can-i, who-can, can-i --list
+    /// NetworkPolicy connectivity, explanations, diff, coverage and lint
+    #[command(subcommand)]
+    Netpol(crate::commands::netpol::NetpolCommand),
+    /// Kubernetes RBAC offline: can-i, who-can, risks, escalation paths, least privilege
     #[command(subcommand)]
     Rbac(crate::commands::rbac::RbacCommand),
     /// The HTTPS admission webhook: Pod Security, Gatekeeper constraints and

@@ -34,6 +34,7 @@ fn main() -> ExitCode {
         Command::Policy(cli::PolicyCommand::Verify(args)) => commands::policy::verify(&args),
         Command::Policy(cli::PolicyCommand::Test(args)) => commands::policy::test(&args, color),
         Command::Detect(args) => commands::detect::run(&args),
+        Command::Netpol(command) => commands::netpol::run(&command),
         Command::Rbac(command) => commands::rbac::run(&command),
         Command::Serve(args) => commands::serve::run(&args),
         Command::Install(command) => commands::install::run(&command),

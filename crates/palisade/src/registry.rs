@@ -8,6 +8,7 @@ pub fn all_rules() -> Vec<&'static RuleMeta> {
         .iter()
         .chain(palisade_checks::rules())
         .chain(palisade_rbac::rules())
+        .chain(palisade_netpol::rules::ALL.iter().copied())
         .chain(INPUT_RULES.iter())
         .collect()
 }

@@ -1059,3 +1059,24 @@ fn rbac_risks_on_the_seed_role_and_in_scan_when_enabled() {
         .expect("empty resourceNames reported");
     assert_eq!(risk["location"]["line"], 17, "{risk:#}");
 }
+
+#[test]
+fn netpol_lint_finds_the_seed_policys_mistakes() {
+    let Some(dir) = shared("seed-examples") else {
+        return;
+    };
+    let seed = dir.join("02-networkpolicy.yaml");
+    let out = palisade(&["netpol", "lint", seed.to_str().expect("utf-8")]);
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    let text = stdout(&out);
+    for rule in [
+        "netpol/separate-namespace-and-pod-peers",
+        "netpol/egress-blocks-dns",
+        "netpol/egress-rule-to-anywhere",
+    ] {
+        assert!(text.contains(rule), "{rule}: {text}");
+    }
+    let out = palisade(&["explain", "netpol/egress-blocks-dns"]);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(stdout(&out).contains("## How to fix it"));
+}

@@ -1,5 +1,6 @@
 pub mod detect;
 pub mod install;
+pub mod netpol;
 mod output;
 pub mod policy;
 pub mod rbac;
