@@ -12,10 +12,6 @@
 //! LIBRARY defaults to ../shared/conformance/gatekeeper-library/library,
 //! SECONDS to 10 per rate, RATES to 250 500 1000 1500 2000 3000 4000.
 
-// As the `palisade` binary.
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};

@@ -1,10 +1,5 @@
 //! The `palisade` binary: flag definitions and glue. Analysis lives in the layer crates.
 
-// The policy engines allocate heavily per evaluation; mimalloc makes the
-// admission webhook and scans measurably faster than the system allocator.
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 mod cli;
 mod commands;
 mod registry;
