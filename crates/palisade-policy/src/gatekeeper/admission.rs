@@ -9,6 +9,8 @@
 //! and evaluation stops at a deadline.
 
 use std::sync::Mutex;
+
+use rayon::prelude::*;
 use std::time::Instant;
 
 use serde_json::Value as Json;
@@ -129,9 +131,11 @@ impl AdmissionEvaluator {
         if let Some(ns) = namespace {
             review.set_namespace_object(ns.json);
         }
-        let mut review_value: Option<regorus::Value> = None;
+        // Matching is cheap and sequential; the matched templates are
+        // independent and run in parallel (latency on an idle core), merged
+        // back in template order so the answer is stable.
+        let mut work: Vec<(&TemplateSlot, Vec<&Constraint>)> = Vec::new();
         for slot in &self.slots {
-            let template = &self.set.templates[slot.template];
             let matching: Vec<&Constraint> = slot
                 .constraints
                 .iter()
@@ -148,20 +152,39 @@ impl AdmissionEvaluator {
                     }
                 })
                 .collect();
-            if matching.is_empty() {
-                continue;
+            if !matching.is_empty() {
+                work.push((slot, matching));
             }
+        }
+        if work.is_empty() {
+            return out;
+        }
+        let review_value =
+            (self.set.engine == Engine::Rego).then(|| regorus::Value::from(review.json.clone()));
+        let run = |(slot, matching): &(&TemplateSlot, Vec<&Constraint>)| {
+            let mut part = RequestOutcome::default();
             if deadline.is_some_and(|d| Instant::now() >= d) {
-                out.timed_out = true;
-                return out;
+                part.timed_out = true;
+                return part;
             }
-            if self.set.engine == Engine::Cel {
-                self.evaluate_cel(template, &matching, &review, &mut out);
-                continue;
+            let template = &self.set.templates[slot.template];
+            match &review_value {
+                Some(value) => self.evaluate_rego(slot, template, matching, value, &mut part),
+                None => self.evaluate_cel(template, matching, &review, &mut part),
             }
-            let value =
-                review_value.get_or_insert_with(|| regorus::Value::from(review.json.clone()));
-            self.evaluate_rego(slot, template, &matching, value, &mut out);
+            part
+        };
+        let parts: Vec<RequestOutcome> = if work.len() > 1 {
+            work.par_iter().map(run).collect()
+        } else {
+            work.iter().map(run).collect()
+        };
+        for part in parts {
+            out.violations.extend(part.violations);
+            out.errors.extend(part.errors);
+            out.notes.extend(part.notes);
+            out.timed_out |= part.timed_out;
+            out.evaluated += part.evaluated;
         }
         out
     }
