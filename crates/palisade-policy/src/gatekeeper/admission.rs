@@ -65,6 +65,8 @@ pub struct RequestNamespace<'a> {
 struct TemplateSlot {
     template: usize,
     constraints: Vec<usize>,
+    /// The template compiled for regorus's bytecode VM, when it compiles.
+    vm: Option<super::rego_compat::VmProgram>,
     /// Engines with `data.inventory` loaded, ready for another request.
     pool: Mutex<Vec<regorus::Engine>>,
 }
@@ -80,6 +82,21 @@ impl AdmissionEvaluator {
     /// Prepares `set`; `inventory` is `data.inventory` (Gatekeeper's synced
     /// objects) for referential templates.
     pub fn new(set: PolicySet, inventory: &Json) -> AdmissionEvaluator {
+        Self::build(set, inventory, true)
+    }
+
+    /// Like [`AdmissionEvaluator::new`], with the tree-walking interpreter only
+    /// (the reference the VM is checked against).
+    pub fn interpreted(set: PolicySet, inventory: &Json) -> AdmissionEvaluator {
+        Self::build(set, inventory, false)
+    }
+
+    /// How many templates run on the VM (the others on the interpreter).
+    pub fn vm_templates(&self) -> usize {
+        self.slots.iter().filter(|s| s.vm.is_some()).count()
+    }
+
+    fn build(set: PolicySet, inventory: &Json, use_vm: bool) -> AdmissionEvaluator {
         let slots = set
             .templates
             .iter()
@@ -101,6 +118,9 @@ impl AdmissionEvaluator {
                 (!constraints.is_empty()).then(|| TemplateSlot {
                     template,
                     constraints,
+                    vm: (use_vm && set.engine == Engine::Rego)
+                        .then(|| t.compile_vm().ok())
+                        .flatten(),
                     pool: Mutex::new(Vec::new()),
                 })
             })
@@ -189,6 +209,72 @@ impl AdmissionEvaluator {
         out
     }
 
+    /// Runs the constraints on the template's VM program; returns those that
+    /// could not run there (a VM error), for the interpreter to take.
+    fn evaluate_vm<'c>(
+        &self,
+        program: &super::rego_compat::VmProgram,
+        template: &ConstraintTemplate,
+        constraints: &[&'c Constraint],
+        review: &regorus::Value,
+        out: &mut RequestOutcome,
+    ) -> Vec<&'c Constraint> {
+        let mut vm = regorus::rvm::RegoVM::new_with_policy(program.policy.clone());
+        vm.load_program(program.program.clone());
+        vm.set_strict_builtin_errors(false);
+        // The default instruction budget is far below what the library needs;
+        // time is bounded by the timer, as for the interpreter.
+        vm.set_max_instructions(usize::MAX / 2);
+        vm.set_execution_timer_config(Some(regorus::utils::limits::ExecutionTimerConfig {
+            limit: super::template::EVALUATION_TIME_LIMIT,
+            check_interval: std::num::NonZeroU32::new(64).unwrap_or(std::num::NonZeroU32::MIN),
+        }));
+        if vm.set_data(self.data.clone()).is_err() {
+            return constraints.to_vec();
+        }
+        let mut left = Vec::new();
+        for &constraint in constraints {
+            let mut input = regorus::Value::new_object();
+            if let Ok(map) = input.as_object_mut() {
+                map.insert(regorus::Value::from("review"), review.clone());
+                map.insert(
+                    regorus::Value::from("parameters"),
+                    regorus::Value::from(constraint.parameters.clone()),
+                );
+            }
+            vm.set_input(input);
+            let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                vm.execute_entry_point_by_name(&template.violation_rule)
+            }));
+            let Ok(Ok(value)) = result else {
+                left.push(constraint);
+                continue;
+            };
+            match super::violations_of(&value) {
+                Ok(found) => {
+                    out.evaluated += 1;
+                    let actions = constraint
+                        .enforcement
+                        .actions_at(&[WEBHOOK_ENFORCEMENT_POINT]);
+                    out.violations
+                        .extend(
+                            found
+                                .into_iter()
+                                .map(|(message, details)| RequestViolation {
+                                    constraint_kind: constraint.kind.clone(),
+                                    constraint_name: constraint.name.clone(),
+                                    message,
+                                    details,
+                                    actions: actions.clone(),
+                                }),
+                        );
+                }
+                Err(_) => left.push(constraint),
+            }
+        }
+        left
+    }
+
     fn evaluate_rego(
         &self,
         slot: &TemplateSlot,
@@ -197,6 +283,18 @@ impl AdmissionEvaluator {
         review: &regorus::Value,
         out: &mut RequestOutcome,
     ) {
+        // The VM first (several times faster); the interpreter for what it could not run.
+        let left;
+        let constraints = match &slot.vm {
+            Some(program) => {
+                left = self.evaluate_vm(program, template, constraints, review, out);
+                if left.is_empty() {
+                    return;
+                }
+                &left[..]
+            }
+            None => constraints,
+        };
         let pooled = slot
             .pool
             .lock()

@@ -541,10 +541,15 @@ fn eval_violations(
     let value = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| engine.eval_rule(rule)))
         .map_err(|_| "the Rego engine crashed on this input".to_string())?
         .map_err(|e| e.to_string())?;
-    if value == regorus::Value::Undefined {
+    violations_of(&value)
+}
+
+/// The (msg, details) pairs of a `violation` set.
+fn violations_of(value: &regorus::Value) -> Result<Vec<(String, Json)>, String> {
+    if *value == regorus::Value::Undefined {
         return Ok(Vec::new());
     }
-    let json = serde_json::to_value(&value).map_err(|e| e.to_string())?;
+    let json = serde_json::to_value(value).map_err(|e| e.to_string())?;
     let mut out = Vec::new();
     for item in json.as_array().map(Vec::as_slice).unwrap_or(&[]) {
         let message = match item.get("msg") {

@@ -261,7 +261,9 @@ fn hoist_line(code: &str, n: usize, functions: &[String]) -> Option<String> {
     for (k, part) in parts.iter().enumerate() {
         if is_dynamic_ref(part) {
             let var = format!("__pal_{n}_{k}");
-            hoisted.push_str(&format!("{var} := {}; ", part.trim()));
+            // `=` rather than `:=`: the same for a fresh variable, and regorus's
+            // VM does not fail a body on `x := <undefined>` (it does on `x = ...`).
+            hoisted.push_str(&format!("{var} = {}; ", part.trim()));
             new_args.push(var);
         } else {
             new_args.push(part.trim().to_string());
@@ -390,8 +392,196 @@ fn sprintf_compat(helper: &mut regorus::Engine, args: &[regorus::Value]) -> Opti
     Some(regorus::Value::from(out.as_str()))
 }
 
+/// The names a package defines at the top level (rules and functions) and the
+/// names its imports bind: a local `:=` may shadow them, `=` would compare.
+pub fn top_level_names(sources: &[String]) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for source in sources {
+        for line in source.lines() {
+            if line.starts_with(char::is_whitespace) {
+                continue;
+            }
+            let line = line.strip_prefix("default ").unwrap_or(line);
+            if let Some(rest) = line.strip_prefix("import ") {
+                let rest = rest.split('#').next().unwrap_or("").trim();
+                let alias = match rest.split_once(" as ") {
+                    Some((_, alias)) => alias.trim(),
+                    None => rest.rsplit('.').next().unwrap_or(""),
+                };
+                out.push(alias.to_string());
+                continue;
+            }
+            let name: String = line
+                .chars()
+                .take_while(|c| c.is_alphanumeric() || *c == '_')
+                .collect();
+            if !name.is_empty() && name != "package" {
+                out.push(name);
+            }
+        }
+    }
+    out.extend(["input".to_string(), "data".to_string()]);
+    out.sort();
+    out.dedup();
+    out
+}
+
+/// Every `:=` turned into `=`, for regorus's bytecode VM, which does not fail
+/// a rule body on `x := <undefined>` (the interpreter and OPA do; on `x = ...`
+/// the VM does too). For a fresh local, as every `:=` target is (OPA rejects a
+/// redeclaration), unification binds exactly as assignment does. `None` when a
+/// `:=` target is a name `=` would compare against instead: a rule, function
+/// or import of the package (`protected`).
+pub fn assignments_as_unification(source: &str, protected: &[String]) -> Option<String> {
+    let mut out = String::with_capacity(source.len());
+    let mut lits = Literals::default();
+    let mut chars = source.char_indices().peekable();
+    while let Some((i, c)) = chars.next() {
+        if lits.skip(c) {
+            out.push(c);
+            continue;
+        }
+        if c == '#' {
+            // A comment runs to the end of the line.
+            out.push(c);
+            while let Some(&(_, d)) = chars.peek() {
+                if d == '\n' {
+                    break;
+                }
+                out.push(d);
+                chars.next();
+            }
+            continue;
+        }
+        if c == ':' && chars.peek().is_some_and(|&(_, d)| d == '=') {
+            let target: String = source[..i]
+                .trim_end()
+                .chars()
+                .rev()
+                .take_while(|c| c.is_alphanumeric() || *c == '_')
+                .collect::<Vec<_>>()
+                .into_iter()
+                .rev()
+                .collect();
+            if protected.contains(&target) {
+                return None;
+            }
+            chars.next();
+            out.push('=');
+            continue;
+        }
+        out.push(c);
+    }
+    Some(out)
+}
+
+/// A program of regorus's bytecode VM, with OPA's `sprintf` behaviour.
+pub struct VmProgram {
+    pub policy: regorus::CompiledPolicy,
+    pub program: std::sync::Arc<regorus::rvm::program::Program>,
+}
+
+impl std::fmt::Debug for VmProgram {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("VmProgram")
+    }
+}
+
+/// Compiles `rule` of `engine` for the VM and puts [`vm_sprintf`] in place of
+/// regorus's `sprintf` (the VM calls builtins directly, not extensions).
+pub fn compile_vm(engine: &regorus::Engine, rule: &str) -> Result<VmProgram, String> {
+    let mut engine = engine.clone();
+    let entry: regorus::Rc<str> = regorus::Rc::from(rule);
+    let policy = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        engine.compile_with_entrypoint(&entry)
+    }))
+    .map_err(|_| "regorus crashed compiling for its VM".to_string())?
+    .map_err(|e| format!("cannot compile for the VM: {e}"))?;
+    let program = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        regorus::languages::rego::compiler::Compiler::compile_from_policy(&policy, &[rule])
+    }))
+    .map_err(|_| "regorus crashed compiling for its VM".to_string())?
+    .map_err(|e| format!("cannot compile for the VM: {e}"))?;
+    let mut program: regorus::rvm::program::Program = (*program).clone();
+    for (i, info) in program.builtin_info_table.iter().enumerate() {
+        if info.name == "sprintf" {
+            if let Some(slot) = program.resolved_builtins.get_mut(i) {
+                slot.0 = vm_sprintf;
+            }
+        }
+    }
+    Ok(VmProgram {
+        policy,
+        program: std::sync::Arc::new(program),
+    })
+}
+
+fn regorus_sprintf(
+    span: &regorus::unstable::Span,
+    params: &[regorus::unstable::Ref<regorus::unstable::Expr>],
+    format: &str,
+    list: &regorus::Value,
+) -> Option<regorus::Value> {
+    let (f, _) = regorus::unstable::BUILTINS.get("sprintf").copied()?;
+    let args = [regorus::Value::from(format), list.clone()];
+    f(span, params, &args, false)
+        .ok()
+        .filter(|v| *v != regorus::Value::Undefined)
+}
+
+/// [`sprintf_compat`] as a VM builtin (a plain function).
+pub fn vm_sprintf(
+    span: &regorus::unstable::Span,
+    params: &[regorus::unstable::Ref<regorus::unstable::Expr>],
+    args: &[regorus::Value],
+    _strict: bool,
+) -> anyhow::Result<regorus::Value> {
+    let formatted = (|| {
+        let [format, list] = args else {
+            return None;
+        };
+        let format = format.as_string().ok()?.clone();
+        let items = list.as_array().ok()?;
+        let verbs = format_verbs(&format)?;
+        if verbs.len() <= items.len() {
+            return regorus_sprintf(span, params, &format, list);
+        }
+        let cut = verbs.get(items.len())?.0;
+        let head = regorus_sprintf(span, params, format.get(..cut)?, list)?;
+        let mut out = head.as_string().ok()?.to_string();
+        let mut pos = cut;
+        for &(start, end, verb) in verbs.get(items.len()..)? {
+            out.push_str(&format.get(pos..start)?.replace("%%", "%"));
+            out.push_str(&format!("%!{verb}(MISSING)"));
+            pos = end;
+        }
+        out.push_str(&format.get(pos..)?.replace("%%", "%"));
+        Some(regorus::Value::from(out.as_str()))
+    })();
+    Ok(formatted.unwrap_or(regorus::Value::Undefined))
+}
+
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn assignments_become_unification_unless_they_shadow() {
+        let src = "p {\n  x := input.a # a := b\n  y := \"s:=t\"\n}\n";
+        let names = top_level_names(&[src.to_string()]);
+        assert_eq!(
+            assignments_as_unification(src, &names).as_deref(),
+            Some("p {\n  x = input.a # a := b\n  y = \"s:=t\"\n}\n")
+        );
+        let shadow = "q := 1\np {\n  q := 2\n}\n";
+        let names = top_level_names(&[shadow.to_string()]);
+        assert!(names.contains(&"q".to_string()));
+        assert_eq!(assignments_as_unification(shadow, &names), None);
+        let import = "import data.lib.helpers as h\np {\n  h := 1\n}\n";
+        assert_eq!(
+            assignments_as_unification(import, &top_level_names(&[import.to_string()])),
+            None
+        );
+    }
     use super::*;
 
     #[test]
@@ -436,7 +626,7 @@ mod tests {
         assert_eq!(functions, vec!["f".to_string()]);
         assert_eq!(
             hoist_negated_call_refs(src, &functions),
-            "f(a, b) {\n  a == b\n}\np {\n  __pal_4_1 := params.ranges; not f(x, __pal_4_1) # c\n  not g(params.y)\n}\n"
+            "f(a, b) {\n  a == b\n}\np {\n  __pal_4_1 = params.ranges; not f(x, __pal_4_1) # c\n  not g(params.y)\n}\n"
         );
     }
 
