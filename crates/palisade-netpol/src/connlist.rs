@@ -141,7 +141,7 @@ impl Matrix {
 type ClassKey = (String, Vec<(String, String)>, Vec<ContainerPort>);
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-enum PeerId {
+pub(crate) enum PeerId {
     Ip(usize, bool),
     Workload(usize),
     Rep(usize),
@@ -266,6 +266,13 @@ impl Analyzer {
                             add(pod_sel, ns_sel, String::new())?;
                         }
                     }
+                    crate::model::PolicyRef::BaselineCnp(i) => {
+                        for (pod_sel, ns_sel) in
+                            Engine::admin_rule_selectors(&res.baseline_cnps[*i])
+                        {
+                            add(pod_sel, ns_sel, String::new())?;
+                        }
+                    }
                     crate::model::PolicyRef::Banp => {
                         if let Some(b) = &res.banp {
                             for (pod_sel, ns_sel) in Engine::admin_rule_selectors(b) {
@@ -333,7 +340,12 @@ impl Analyzer {
                 }
             }
         }
-        for a in engine.anps.iter().chain(engine.banp.iter()) {
+        for a in engine
+            .anps
+            .iter()
+            .chain(engine.baseline_cnps.iter())
+            .chain(engine.banp.iter())
+        {
             for rule in &a.egress {
                 for p in &rule.peers {
                     for cidr in p.networks.iter().flatten() {
@@ -402,7 +414,7 @@ impl Analyzer {
         })
     }
 
-    fn workload_ctx(&self, i: usize) -> PodCtx<'_> {
+    pub(crate) fn workload_ctx(&self, i: usize) -> PodCtx<'_> {
         let w = &self.workloads[i];
         PodCtx {
             namespace: &w.namespace,
@@ -435,7 +447,7 @@ impl Analyzer {
         }
     }
 
-    fn peer_ref(&self, id: PeerId) -> PeerRef<'_> {
+    pub(crate) fn peer_ref(&self, id: PeerId) -> PeerRef<'_> {
         match id {
             PeerId::Ip(i, true) => PeerRef::Ip(&self.src_ips[i]),
             PeerId::Ip(i, false) => PeerRef::Ip(&self.dst_ips[i]),
@@ -444,7 +456,7 @@ impl Analyzer {
         }
     }
 
-    fn peer_info(&self, id: PeerId) -> PeerInfo {
+    pub(crate) fn peer_info(&self, id: PeerId) -> PeerInfo {
         match id {
             PeerId::Ip(i, is_src) => {
                 let b = if is_src {
@@ -494,7 +506,7 @@ pub fn workload_info(w: &Workload) -> PeerInfo {
     }
 }
 
-fn is_focus(peer: &PeerInfo, list: &[String]) -> bool {
+pub(crate) fn is_focus(peer: &PeerInfo, list: &[String]) -> bool {
     if list.is_empty() {
         return true;
     }
@@ -982,7 +994,7 @@ impl Analyzer {
     }
 
     #[allow(clippy::too_many_arguments)]
-    fn include_pair(
+    pub(crate) fn include_pair(
         &self,
         src: PeerId,
         dst: PeerId,
@@ -1011,7 +1023,7 @@ impl Analyzer {
         self.include_pair_infos(si, di, focus_dir, opts)
     }
 
-    fn include_pair_infos(
+    pub(crate) fn include_pair_infos(
         &self,
         si: &PeerInfo,
         di: &PeerInfo,
@@ -1035,10 +1047,10 @@ impl Analyzer {
 
 /// Connections that Ingress and Route objects open from the ingress
 /// controller to the workloads behind their services.
-struct IngressAnalysis<'a> {
-    analyzer: &'a Analyzer,
+pub(crate) struct IngressAnalysis<'a> {
+    pub(crate) analyzer: &'a Analyzer,
     /// (namespace, name) → selected workloads and ports.
-    services: BTreeMap<(String, String), (Vec<usize>, Vec<crate::model::ServicePort>)>,
+    pub(crate) services: BTreeMap<(String, String), (Vec<usize>, Vec<crate::model::ServicePort>)>,
 }
 
 struct IngressConn {
@@ -1047,7 +1059,7 @@ struct IngressConn {
 }
 
 impl<'a> IngressAnalysis<'a> {
-    fn new(analyzer: &'a Analyzer) -> R<Self> {
+    pub(crate) fn new(analyzer: &'a Analyzer) -> R<Self> {
         let mut services = BTreeMap::new();
         for svc in &analyzer.resources.services {
             let Some(sel) = &svc.selector else {
@@ -1074,7 +1086,7 @@ impl<'a> IngressAnalysis<'a> {
         Ok(IngressAnalysis { analyzer, services })
     }
 
-    fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         self.services.is_empty()
             || self
                 .analyzer
@@ -1144,13 +1156,28 @@ impl<'a> IngressAnalysis<'a> {
         svc_ports: &[crate::model::ServicePort],
         required: &IntOrStr,
     ) -> ConnSet {
+        let mut res = ConnSet::none();
+        for port in self.peer_ports(w, svc_ports, required) {
+            res.add(crate::conn::TCP, PortSet::range(port, port));
+        }
+        res
+    }
+
+    /// The TCP ports of workload `w` that a service port request reaches, in
+    /// the service's order.
+    pub(crate) fn peer_ports(
+        &self,
+        w: usize,
+        svc_ports: &[crate::model::ServicePort],
+        required: &IntOrStr,
+    ) -> Vec<i64> {
         let workload = &self.analyzer.workloads[w];
         // netpol-analyzer counts every container port as a TCP port here.
         let mut tcp = ConnSet::none();
         for p in &workload.ports {
             tcp.add(crate::conn::TCP, PortSet::range(p.port, p.port));
         }
-        let mut res = ConnSet::none();
+        let mut res = Vec::new();
         for to_find in access_ports(svc_ports, required) {
             let mut port = to_find.int_value();
             if !to_find.str_val.is_empty() {
@@ -1160,7 +1187,7 @@ impl<'a> IngressAnalysis<'a> {
                 }
             }
             if tcp.contains(crate::conn::TCP, port) {
-                res.add(crate::conn::TCP, PortSet::range(port, port));
+                res.push(port);
             }
         }
         res
@@ -1168,7 +1195,10 @@ impl<'a> IngressAnalysis<'a> {
 }
 
 /// The pod ports a service port request reaches.
-fn access_ports(svc_ports: &[crate::model::ServicePort], required: &IntOrStr) -> Vec<IntOrStr> {
+pub(crate) fn access_ports(
+    svc_ports: &[crate::model::ServicePort],
+    required: &IntOrStr,
+) -> Vec<IntOrStr> {
     let required_empty = required.int_val == 0 && required.str_val.is_empty();
     let mut res = Vec::new();
     for sp in svc_ports {

@@ -100,15 +100,15 @@ pub fn coverage(analyzer: &Analyzer) -> Coverage {
         for (d, ingress) in [true, false].into_iter().enumerate() {
             for p in &engine.anps {
                 if Engine::admin_selects(p, &peer, ingress).unwrap_or(false) {
-                    per_dir[d].push(format!("AdminNetworkPolicy {}", p.name));
+                    per_dir[d].push(format!("{} {}", p.kind_label(), p.name));
                 }
             }
             for i in engine.netpols_selecting(&pod, ingress).unwrap_or_default() {
                 per_dir[d].push(format!("NetworkPolicy {}", engine.netpols[i].full_name()));
             }
-            if let Some(b) = &engine.banp {
+            for b in engine.baseline_cnps.iter().chain(engine.banp.iter()) {
                 if Engine::admin_selects(b, &peer, ingress).unwrap_or(false) {
-                    per_dir[d].push(format!("BaselineAdminNetworkPolicy {}", b.name));
+                    per_dir[d].push(format!("{} {}", b.kind_label(), b.name));
                 }
             }
         }
@@ -136,19 +136,10 @@ pub fn coverage(analyzer: &Analyzer) -> Coverage {
                     engine
                         .anps
                         .iter()
+                        .chain(engine.baseline_cnps.iter())
                         .chain(engine.banp.iter())
                         .find(|p| admin_default_deny(p, labels, ns, ingress))
-                        .map(|p| {
-                            format!(
-                                "{} {}",
-                                if p.baseline {
-                                    "BaselineAdminNetworkPolicy"
-                                } else {
-                                    "AdminNetworkPolicy"
-                                },
-                                p.name
-                            )
-                        })
+                        .map(|p| format!("{} {}", p.kind_label(), p.name))
                 })
         };
         res.namespaces.push(NamespaceCoverage {

@@ -90,7 +90,13 @@ pub struct PolicyConns {
 
 impl PolicyConns {
     /// Adds a rule's connections; earlier rules keep what they decided.
-    pub fn update_with_rule(&mut self, mut rule: ConnSet, action: &str, baseline: bool) -> R<()> {
+    /// `pass_forbidden`: a BaselineAdminNetworkPolicy rule (Pass is invalid there).
+    pub fn update_with_rule(
+        &mut self,
+        mut rule: ConnSet,
+        action: &str,
+        pass_forbidden: bool,
+    ) -> R<()> {
         match action {
             "Allow" => {
                 rule.subtract(&self.denied);
@@ -102,7 +108,7 @@ impl PolicyConns {
                 rule.subtract(&self.pass);
                 self.denied.union(&rule);
             }
-            "Pass" if !baseline => {
+            "Pass" if !pass_forbidden => {
                 rule.subtract(&self.allowed);
                 rule.subtract(&self.denied);
                 self.pass.union(&rule);
@@ -182,10 +188,14 @@ pub struct Engine {
     /// Sorted by priority.
     pub anps: Vec<AdminPolicy>,
     pub banp: Option<AdminPolicy>,
+    /// Baseline-tier ClusterNetworkPolicies, sorted by priority; evaluated
+    /// before the BaselineAdminNetworkPolicy.
+    pub baseline_cnps: Vec<AdminPolicy>,
     pub exposure: bool,
     pub np_cluster_wide: Vec<ClusterWide>,
     pub anp_cluster_wide: Vec<ClusterWide>,
     pub banp_cluster_wide: ClusterWide,
+    pub baseline_cnp_cluster_wide: Vec<ClusterWide>,
     warnings: Mutex<BTreeSet<String>>,
 }
 
@@ -220,27 +230,56 @@ impl Engine {
         }
         let mut anps = res.anps.clone();
         let mut names = BTreeSet::new();
-        for a in &anps {
-            if !names.insert(a.name.clone()) {
+        let mut cnp_names = BTreeSet::new();
+        for a in anps.iter().chain(res.baseline_cnps.iter()) {
+            let fresh = if a.cnp {
+                cnp_names.insert(a.name.clone())
+            } else {
+                names.insert(a.name.clone())
+            };
+            if !fresh {
                 return Err(format!(
-                    "more than one admin network policy named {:?}",
+                    "more than one {} named {:?}",
+                    if a.cnp {
+                        "cluster network policy"
+                    } else {
+                        "admin network policy"
+                    },
                     a.name
                 ));
             }
             if !(MIN_ANP_PRIORITY..=MAX_ANP_PRIORITY).contains(&a.priority) {
                 return Err(format!(
-                    "admin network policy {:?} has priority {}: priority must be between {MIN_ANP_PRIORITY} and {MAX_ANP_PRIORITY}",
+                    "{} {:?} has priority {}: priority must be between {MIN_ANP_PRIORITY} and {MAX_ANP_PRIORITY}",
+                    if a.cnp {
+                        "cluster network policy"
+                    } else {
+                        "admin network policy"
+                    },
                     a.name, a.priority
                 ));
             }
         }
+        // Stable: ClusterNetworkPolicies of equal priority keep the input order.
         anps.sort_by_key(|a| a.priority);
+        let mut tie_warnings = Vec::new();
         for w in anps.windows(2) {
-            if w[0].priority == w[1].priority {
+            if w[0].priority != w[1].priority {
+                continue;
+            }
+            if !w[0].cnp && !w[1].cnp {
                 return Err(format!(
                     "admin network policies {:?} and {:?} have the same priority",
                     w[0].name, w[1].name
                 ));
+            }
+            tie_warnings.push(same_priority_warning(&w[0], &w[1]));
+        }
+        let mut baseline_cnps = res.baseline_cnps.clone();
+        baseline_cnps.sort_by_key(|a| a.priority);
+        for w in baseline_cnps.windows(2) {
+            if w[0].priority == w[1].priority {
+                tie_warnings.push(same_priority_warning(&w[0], &w[1]));
             }
         }
         let mut engine = Engine {
@@ -249,11 +288,13 @@ impl Engine {
             netpols_by_ns,
             anps,
             banp: res.banp.clone(),
+            baseline_cnps,
             exposure,
             np_cluster_wide: Vec::new(),
             anp_cluster_wide: Vec::new(),
             banp_cluster_wide: ClusterWide::default(),
-            warnings: Mutex::new(BTreeSet::new()),
+            baseline_cnp_cluster_wide: Vec::new(),
+            warnings: Mutex::new(tie_warnings.into_iter().collect()),
         };
         if exposure {
             engine.np_cluster_wide = engine
@@ -269,6 +310,11 @@ impl Engine {
             if let Some(b) = &engine.banp {
                 engine.banp_cluster_wide = admin_cluster_wide_conns(b)?;
             }
+            engine.baseline_cnp_cluster_wide = engine
+                .baseline_cnps
+                .iter()
+                .map(admin_cluster_wide_conns)
+                .collect::<R<Vec<_>>>()?;
         }
         Ok(engine)
     }
@@ -294,7 +340,10 @@ impl Engine {
     }
 
     pub fn has_policies(&self) -> bool {
-        !self.netpols.is_empty() || !self.anps.is_empty() || self.banp.is_some()
+        !self.netpols.is_empty()
+            || !self.anps.is_empty()
+            || self.banp.is_some()
+            || !self.baseline_cnps.is_empty()
     }
 
     // ---- selectors ------------------------------------------------------
@@ -514,7 +563,9 @@ impl Engine {
     // ---- (Baseline)AdminNetworkPolicy ------------------------------------
 
     fn admin_err(p: &AdminPolicy, rule: &str, e: &str) -> String {
-        if p.baseline {
+        if p.cnp {
+            format!("cluster network policy {:?}: in rule {rule:?}: {e}", p.name)
+        } else if p.baseline {
             format!("default baseline admin network policy:  in rule {rule:?}: {e}")
         } else {
             format!("admin network policy {:?}: in rule {rule:?}: {e}", p.name)
@@ -525,7 +576,9 @@ impl Engine {
         if matches!(peer, PeerRef::Ip(_)) || !p.affects(ingress) {
             return Ok(false);
         }
-        let title = if p.baseline {
+        let title = if p.cnp {
+            format!("cluster network policy {:?}: ", p.name)
+        } else if p.baseline {
             "default baseline admin network policy: ".to_string()
         } else {
             format!("admin network policy {:?}: ", p.name)
@@ -570,7 +623,12 @@ impl Engine {
         Ok(false)
     }
 
-    fn admin_rule_selects(&self, rule: &AnpRule, peer: &PeerRef, ingress: bool) -> R<bool> {
+    pub(crate) fn admin_rule_selects(
+        &self,
+        rule: &AnpRule,
+        peer: &PeerRef,
+        ingress: bool,
+    ) -> R<bool> {
         if rule.peers.is_empty() {
             return Err(if ingress {
                 "ingress rule must have at least one peer (from)".to_string()
@@ -696,7 +754,7 @@ impl Engine {
             let conns = self
                 .admin_rule_conns(&rule.ports, Some(dst))
                 .map_err(|e| Self::admin_err(p, &rule.name, &e))?;
-            res.update_with_rule(conns, &rule.action, p.baseline)
+            res.update_with_rule(conns, &rule.action, p.pass_forbidden())
                 .map_err(|e| Self::admin_err(p, &rule.name, &e))?;
         }
         Ok(res)
@@ -721,10 +779,25 @@ impl Engine {
 
     fn default_layer(&self, src: &PeerRef, dst: &PeerRef, ingress: bool) -> R<Layer> {
         let mut conns = PolicyConns::default();
+        let selected = if ingress { dst } else { src };
+        // Baseline tier: ClusterNetworkPolicies by priority (a Pass goes on to
+        // the default, allow), then the BaselineAdminNetworkPolicy.
+        for b in &self.baseline_cnps {
+            if Self::admin_selects(b, selected, ingress)? {
+                let c = self.admin_policy_conns(b, src, dst, ingress)?;
+                if !c.is_empty() {
+                    conns.collect_anp(c);
+                }
+            }
+        }
         if let Some(banp) = &self.banp {
-            let selected = if ingress { dst } else { src };
             if Self::admin_selects(banp, selected, ingress)? {
-                conns = self.admin_policy_conns(banp, src, dst, ingress)?;
+                let c = self.admin_policy_conns(banp, src, dst, ingress)?;
+                if self.baseline_cnps.is_empty() {
+                    conns = c;
+                } else if !c.is_empty() {
+                    conns.collect_anp(c);
+                }
             }
         }
         conns.allowed = ConnSet::all();
@@ -750,7 +823,7 @@ impl Engine {
 
     /// What one direction allows between `src` and `dst`.
     pub fn allowed_xgress(&self, src: &PeerRef, dst: &PeerRef, ingress: bool) -> R<ConnSet> {
-        if self.anps.is_empty() && self.banp.is_none() {
+        if self.anps.is_empty() && self.banp.is_none() && self.baseline_cnps.is_empty() {
             // Without admin policies the layers reduce to: the NetworkPolicies'
             // allows when one selects the pod, else everything.
             let np = self.np_layer(src, dst, ingress)?;
@@ -926,6 +999,19 @@ impl Engine {
                 }
             }
             let mut default = Layer::default();
+            for (b, cw) in self
+                .baseline_cnps
+                .iter()
+                .zip(self.baseline_cnp_cluster_wide.iter())
+            {
+                if Self::admin_selects(b, &peer, ingress)? {
+                    protected = true;
+                    let cw = if ingress { &cw.ingress } else { &cw.egress };
+                    if !cw.is_empty() {
+                        default.conns.collect_anp(cw.clone());
+                    }
+                }
+            }
             if let Some(b) = &self.banp {
                 if Self::admin_selects(b, &peer, ingress)? {
                     protected = true;
@@ -956,6 +1042,17 @@ impl Engine {
     }
 }
 
+fn same_priority_warning(a: &AdminPolicy, b: &AdminPolicy) -> String {
+    format!(
+        "{} {:?} and {} {:?} have the same priority {}: their order is implementation-defined; evaluated in input order",
+        a.kind_label(),
+        a.name,
+        b.kind_label(),
+        b.name,
+        a.priority
+    )
+}
+
 fn one_field_set(p: &AnpPeer, ingress: bool) -> bool {
     if ingress {
         return p.namespaces.is_some() != p.pods.is_some()
@@ -979,7 +1076,7 @@ fn np_ip_block(np: &NetworkPolicy, cidr: &str, except: &[String]) -> R<IpBlock> 
 
 /// netpol-analyzer's `getPortsRange`: the numeric range of a rule port, or
 /// an empty range with the name of an unresolved named port.
-fn np_port_range(
+pub(crate) fn np_port_range(
     np: &NetworkPolicy,
     port: &crate::model::IntOrStr,
     protocol: Option<&str>,
@@ -1053,10 +1150,12 @@ fn admin_cluster_wide_conns(p: &AdminPolicy) -> R<ClusterWide> {
         netpols_by_ns: BTreeMap::new(),
         anps: Vec::new(),
         banp: None,
+        baseline_cnps: Vec::new(),
         exposure: false,
         np_cluster_wide: Vec::new(),
         anp_cluster_wide: Vec::new(),
         banp_cluster_wide: ClusterWide::default(),
+        baseline_cnp_cluster_wide: Vec::new(),
         warnings: Mutex::new(BTreeSet::new()),
     };
     for ingress in [true, false] {

@@ -277,14 +277,9 @@ fn admin_trace(
     let conns = engine.admin_policy_conns(p, src, dst, ingress)?;
     Ok((
         PolicyTrace {
-            kind: if p.baseline {
-                "BaselineAdminNetworkPolicy"
-            } else {
-                "AdminNetworkPolicy"
-            }
-            .to_string(),
+            kind: p.kind_label().to_string(),
             name: p.name.clone(),
-            priority: (!p.baseline).then_some(p.priority),
+            priority: (!p.baseline || p.cnp).then_some(p.priority),
             file: p.file.clone(),
             line: p.line,
             rules: traces,
@@ -341,8 +336,10 @@ fn trace_direction(
             covered.intersect(&decided);
             if !covered.is_empty() && (query.is_some() || decided.is_all()) {
                 decided_by = Some(format!(
-                    "AdminNetworkPolicy {} (priority {})",
-                    p.name, p.priority
+                    "{} {} (priority {})",
+                    p.kind_label(),
+                    p.name,
+                    p.priority
                 ));
             }
         }
@@ -393,6 +390,31 @@ fn trace_direction(
             "NetworkPolicies selecting the {} (isolated for {direction}: only their rules allow)",
             if ingress { "destination" } else { "source" }
         ));
+    }
+    // Baseline tier: ClusterNetworkPolicies by priority, then the
+    // BaselineAdminNetworkPolicy.
+    for b in &engine.baseline_cnps {
+        if !Engine::admin_selects(b, selected, ingress)? {
+            continue;
+        }
+        let (trace, conns) = admin_trace(engine, b, src, dst, ingress, port)?;
+        let mut decided = conns.allowed.clone();
+        decided.union(&conns.denied);
+        decided.union(&conns.pass);
+        if decided_by.is_none() && !np_selects {
+            let mut covered = undecided.clone();
+            covered.intersect(&decided);
+            if !covered.is_empty() && (query.is_some() || decided.is_all()) {
+                decided_by = Some(format!(
+                    "ClusterNetworkPolicy {} (Baseline tier, priority {})",
+                    b.name, b.priority
+                ));
+            }
+        }
+        if !np_selects {
+            undecided.subtract(&decided);
+        }
+        policies.push(trace);
     }
     if let Some(b) = &engine.banp {
         if Engine::admin_selects(b, selected, ingress)? {

@@ -255,18 +255,54 @@ fn render_txt(list: &ConnList) -> String {
             }
         }
     }
-    let Some(exposed) = &list.exposure else {
+    if list.exposure.is_none() {
         return res;
-    };
+    }
     if !res.is_empty() && res != "\n" {
         res.push('\n');
     }
+    res.push_str(&exposure_txt(list, &ip_maps));
+    res
+}
+
+/// The txt exposure section for `list`, with the given connections from
+/// and to IP blocks: `(src, dst, conn, src is an IP, dst is an IP)`.
+pub fn render_exposure_txt(
+    list: &ConnList,
+    ip_lines: &[(String, String, String, bool, bool)],
+) -> String {
+    let mut ip_maps = IpMaps::default();
+    for (src, dst, conn, src_ip, dst_ip) in ip_lines {
+        let l = Line {
+            src: src.clone(),
+            dst: dst.clone(),
+            conn: conn.clone(),
+        };
+        if *src_ip {
+            ip_maps
+                .from_ips
+                .entry(dst.clone())
+                .or_default()
+                .push(l.clone());
+        }
+        if *dst_ip {
+            ip_maps.to_ips.entry(src.clone()).or_default().push(l);
+        }
+    }
+    exposure_txt(list, &ip_maps)
+}
+
+fn exposure_txt(list: &ConnList, ip_maps: &IpMaps) -> String {
+    let mut res = String::new();
+    let Some(exposed) = &list.exposure else {
+        return res;
+    };
     let max = exposed
         .iter()
         .map(|e| e.peer.display.len())
         .max()
         .unwrap_or(0);
-    let (ing, eg, mut unprotected) = exposure_lines(exposed, &ip_maps);
+    let (ing, eg, mut unprotected) = exposure_lines(exposed, ip_maps);
     unprotected.sort();
     let fmt_line = |l: &Line, ingress: bool| -> String {
         let (peer, dir, other) = if ingress {

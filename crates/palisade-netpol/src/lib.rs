@@ -1,21 +1,26 @@
 //! Exact Kubernetes NetworkPolicy semantics and the analyses built on them.
 //!
 //! The crate reads NetworkPolicies, AdminNetworkPolicies,
-//! BaselineAdminNetworkPolicies, workloads, namespaces, Services, Ingresses
+//! BaselineAdminNetworkPolicies, ClusterNetworkPolicies (v1alpha2), workloads, namespaces, Services, Ingresses
 //! and Routes from manifests (through `palisade-model`), and answers:
 //!
 //! - [`Analyzer::list`]: which connections are allowed between workloads and IP
 //!   blocks, in netpol-analyzer's formats ([`mod@format`]), with its focus and
 //!   exposure options;
 //! - [`explain`]: why a connection is allowed or denied, per direction;
+//! - [`explainlist`]: netpol-analyzer's `list --explain` (every pair, with the
+//!   rules behind each port range, over the reason-carrying sets of [`xconn`]);
+//! - [`generate`]: least-permissive NetworkPolicies allowing exactly a desired
+//!   connectivity list, with a round-trip check;
 //! - [`diff`]: how connectivity changes between two versions of the manifests;
 //! - [`coverage`] and [`lint`]: isolation gaps and policy mistakes, as findings
 //!   documented in [`rules`].
 //!
 //! The semantics ([`eval`]) follow Kubernetes and the network-policy API:
-//! AdminNetworkPolicies by priority (Allow, Deny, Pass), then
-//! NetworkPolicies (isolation per direction, union of allows), then the
-//! BaselineAdminNetworkPolicy, then allow. Output and corner cases follow
+//! AdminNetworkPolicies and Admin-tier ClusterNetworkPolicies by priority
+//! (Allow/Accept, Deny, Pass), then NetworkPolicies (isolation per direction,
+//! union of allows), then Baseline-tier ClusterNetworkPolicies by priority and
+//! the BaselineAdminNetworkPolicy, then allow. Output and corner cases follow
 //! np-guard/netpol-analyzer, whose test cases are the conformance suite.
 //!
 //! ```
@@ -50,13 +55,16 @@ pub mod coverage;
 pub mod diff;
 pub mod eval;
 pub mod explain;
+pub mod explainlist;
 pub mod format;
+pub mod generate;
 pub mod input;
 pub mod ipset;
 pub mod lint;
 pub mod model;
 pub mod rules;
 pub mod selector;
+pub mod xconn;
 
 pub use connlist::{Analyzer, ConnList, Connection, ListOptions, PeerInfo};
 pub use model::{read_resources, Resources};

@@ -228,12 +228,30 @@ pub struct AdminPolicy {
     pub ingress: Vec<AnpRule>,
     pub egress: Vec<AnpRule>,
     pub baseline: bool,
+    /// A ClusterNetworkPolicy (policy.networking.k8s.io/v1alpha2): `baseline`
+    /// is its tier (Baseline or Admin); actions are read as Allow (Accept),
+    /// Deny and Pass, and Pass is allowed in both tiers.
+    pub cnp: bool,
     pub id: ObjectId,
     pub file: String,
     pub line: u32,
 }
 
 impl AdminPolicy {
+    /// The resource kind, as reasons name it.
+    pub fn kind_label(&self) -> &'static str {
+        match (self.cnp, self.baseline) {
+            (true, _) => "ClusterNetworkPolicy",
+            (false, true) => "BaselineAdminNetworkPolicy",
+            (false, false) => "AdminNetworkPolicy",
+        }
+    }
+
+    /// Whether the Pass action is invalid (only in a BaselineAdminNetworkPolicy).
+    pub fn pass_forbidden(&self) -> bool {
+        self.baseline && !self.cnp
+    }
+
     pub fn affects(&self, ingress: bool) -> bool {
         if ingress {
             !self.ingress.is_empty()
@@ -296,6 +314,8 @@ pub enum PolicyRef {
     Np(usize),
     Anp(usize),
     Banp,
+    /// A Baseline-tier ClusterNetworkPolicy (Admin-tier ones are in `anps`).
+    BaselineCnp(usize),
 }
 
 /// The resources that matter, in input order.
@@ -307,8 +327,11 @@ pub struct Resources {
     /// Pods in input order; replicas of a workload are two pods (`name-1`, `name-2`).
     pub pods: Vec<Pod>,
     pub netpols: Vec<NetworkPolicy>,
+    /// AdminNetworkPolicies and Admin-tier ClusterNetworkPolicies.
     pub anps: Vec<AdminPolicy>,
     pub banp: Option<AdminPolicy>,
+    /// Baseline-tier ClusterNetworkPolicies.
+    pub baseline_cnps: Vec<AdminPolicy>,
     pub services: Vec<Service>,
     pub ingresses: Vec<IngressLike>,
     /// Objects that could not be read, and other warnings.
@@ -490,6 +513,17 @@ pub fn read_resources(objects: &[Object]) -> Resources {
                 } else {
                     res.policy_order.push(PolicyRef::Banp);
                     res.banp = Some(p)
+                }
+            }),
+            "ClusterNetworkPolicy" => read_cnp(object).map(|p| {
+                res.has_policies = true;
+                if p.baseline {
+                    res.policy_order
+                        .push(PolicyRef::BaselineCnp(res.baseline_cnps.len()));
+                    res.baseline_cnps.push(p);
+                } else {
+                    res.policy_order.push(PolicyRef::Anp(res.anps.len()));
+                    res.anps.push(p);
                 }
             }),
             "Service" => read_service(object).map(|s| res.services.push(s)),
@@ -750,6 +784,167 @@ fn read_admin(object: &Object, baseline: bool) -> R<AdminPolicy> {
         ingress: read_anp_rules(spec, "ingress", "from")?,
         egress: read_anp_rules(spec, "egress", "to")?,
         baseline,
+        cnp: false,
+        id: object.id.clone(),
+        file: object.source.name.clone(),
+        line: line(&object.root),
+    })
+}
+
+/// A ClusterNetworkPolicy `protocols` item: exactly one of `tcp`, `udp`,
+/// `sctp` (each with an optional `destinationPort`: `number` or `range`) and
+/// `destinationNamedPort`.
+fn read_cnp_protocol(node: &Node, path: &str) -> R<AnpPort> {
+    let m = map(Some(node), path)?.ok_or_else(|| format!("{path}: null protocol"))?;
+    let named = opt_str(
+        m.get("destinationNamedPort"),
+        &format!("{path}.destinationNamedPort"),
+    )?
+    .filter(|n| !n.is_empty());
+    let mut found: Vec<(&str, Option<&Node>)> = Vec::new();
+    for (key, proto) in [("tcp", "TCP"), ("udp", "UDP"), ("sctp", "SCTP")] {
+        if let Some(p) = map(m.get(key), &format!("{path}.{key}"))? {
+            found.push((proto, Some(p)));
+        }
+    }
+    if found.len() + usize::from(named.is_some()) != 1 {
+        return Ok(AnpPort::Invalid);
+    }
+    if let Some(name) = named {
+        return Ok(AnpPort::Named(name));
+    }
+    let Some((protocol, Some(p))) = found.first().copied() else {
+        return Ok(AnpPort::Invalid);
+    };
+    let dp_path = format!("{path}.{}.destinationPort", protocol.to_ascii_lowercase());
+    let Some(dp) = map(p.get("destinationPort"), &dp_path)? else {
+        // A protocol without a port matches all its ports.
+        return Ok(AnpPort::Range {
+            protocol: protocol.to_string(),
+            start: crate::conn::MIN_PORT,
+            end: crate::conn::MAX_PORT,
+        });
+    };
+    let number = opt_int(dp.get("number"), &format!("{dp_path}.number"))?.filter(|n| *n != 0);
+    let range = map(dp.get("range"), &format!("{dp_path}.range"))?;
+    match (number, range) {
+        (Some(n), None) => Ok(AnpPort::Number {
+            protocol: protocol.to_string(),
+            port: n,
+        }),
+        (None, Some(r)) => Ok(AnpPort::Range {
+            protocol: protocol.to_string(),
+            start: opt_int(r.get("start"), &format!("{dp_path}.range.start"))?.unwrap_or(0),
+            end: opt_int(r.get("end"), &format!("{dp_path}.range.end"))?.unwrap_or(0),
+        }),
+        _ => Ok(AnpPort::Invalid),
+    }
+}
+
+fn read_cnp_rules(spec: &Node, key: &str, peers_key: &str) -> R<Vec<AnpRule>> {
+    let mut rules = Vec::new();
+    for (i, r) in seq(spec.get(key), &format!("spec.{key}"))?
+        .iter()
+        .enumerate()
+    {
+        let path = format!("spec.{key}[{i}]");
+        let m = map(Some(r), &path)?.ok_or_else(|| format!("{path}: null rule"))?;
+        let mut peers = Vec::new();
+        for (j, p) in seq(m.get(peers_key), &format!("{path}.{peers_key}"))?
+            .iter()
+            .enumerate()
+        {
+            let pp = format!("{path}.{peers_key}[{j}]");
+            let pm = map(Some(p), &pp)?.ok_or_else(|| format!("{pp}: null peer"))?;
+            let mut networks = match pm.get_set("networks") {
+                None => None,
+                Some(n) => {
+                    let mut v = Vec::new();
+                    for (k, c) in seq(Some(n), &format!("{pp}.networks"))?.iter().enumerate() {
+                        v.push(
+                            opt_str(Some(c), &format!("{pp}.networks[{k}]"))?.unwrap_or_default(),
+                        );
+                    }
+                    Some(v)
+                }
+            };
+            if networks.is_none() && pm.get_set("domainNames").is_some() {
+                // Domain names resolve outside the manifests: the peer matches
+                // no address the analysis knows (an empty network list).
+                networks = Some(Vec::new());
+            }
+            peers.push(AnpPeer {
+                namespaces: label_selector(pm.get("namespaces"), &format!("{pp}.namespaces"))?,
+                pods: read_namespaced_pod(pm.get("pods"), &format!("{pp}.pods"))?,
+                networks,
+                nodes: label_selector(pm.get("nodes"), &format!("{pp}.nodes"))?,
+            });
+        }
+        let ports = match m.get_set("protocols") {
+            None => None,
+            Some(p) => {
+                let mut v = Vec::new();
+                for (j, proto) in seq(Some(p), &format!("{path}.protocols"))?
+                    .iter()
+                    .enumerate()
+                {
+                    v.push(read_cnp_protocol(proto, &format!("{path}.protocols[{j}]"))?);
+                }
+                Some(v)
+            }
+        };
+        let action = opt_str(m.get("action"), &format!("{path}.action"))?.unwrap_or_default();
+        rules.push(AnpRule {
+            name: opt_str(m.get("name"), &format!("{path}.name"))?.unwrap_or_default(),
+            // Accept is the v1alpha2 name of Allow.
+            action: if action == "Accept" {
+                "Allow".to_string()
+            } else if action == "Allow" {
+                // Allow is not a v1alpha2 action: keep it invalid.
+                "Allow (not a ClusterNetworkPolicy action)".to_string()
+            } else {
+                action
+            },
+            peers,
+            ports,
+            line: line(r),
+        });
+    }
+    Ok(rules)
+}
+
+/// Reads a ClusterNetworkPolicy (policy.networking.k8s.io/v1alpha2).
+fn read_cnp(object: &Object) -> R<AdminPolicy> {
+    let empty = Node::new(Value::Map(Box::new([])), object.root.span);
+    let spec = map(object.root.get("spec"), "spec")?.unwrap_or(&empty);
+    let tier = opt_str(spec.get("tier"), "spec.tier")?.unwrap_or_default();
+    let baseline = match tier.as_str() {
+        "Admin" => false,
+        "Baseline" => true,
+        other => {
+            return Err(format!(
+                "spec.tier: expected Admin or Baseline, found {other:?}"
+            ))
+        }
+    };
+    let subject = match map(spec.get("subject"), "spec.subject")? {
+        None => AnpSubject {
+            namespaces: None,
+            pods: None,
+        },
+        Some(s) => AnpSubject {
+            namespaces: label_selector(s.get("namespaces"), "spec.subject.namespaces")?,
+            pods: read_namespaced_pod(s.get("pods"), "spec.subject.pods")?,
+        },
+    };
+    Ok(AdminPolicy {
+        name: object.id.name.clone(),
+        priority: opt_int(spec.get("priority"), "spec.priority")?.unwrap_or(0),
+        subject,
+        ingress: read_cnp_rules(spec, "ingress", "from")?,
+        egress: read_cnp_rules(spec, "egress", "to")?,
+        baseline,
+        cnp: true,
         id: object.id.clone(),
         file: object.source.name.clone(),
         line: line(&object.root),

@@ -14,9 +14,10 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 use palisade_model::{Input, LoadOptions};
+use palisade_netpol::explainlist::{render_explained, ExplainOnly};
 use palisade_netpol::format::{render, Format};
 use palisade_netpol::input::load as load_inputs;
-use palisade_netpol::{analyze_objects, ListOptions};
+use palisade_netpol::{analyze_objects, read_resources, Analyzer, ListOptions};
 use serde_json::Value;
 
 fn data_dir() -> Option<PathBuf> {
@@ -35,10 +36,6 @@ fn data_dir() -> Option<PathBuf> {
     None
 }
 
-/// netpol-analyzer's `list --explain` text (implying-rule explanations per
-/// port range) is not produced: `palisade netpol explain` gives its own
-/// per-direction trace instead.
-const EXPLAIN: &str = "netpol-analyzer --explain format not implemented";
 /// Cases run with `multipleNetworksEnabled`: (Cluster)UserDefinedNetworks,
 /// NetworkAttachmentDefinitions, MultiNetworkPolicies and KubeVirt
 /// VirtualMachines are not modelled (their pods are analysed on the pod
@@ -47,31 +44,12 @@ const MULTI_NETWORK: &str = "multiple networks (UDN/CUDN/NAD/MultiNetworkPolicy/
 
 /// Expected files that do not match yet, with the reason.
 const KNOWN_FAILURES: &[(&str, &str)] = &[
-    ("test_outputs/connlist/acs-security-demos_explain_output.txt", EXPLAIN),
-    ("test_outputs/connlist/acs-security-demos_tcp-8080_explain_exposure_output.txt", EXPLAIN),
-    ("test_outputs/connlist/acs-security-demos_udp-5353_deny_explain_output.txt", EXPLAIN),
-    ("test_outputs/connlist/anp_and_banp_using_networks_and_nodes_test_explain_output.txt", EXPLAIN),
-    ("test_outputs/connlist/anp_banp_blog_demo_2_explain_output.txt", EXPLAIN),
-    ("test_outputs/connlist/anp_banp_blog_demo_deny_explain_output.txt", EXPLAIN),
-    ("test_outputs/connlist/anp_banp_blog_demo_explain_exposure_output.txt", EXPLAIN),
-    ("test_outputs/connlist/anp_banp_blog_demo_explain_output.txt", EXPLAIN),
-    ("test_outputs/connlist/anp_banp_blog_demo_focus_workload_myfoo_ingress_explain_output.txt", EXPLAIN),
-    ("test_outputs/connlist/anp_banp_blog_demo_focus_workload_myfoo_mybar_egress_with_mybaz_mymonitoring_explain_output.txt", EXPLAIN),
-    ("test_outputs/connlist/anp_banp_blog_demo_focus_workload_mymonitoring_egress_with_myfoo_allow_explain_output.txt", EXPLAIN),
-    ("test_outputs/connlist/anp_banp_blog_demo_focus_workload_mymonitoring_egress_with_myfoo_tcp-80_allow_explain_output.txt", EXPLAIN),
-    ("test_outputs/connlist/anp_banp_blog_demo_focus_workload_mymonitoring_mybaz_explain_output.txt", EXPLAIN),
-    ("test_outputs/connlist/anp_banp_blog_demo_focus_workload_mymonitoring_with_myfoo_allow_explain_output.txt", EXPLAIN),
-    ("test_outputs/connlist/anp_banp_blog_demo_focus_workload_mymonitoring_with_myfoo_explain_output.txt", EXPLAIN),
-    ("test_outputs/connlist/anp_banp_test_with_named_port_matched_explain_output.txt", EXPLAIN),
-    ("test_outputs/connlist/anp_banp_test_with_named_port_unmatched_explain_output.txt", EXPLAIN),
-    ("test_outputs/connlist/anp_demo_explain_output.txt", EXPLAIN),
-    ("test_outputs/connlist/anp_test_10_explain_output.txt", EXPLAIN),
     ("test_outputs/connlist/cudn_test_1_connlist_output.csv", MULTI_NETWORK),
     ("test_outputs/connlist/cudn_test_1_connlist_output.dot", MULTI_NETWORK),
     ("test_outputs/connlist/cudn_test_1_connlist_output.json", MULTI_NETWORK),
     ("test_outputs/connlist/cudn_test_1_connlist_output.md", MULTI_NETWORK),
     ("test_outputs/connlist/cudn_test_1_connlist_output.txt", MULTI_NETWORK),
-    ("test_outputs/connlist/cudn_test_1_explain_output.txt", EXPLAIN),
+    ("test_outputs/connlist/cudn_test_1_explain_output.txt", MULTI_NETWORK),
     ("test_outputs/connlist/cudn_test_2_connlist_output.csv", MULTI_NETWORK),
     ("test_outputs/connlist/cudn_test_2_connlist_output.dot", MULTI_NETWORK),
     ("test_outputs/connlist/cudn_test_2_connlist_output.json", MULTI_NETWORK),
@@ -97,41 +75,9 @@ const KNOWN_FAILURES: &[(&str, &str)] = &[
     ("test_outputs/connlist/cudn_test_6_connlist_output.json", MULTI_NETWORK),
     ("test_outputs/connlist/cudn_test_6_connlist_output.md", MULTI_NETWORK),
     ("test_outputs/connlist/cudn_test_6_connlist_output.txt", MULTI_NETWORK),
-    ("test_outputs/connlist/cudn_test_6_explain_output.txt", EXPLAIN),
-    ("test_outputs/connlist/cudn_test_6_focus_workload_app-green_tcp-8000_explain_output.txt", EXPLAIN),
-    ("test_outputs/connlist/cudn_test_6_focus_workload_app-yellow_explain_output.txt", EXPLAIN),
-    ("test_outputs/connlist/demo_app_with_routes_and_ingress_explain_output.txt", EXPLAIN),
-    ("test_outputs/connlist/exposure_allow_all_in_cluster_test_explain_exposure_output.txt", EXPLAIN),
-    ("test_outputs/connlist/exposure_allow_all_test_explain_exposure_output.txt", EXPLAIN),
-    ("test_outputs/connlist/exposure_allow_all_two_workloads_test_explain_exposure_output.txt", EXPLAIN),
-    ("test_outputs/connlist/exposure_allow_all_two_workloads_test_explain_output.txt", EXPLAIN),
-    ("test_outputs/connlist/exposure_matched_and_unmatched_rules_test_explain_exposure_output.txt", EXPLAIN),
-    ("test_outputs/connlist/exposure_matched_and_unmatched_rules_test_focus_workload_hello-world_workload-a_explain_exposure_output.txt", EXPLAIN),
-    ("test_outputs/connlist/exposure_matched_and_unmatched_rules_test_focus_workload_hello-world_workload-a_ingress_explain_exposure_output.txt", EXPLAIN),
-    ("test_outputs/connlist/exposure_matched_and_unmatched_rules_test_focus_workload_hello-world_workload-a_workload-b_ingress_explain_exposure_output.txt", EXPLAIN),
-    ("test_outputs/connlist/exposure_multiple_unmatched_rules_test_explain_exposure_output.txt", EXPLAIN),
-    ("test_outputs/connlist/exposure_test_conn_entire_cluster_with_empty_selectors_explain_exposure_output.txt", EXPLAIN),
-    ("test_outputs/connlist/exposure_test_conn_to_all_pods_in_a_new_ns_explain_exposure_output.txt", EXPLAIN),
-    ("test_outputs/connlist/exposure_test_conn_with_only_pod_selector_explain_exposure_output.txt", EXPLAIN),
-    ("test_outputs/connlist/exposure_test_conn_with_pod_selector_in_any_ns_explain_exposure_output.txt", EXPLAIN),
-    ("test_outputs/connlist/exposure_test_pod_exposed_only_to_representative_peers_explain_exposure_output.txt", EXPLAIN),
-    ("test_outputs/connlist/exposure_test_with_anp_12_explain_exposure_output.txt", EXPLAIN),
-    ("test_outputs/connlist/exposure_test_with_anp_15_explain_exposure_output.txt", EXPLAIN),
-    ("test_outputs/connlist/exposure_test_with_anp_16_explain_exposure_output.txt", EXPLAIN),
-    ("test_outputs/connlist/exposure_test_with_anp_1_explain_exposure_output.txt", EXPLAIN),
-    ("test_outputs/connlist/exposure_test_with_anp_2_w_np_explain_exposure_output.txt", EXPLAIN),
-    ("test_outputs/connlist/exposure_test_with_anp_3_w_banp_explain_exposure_output.txt", EXPLAIN),
-    ("test_outputs/connlist/exposure_test_with_anp_4_entire_cluster_example_explain_exposure_output.txt", EXPLAIN),
-    ("test_outputs/connlist/exposure_test_with_anp_5_entire_cluster_example_explain_exposure_output.txt", EXPLAIN),
-    ("test_outputs/connlist/exposure_test_with_anp_6_entire_cluster_example_explain_exposure_output.txt", EXPLAIN),
-    ("test_outputs/connlist/exposure_test_with_anp_7_w_banp_explain_exposure_output.txt", EXPLAIN),
-    ("test_outputs/connlist/exposure_test_with_anp_8_explain_exposure_output.txt", EXPLAIN),
-    ("test_outputs/connlist/exposure_test_with_anp_9_explain_exposure_output.txt", EXPLAIN),
-    ("test_outputs/connlist/exposure_to_new_namespace_conn_and_entire_cluster_explain_exposure_output.txt", EXPLAIN),
-    ("test_outputs/connlist/ipblockstest_explain_output.txt", EXPLAIN),
-    ("test_outputs/connlist/k8s_ingress_test_new_explain_output.txt", EXPLAIN),
-    ("test_outputs/connlist/multiple_ingress_objects_with_different_ports_new_explain_output.txt", EXPLAIN),
-    ("test_outputs/connlist/multiple_topology_resources_2_explain_output.txt", EXPLAIN),
+    ("test_outputs/connlist/cudn_test_6_explain_output.txt", MULTI_NETWORK),
+    ("test_outputs/connlist/cudn_test_6_focus_workload_app-green_tcp-8000_explain_output.txt", MULTI_NETWORK),
+    ("test_outputs/connlist/cudn_test_6_focus_workload_app-yellow_explain_output.txt", MULTI_NETWORK),
     ("test_outputs/connlist/nad_test_10_focus_workload_pod-server_connlist_output.dot", MULTI_NETWORK),
     ("test_outputs/connlist/nad_test_10_focus_workload_pod-server_connlist_output.txt", MULTI_NETWORK),
     ("test_outputs/connlist/nad_test_11_focus_workload_pod-server_connlist_output.dot", MULTI_NETWORK),
@@ -177,26 +123,26 @@ const KNOWN_FAILURES: &[(&str, &str)] = &[
     ("test_outputs/connlist/nad_test_3_connlist_output.json", MULTI_NETWORK),
     ("test_outputs/connlist/nad_test_3_connlist_output.md", MULTI_NETWORK),
     ("test_outputs/connlist/nad_test_3_connlist_output.txt", MULTI_NETWORK),
-    ("test_outputs/connlist/nad_test_3_explain_output.txt", EXPLAIN),
+    ("test_outputs/connlist/nad_test_3_explain_output.txt", MULTI_NETWORK),
     ("test_outputs/connlist/nad_test_4_connlist_output.csv", MULTI_NETWORK),
     ("test_outputs/connlist/nad_test_4_connlist_output.dot", MULTI_NETWORK),
     ("test_outputs/connlist/nad_test_4_connlist_output.json", MULTI_NETWORK),
     ("test_outputs/connlist/nad_test_4_connlist_output.md", MULTI_NETWORK),
     ("test_outputs/connlist/nad_test_4_connlist_output.txt", MULTI_NETWORK),
-    ("test_outputs/connlist/nad_test_4_explain_output.txt", EXPLAIN),
+    ("test_outputs/connlist/nad_test_4_explain_output.txt", MULTI_NETWORK),
     ("test_outputs/connlist/nad_test_4_focus_workload_pod2_ingress_with_pod3_tcp-80_connlist_output.csv", MULTI_NETWORK),
     ("test_outputs/connlist/nad_test_4_focus_workload_pod2_ingress_with_pod3_tcp-80_connlist_output.dot", MULTI_NETWORK),
     ("test_outputs/connlist/nad_test_4_focus_workload_pod2_ingress_with_pod3_tcp-80_connlist_output.json", MULTI_NETWORK),
     ("test_outputs/connlist/nad_test_4_focus_workload_pod2_ingress_with_pod3_tcp-80_connlist_output.md", MULTI_NETWORK),
     ("test_outputs/connlist/nad_test_4_focus_workload_pod2_ingress_with_pod3_tcp-80_connlist_output.txt", MULTI_NETWORK),
-    ("test_outputs/connlist/nad_test_4_focus_workload_pod2_ingress_with_pod3_tcp-80_explain_output.txt", EXPLAIN),
-    ("test_outputs/connlist/nad_test_4_tcp-80_allow_explain_output.txt", EXPLAIN),
+    ("test_outputs/connlist/nad_test_4_focus_workload_pod2_ingress_with_pod3_tcp-80_explain_output.txt", MULTI_NETWORK),
+    ("test_outputs/connlist/nad_test_4_tcp-80_allow_explain_output.txt", MULTI_NETWORK),
     ("test_outputs/connlist/nad_test_4_tcp-80_connlist_output.csv", MULTI_NETWORK),
     ("test_outputs/connlist/nad_test_4_tcp-80_connlist_output.dot", MULTI_NETWORK),
     ("test_outputs/connlist/nad_test_4_tcp-80_connlist_output.json", MULTI_NETWORK),
     ("test_outputs/connlist/nad_test_4_tcp-80_connlist_output.md", MULTI_NETWORK),
     ("test_outputs/connlist/nad_test_4_tcp-80_connlist_output.txt", MULTI_NETWORK),
-    ("test_outputs/connlist/nad_test_4_tcp-80_explain_output.txt", EXPLAIN),
+    ("test_outputs/connlist/nad_test_4_tcp-80_explain_output.txt", MULTI_NETWORK),
     ("test_outputs/connlist/nad_test_5_connlist_output.csv", MULTI_NETWORK),
     ("test_outputs/connlist/nad_test_5_connlist_output.dot", MULTI_NETWORK),
     ("test_outputs/connlist/nad_test_5_connlist_output.json", MULTI_NETWORK),
@@ -219,13 +165,6 @@ const KNOWN_FAILURES: &[(&str, &str)] = &[
     ("test_outputs/connlist/nad_test_8_connlist_output.txt", MULTI_NETWORK),
     ("test_outputs/connlist/nad_test_9_focus_workload_pod-server_connlist_output.dot", MULTI_NETWORK),
     ("test_outputs/connlist/nad_test_9_focus_workload_pod-server_connlist_output.txt", MULTI_NETWORK),
-    ("test_outputs/connlist/netpol-demo_explain_output.txt", EXPLAIN),
-    ("test_outputs/connlist/netpol_named_port_test_explain_output.txt", EXPLAIN),
-    ("test_outputs/connlist/new_online_boutique_explain_output.txt", EXPLAIN),
-    ("test_outputs/connlist/onlineboutique_explain_exposure_output.txt", EXPLAIN),
-    ("test_outputs/connlist/onlineboutique_explain_output.txt", EXPLAIN),
-    ("test_outputs/connlist/onlineboutique_workloads_with_ingress_explain_output.txt", EXPLAIN),
-    ("test_outputs/connlist/route_example_with_target_port_explain_output.txt", EXPLAIN),
     ("test_outputs/connlist/udn_and_vms_test_1_connlist_output.csv", MULTI_NETWORK),
     ("test_outputs/connlist/udn_and_vms_test_1_connlist_output.dot", MULTI_NETWORK),
     ("test_outputs/connlist/udn_and_vms_test_1_connlist_output.json", MULTI_NETWORK),
@@ -246,26 +185,26 @@ const KNOWN_FAILURES: &[(&str, &str)] = &[
     ("test_outputs/connlist/udn_and_vms_test_4_connlist_output.json", MULTI_NETWORK),
     ("test_outputs/connlist/udn_and_vms_test_4_connlist_output.md", MULTI_NETWORK),
     ("test_outputs/connlist/udn_and_vms_test_4_connlist_output.txt", MULTI_NETWORK),
-    ("test_outputs/connlist/udn_and_vms_test_4_explain_output.txt", EXPLAIN),
+    ("test_outputs/connlist/udn_and_vms_test_4_explain_output.txt", MULTI_NETWORK),
     ("test_outputs/connlist/udn_and_vms_test_5_connlist_output.csv", MULTI_NETWORK),
     ("test_outputs/connlist/udn_and_vms_test_5_connlist_output.dot", MULTI_NETWORK),
     ("test_outputs/connlist/udn_and_vms_test_5_connlist_output.json", MULTI_NETWORK),
     ("test_outputs/connlist/udn_and_vms_test_5_connlist_output.md", MULTI_NETWORK),
     ("test_outputs/connlist/udn_and_vms_test_5_connlist_output.txt", MULTI_NETWORK),
-    ("test_outputs/connlist/udn_and_vms_test_5_explain_output.txt", EXPLAIN),
+    ("test_outputs/connlist/udn_and_vms_test_5_explain_output.txt", MULTI_NETWORK),
     ("test_outputs/connlist/udn_test_1_connlist_output.csv", MULTI_NETWORK),
     ("test_outputs/connlist/udn_test_1_connlist_output.dot", MULTI_NETWORK),
     ("test_outputs/connlist/udn_test_1_connlist_output.json", MULTI_NETWORK),
     ("test_outputs/connlist/udn_test_1_connlist_output.md", MULTI_NETWORK),
     ("test_outputs/connlist/udn_test_1_connlist_output.txt", MULTI_NETWORK),
-    ("test_outputs/connlist/udn_test_1_explain_output.txt", EXPLAIN),
-    ("test_outputs/connlist/udn_test_1_tcp-90_explain_output.txt", EXPLAIN),
+    ("test_outputs/connlist/udn_test_1_explain_output.txt", MULTI_NETWORK),
+    ("test_outputs/connlist/udn_test_1_tcp-90_explain_output.txt", MULTI_NETWORK),
     ("test_outputs/connlist/udn_test_2_connlist_output.csv", MULTI_NETWORK),
     ("test_outputs/connlist/udn_test_2_connlist_output.dot", MULTI_NETWORK),
     ("test_outputs/connlist/udn_test_2_connlist_output.json", MULTI_NETWORK),
     ("test_outputs/connlist/udn_test_2_connlist_output.md", MULTI_NETWORK),
     ("test_outputs/connlist/udn_test_2_connlist_output.txt", MULTI_NETWORK),
-    ("test_outputs/connlist/udn_test_2_explain_output.txt", EXPLAIN),
+    ("test_outputs/connlist/udn_test_2_explain_output.txt", MULTI_NETWORK),
     ("test_outputs/connlist/udn_test_2_tcp-90_connlist_output.csv", MULTI_NETWORK),
     ("test_outputs/connlist/udn_test_2_tcp-90_connlist_output.dot", MULTI_NETWORK),
     ("test_outputs/connlist/udn_test_2_tcp-90_connlist_output.json", MULTI_NETWORK),
@@ -276,14 +215,14 @@ const KNOWN_FAILURES: &[(&str, &str)] = &[
     ("test_outputs/connlist/udn_test_3_connlist_output.json", MULTI_NETWORK),
     ("test_outputs/connlist/udn_test_3_connlist_output.md", MULTI_NETWORK),
     ("test_outputs/connlist/udn_test_3_connlist_output.txt", MULTI_NETWORK),
-    ("test_outputs/connlist/udn_test_3_explain_output.txt", EXPLAIN),
+    ("test_outputs/connlist/udn_test_3_explain_output.txt", MULTI_NETWORK),
     ("test_outputs/connlist/udn_test_4_connlist_output.csv", MULTI_NETWORK),
     ("test_outputs/connlist/udn_test_4_connlist_output.dot", MULTI_NETWORK),
     ("test_outputs/connlist/udn_test_4_connlist_output.json", MULTI_NETWORK),
     ("test_outputs/connlist/udn_test_4_connlist_output.md", MULTI_NETWORK),
     ("test_outputs/connlist/udn_test_4_connlist_output.txt", MULTI_NETWORK),
-    ("test_outputs/connlist/udn_test_4_explain_output.txt", EXPLAIN),
-    ("test_outputs/connlist/udn_test_4_tcp-8080_explain_output.txt", EXPLAIN),
+    ("test_outputs/connlist/udn_test_4_explain_output.txt", MULTI_NETWORK),
+    ("test_outputs/connlist/udn_test_4_tcp-8080_explain_output.txt", MULTI_NETWORK),
     ("test_outputs/connlist/udn_with_ingress_controller_connlist_output.csv", MULTI_NETWORK),
     ("test_outputs/connlist/udn_with_ingress_controller_connlist_output.dot", MULTI_NETWORK),
     ("test_outputs/connlist/udn_with_ingress_controller_connlist_output.json", MULTI_NETWORK),
@@ -304,9 +243,7 @@ const KNOWN_FAILURES: &[(&str, &str)] = &[
     ("test_outputs/connlist/virtual_machines_example_connlist_output.json", MULTI_NETWORK),
     ("test_outputs/connlist/virtual_machines_example_connlist_output.md", MULTI_NETWORK),
     ("test_outputs/connlist/virtual_machines_example_connlist_output.txt", MULTI_NETWORK),
-    ("test_outputs/connlist/virtual_machines_example_explain_output.txt", EXPLAIN),
-    ("test_outputs/connlist/vm_example_explain_exposure_output.txt", EXPLAIN),
-    ("test_outputs/connlist/vm_example_explain_output.txt", EXPLAIN),
+    ("test_outputs/connlist/virtual_machines_example_explain_output.txt", MULTI_NETWORK),
     ("test_outputs/diff/diff_between_udn_test_1_and_only_pods_test.csv", MULTI_NETWORK),
     ("test_outputs/diff/diff_between_udn_test_1_and_only_pods_test.dot", MULTI_NETWORK),
     ("test_outputs/diff/diff_between_udn_test_1_and_only_pods_test.md", MULTI_NETWORK),
@@ -402,6 +339,39 @@ fn run_list(root: &Path, case: &Value, out: &mut Vec<Outcome>) {
     }
 }
 
+fn run_explain(root: &Path, case: &Value, out: &mut Vec<Outcome>) {
+    let input = root.join(case["input_dir"].as_str().unwrap_or_default());
+    let o = &case["options"];
+    let mut opts = list_options(o);
+    opts.exposure = o.get("exposure").and_then(Value::as_bool).unwrap_or(false);
+    let only = o
+        .get("explainOnly")
+        .and_then(Value::as_str)
+        .map(|s| ExplainOnly::parse(s).expect("explain-only value"));
+    let objects = load(&input);
+    let res = read_resources(&objects);
+    let explained = Analyzer::new(res, opts.exposure).and_then(|a| a.list_explained(&opts, only));
+    for e in case["expected"].as_array().into_iter().flatten() {
+        if e["compared"].as_bool() != Some(true) {
+            continue;
+        }
+        let file = e["file"].as_str().unwrap_or_default().to_string();
+        let expected = std::fs::read_to_string(root.join(&file)).unwrap_or_default();
+        let result = match &explained {
+            Err(err) => Err(format!("analysis error: {err}")),
+            Ok(x) => {
+                let actual = render_explained(x);
+                if clean(&actual) == clean(&expected) {
+                    Ok(())
+                } else {
+                    Err(first_diff(&expected, &actual))
+                }
+            }
+        };
+        out.push(Outcome { file, result });
+    }
+}
+
 fn run_diff(root: &Path, case: &Value, out: &mut Vec<Outcome>) {
     let dirs: Vec<String> = strings(case.get("input_dirs"));
     let lists: Vec<Result<palisade_netpol::ConnList, String>> = dirs
@@ -465,20 +435,9 @@ fn netpol_analyzer_conformance() {
         {
             continue;
         }
-        for e in case["expected"].as_array().into_iter().flatten() {
-            if e["compared"].as_bool() != Some(true) {
-                continue;
-            }
-            outcomes.push((
-                "explain",
-                Outcome {
-                    file: e["file"].as_str().unwrap_or_default().to_string(),
-                    result: Err(
-                        "netpol-analyzer's `list --explain` text is not produced".to_string()
-                    ),
-                },
-            ));
-        }
+        let mut out = Vec::new();
+        run_explain(&root, case, &mut out);
+        outcomes.extend(out.into_iter().map(|o| ("explain", o)));
     }
     for case in index["diff"].as_array().into_iter().flatten() {
         if only

@@ -59,6 +59,7 @@ mod check;
 mod checks;
 mod evaluate;
 mod namespace;
+pub mod plan;
 mod policy;
 mod scanner;
 

@@ -59,6 +59,15 @@ pub enum Command {
     /// ValidatingAdmissionPolicies enforced at admission, with metrics
     #[command(after_long_help = crate::commands::serve::SERVE_EXAMPLES)]
     Serve(Box<crate::commands::serve::ServeArgs>),
+    /// Save the cluster's objects as one file that every command reads
+    #[command(after_long_help = crate::commands::snapshot::SNAPSHOT_EXAMPLES)]
+    Snapshot(Box<crate::commands::snapshot::SnapshotArgs>),
+    /// Pod Security across a cluster: the safe path to enforce=restricted, namespace by namespace
+    #[command(subcommand)]
+    Pss(crate::commands::pss::PssCommand),
+    /// Incident response: quarantine a pod (isolation, evidence, cordon), release it
+    #[command(subcommand)]
+    Incident(crate::commands::incident::IncidentCommand),
     /// Print manifests that install Palisade in a cluster
     #[command(subcommand)]
     Install(crate::commands::install::InstallCommand),
@@ -97,6 +106,18 @@ Examples:
 
   # NSA/CISA hardening guide: only its rules, with a compliance summary
   palisade scan k8s/ --framework nsa
+
+  # The live cluster (kubeconfig, or the in-cluster service account), or one namespace of it
+  palisade scan --cluster
+  palisade scan --cluster -n shop --context prod
+
+  # A saved snapshot, offline (palisade snapshot -o cluster.yaml)
+  palisade scan cluster.yaml
+
+With --cluster, every kind the checks read is listed from the API server (see `palisade snapshot
+--help`); Secrets only with --include-secrets, values redacted. Objects whose controller is also
+in the input (a Deployment's ReplicaSets and Pods, matched by uid) are judged through the
+controller, where the fix belongs, not once per copy.
 
 Configuration: .palisade.yaml (found upward from the first PATH, or --config FILE) selects rules,
 overrides severities and lists exemptions; see docs/configuration.md. Exempted findings are still
@@ -170,9 +191,17 @@ pub struct ScanArgs {
     #[arg(long)]
     pub peer_annotations: bool,
 
-    /// Namespace for objects that have none, as `kubectl apply -n` would set it
+    /// Namespace for objects that have none, as `kubectl apply -n` would set it; with
+    /// --cluster, the only namespace read
     #[arg(short = 'n', long, value_name = "NAMESPACE")]
     pub namespace: Option<String>,
+
+    /// With --cluster: every namespace (the default)
+    #[arg(short = 'A', long = "all-namespaces", conflicts_with = "namespace")]
+    pub all_namespaces: bool,
+
+    #[command(flatten)]
+    pub cluster: crate::commands::cluster_input::ClusterArgs,
 }
 
 #[derive(Debug, Args)]
@@ -228,6 +257,10 @@ ValidatingAdmissionPolicies with their bindings (parameter objects may be in eit
 manifests are both what is reviewed (as a CREATE) and the inventory (data.inventory). Exit codes: 0 no violation at or above
 --fail-on, 1 violations, 2 usage or input errors.")]
     Test(PolicyTestArgs),
+    /// Every existing object against the loaded constraints and VAPs, with totals per
+    /// constraint (Gatekeeper's audit)
+    #[command(after_long_help = crate::commands::policy::AUDIT_EXAMPLES)]
+    Audit(crate::commands::policy::PolicyAuditArgs),
 }
 
 #[derive(Debug, Args)]

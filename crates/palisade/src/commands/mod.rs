@@ -1,9 +1,13 @@
+pub mod cluster_input;
 pub mod detect;
+pub mod incident;
 pub mod install;
 pub mod netpol;
 mod output;
 pub mod policy;
+pub mod pss;
 pub mod rbac;
 pub mod rules;
 pub mod scan;
 pub mod serve;
+pub mod snapshot;

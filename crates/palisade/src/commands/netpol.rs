@@ -1,5 +1,5 @@
 //! `palisade netpol`: NetworkPolicy connectivity (list, explain, diff),
-//! isolation coverage and policy lint. Flags and printing live here; the
+//! isolation coverage, policy lint and least-permissive policy generation. Flags and printing live here; the
 //! semantics are in `palisade-netpol`, where they are tested.
 
 use std::io::Write;
@@ -13,7 +13,9 @@ use palisade_netpol::connlist::{Analyzer, ListOptions};
 use palisade_netpol::coverage::{coverage, coverage_findings};
 use palisade_netpol::diff::{diff_lists, render_diff};
 use palisade_netpol::explain::{explain, render_text, PortQuery};
+use palisade_netpol::explainlist::{render_explained, ExplainOnly};
 use palisade_netpol::format::{render, Format};
+use palisade_netpol::generate::{generate, parse_desired, to_yaml, verify, GenerateOptions};
 use palisade_netpol::input::load;
 use palisade_netpol::lint::lint;
 use palisade_netpol::read_resources;
@@ -40,15 +42,20 @@ Examples:
   # What the workloads are exposed to beyond the input (any namespace, any pod)
   palisade netpol list k8s/ --exposure
 
+  # Every pair, allowed or denied, with the policy rules behind each port range
+  palisade netpol list k8s/ --explain
+  palisade netpol list k8s/ --explain --explain-only deny --focus-conn udp-53
+
   # Manifests of a live cluster
   kubectl get deploy,sts,ds,pods,ns,netpol,svc,ing -A -o yaml | palisade netpol list -f -
 
 Peers are workloads (`ns/name[Kind]`), IP blocks outside the cluster
 (`a.b.c.d-e.f.g.h[External]`, split as the policies' ipBlocks split them), and
 the ingress controller (`{ingress-controller}`) when Ingresses or Routes route
-to services. NetworkPolicies, AdminNetworkPolicies and the
-BaselineAdminNetworkPolicy are combined as the cluster combines them.
-The output matches np-guard/netpol-analyzer's `list`.
+to services. NetworkPolicies, AdminNetworkPolicies, the
+BaselineAdminNetworkPolicy and ClusterNetworkPolicies (Admin and Baseline
+tiers) are combined as the cluster combines them.
+The output matches np-guard/netpol-analyzer's `list` (and `list --explain`).
 
 Exit codes: 0 listed, 2 an input could not be read or the analysis failed.";
 
@@ -69,6 +76,27 @@ egress, the destination's ingress) the output lists the admin policies and
 NetworkPolicies that select the pod, each rule, and what decides.
 
 Exit codes: 0 allowed, 1 denied, 2 an input could not be read or a peer is unknown.";
+
+const GENERATE_EXAMPLES: &str = "\
+Examples:
+  # Lock down to what is allowed now: one NetworkPolicy per workload
+  palisade netpol generate k8s/ --out policies.yaml
+
+  # From a desired connectivity list (netpol-analyzer txt or json output)
+  palisade netpol generate k8s/ --from desired.txt --out policies.yaml
+
+A desired list has lines `SRC => DST : CONNECTIONS`, as `palisade netpol list`
+prints them (`shop/web[Deployment] => shop/db[Deployment] : TCP 5432`,
+`shop/web[Deployment] => 10.0.0.0-10.255.255.255[External] : TCP 443`,
+`{ingress-controller} => shop/web[Deployment] : TCP 8080`). Each group of
+workloads with the same labels in a namespace gets one policy isolating both
+directions and allowing exactly its listed connections. The result is checked:
+the input's workloads with the generated policies (and without the input's
+policies) must list exactly the desired connections (IP blocks compared
+address by address).
+
+Exit codes: 0 generated and verified, 1 the round trip differs (differences
+on standard error), 2 an input could not be read or the list is invalid.";
 
 const DIFF_EXAMPLES: &str = "\
 Examples:
@@ -133,6 +161,9 @@ pub enum NetpolCommand {
     /// Mistakes in NetworkPolicies, as findings
     #[command(after_long_help = LINT_EXAMPLES)]
     Lint(LintArgs),
+    /// Least-permissive NetworkPolicies allowing exactly a desired connectivity list
+    #[command(after_long_help = GENERATE_EXAMPLES)]
+    Generate(GenerateArgs),
 }
 
 #[derive(Debug, Args)]
@@ -225,6 +256,50 @@ pub struct ListArgs {
     /// Also report what each workload is exposed to beyond the input (any namespace, any pod)
     #[arg(long)]
     pub exposure: bool,
+
+    /// Every pair, allowed or denied, with the rules behind each port range (txt output only)
+    #[arg(long)]
+    pub explain: bool,
+
+    /// With --explain: only allowed or only denied connections
+    #[arg(long = "explain-only", value_enum)]
+    pub explain_only: Option<ExplainOnlyArg>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ExplainOnlyArg {
+    Allow,
+    Deny,
+}
+
+#[derive(Debug, Args)]
+pub struct GenerateArgs {
+    #[command(flatten)]
+    pub input: InputArgs,
+
+    /// The desired connectivity list (txt or json, as `palisade netpol list` writes it);
+    /// default: the input's current connectivity
+    #[arg(long = "from", value_name = "FILE")]
+    pub from: Option<PathBuf>,
+
+    /// Namespace of the ingress controller, for `{ingress-controller}` sources
+    #[arg(
+        long = "ingress-controller-namespace",
+        value_name = "NAMESPACE",
+        default_value = "ingress-controller-ns"
+    )]
+    pub ingress_controller_namespace: String,
+
+    /// Prefix of the generated policies' names
+    #[arg(
+        long = "name-prefix",
+        value_name = "PREFIX",
+        default_value = "palisade-"
+    )]
+    pub name_prefix: String,
+
+    #[command(flatten)]
+    pub out: OutArgs,
 }
 
 #[derive(Debug, Args)]
@@ -316,6 +391,7 @@ pub fn run(cmd: &NetpolCommand) -> Result<ExitCode> {
         NetpolCommand::Diff(a) => run_diff(a),
         NetpolCommand::Coverage(a) => run_coverage(a),
         NetpolCommand::Lint(a) => run_lint(a),
+        NetpolCommand::Generate(a) => run_generate(a),
     }
 }
 
@@ -391,6 +467,34 @@ fn run_list(a: &ListArgs) -> Result<ExitCode> {
             return Ok(ExitCode::from(EXIT_INPUT));
         }
     };
+    if a.explain {
+        if a.output != ListFormat::Txt {
+            eprintln!("error: --explain is supported with txt output only");
+            return Ok(ExitCode::from(EXIT_INPUT));
+        }
+        let only = a.explain_only.map(|o| match o {
+            ExplainOnlyArg::Allow => ExplainOnly::Allow,
+            ExplainOnlyArg::Deny => ExplainOnly::Deny,
+        });
+        if only.is_some() && a.exposure {
+            eprintln!("warning: --exposure is ignored with --explain-only");
+        }
+        let explained = match analyzer.list_explained(&opts, only) {
+            Ok(x) => x,
+            Err(e) => {
+                eprintln!("error: {e}");
+                return Ok(ExitCode::from(EXIT_INPUT));
+            }
+        };
+        for w in &explained.list.warnings {
+            eprintln!("warning: {w}");
+        }
+        write_output(&a.out, &render_explained(&explained))?;
+        return Ok(ExitCode::from(if input_errors { EXIT_INPUT } else { 0 }));
+    }
+    if a.explain_only.is_some() {
+        eprintln!("warning: --explain-only is ignored without --explain");
+    }
     let list = match analyzer.list(&opts) {
         Ok(l) => l,
         Err(e) => {
@@ -443,6 +547,87 @@ fn run_explain(a: &ExplainArgs) -> Result<ExitCode> {
     Ok(ExitCode::from(if input_errors {
         EXIT_INPUT
     } else if allowed {
+        0
+    } else {
+        EXIT_FINDINGS
+    }))
+}
+
+fn run_generate(a: &GenerateArgs) -> Result<ExitCode> {
+    let loaded = load_input(&a.input)?;
+    let input_errors = report_input_errors(&loaded);
+    let analyzer = match analyzer_for(&loaded, false) {
+        Ok(x) => x,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return Ok(ExitCode::from(EXIT_INPUT));
+        }
+    };
+    let desired = match &a.from {
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("cannot read {}", path.display()))?;
+            parse_desired(&text).map_err(|e| format!("{}: {e}", path.display()))
+        }
+        None => analyzer
+            .list(&ListOptions::default())
+            .map(|l| l.connections),
+    };
+    let desired = match desired {
+        Ok(d) => d,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return Ok(ExitCode::from(EXIT_INPUT));
+        }
+    };
+    let opts = GenerateOptions {
+        ingress_controller_namespace: a.ingress_controller_namespace.clone(),
+        name_prefix: a.name_prefix.clone(),
+    };
+    let generated = match generate(&analyzer, &desired, &opts) {
+        Ok(g) => g,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return Ok(ExitCode::from(EXIT_INPUT));
+        }
+    };
+    for w in &generated.warnings {
+        eprintln!("warning: {w}");
+    }
+    write_output(&a.out, &to_yaml(&generated))?;
+    if opts.ingress_controller_namespace != GenerateOptions::default().ingress_controller_namespace
+    {
+        // The analysis models the ingress controller in its own namespace:
+        // with another namespace, its connections cannot be verified.
+        eprintln!("note: ingress-controller connections are not verified with --ingress-controller-namespace");
+    }
+    let diffs = match verify(&loaded.objects, &desired, &generated) {
+        Ok(d) => d,
+        Err(e) => {
+            eprintln!("error: verifying the generated policies: {e}");
+            return Ok(ExitCode::from(EXIT_INPUT));
+        }
+    };
+    let ic = "{ingress-controller}";
+    let custom_ic = opts.ingress_controller_namespace
+        != GenerateOptions::default().ingress_controller_namespace;
+    let diffs: Vec<&String> = diffs
+        .iter()
+        .filter(|d| !(custom_ic && d.starts_with(ic)))
+        .collect();
+    for d in &diffs {
+        eprintln!("differs: {d}");
+    }
+    if diffs.is_empty() {
+        eprintln!(
+            "verified: {} policies allow exactly the {} desired connections",
+            generated.policies.len(),
+            desired.iter().filter(|c| !c.conns.is_empty()).count()
+        );
+    }
+    Ok(ExitCode::from(if input_errors {
+        EXIT_INPUT
+    } else if diffs.is_empty() {
         0
     } else {
         EXIT_FINDINGS

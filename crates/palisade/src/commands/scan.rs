@@ -20,8 +20,8 @@ pub fn run(args: &ScanArgs, color: bool) -> Result<ExitCode> {
         .chain(&args.filenames)
         .map(|p| Input::parse(p))
         .collect();
-    if inputs.is_empty() {
-        bail!("nothing to scan: give a PATH, `-f PATH`, or `-` for standard input (see `palisade scan --help`)");
+    if inputs.is_empty() && !args.cluster.enabled() {
+        bail!("nothing to scan: give a PATH, `-f PATH`, `-` for standard input, or --cluster (see `palisade scan --help`)");
     }
     let (mut config, config_errors) = configuration(args, &inputs)?;
     for rule in &args.disable {
@@ -57,12 +57,26 @@ pub fn run(args: &ScanArgs, color: bool) -> Result<ExitCode> {
     };
 
     let mut timer = Timer::new(args.timings);
+    // The cluster first: it draws its own progress bar.
+    let from_cluster = if args.cluster.enabled() {
+        let scope = match &args.namespace {
+            Some(ns) => palisade_cluster::snapshot::Scope::Namespace(ns.clone()),
+            None => palisade_cluster::snapshot::Scope::All,
+        };
+        Some(super::cluster_input::load(&args.cluster, scope, None)?)
+    } else {
+        None
+    };
     let progress = progress_bar();
     progress.set_message("reading manifests");
     let options = LoadOptions {
         default_namespace: args.namespace.clone(),
     };
-    let loaded = load_inputs(&inputs, &options);
+    let mut loaded = load_inputs(&inputs, &options);
+    if let Some(cluster) = from_cluster {
+        super::cluster_input::absorb(&mut loaded, cluster);
+    }
+    super::cluster_input::drop_controlled(&mut loaded.objects);
     timer.lap("load");
 
     progress.set_length(loaded.objects.len() as u64);

@@ -1,0 +1,249 @@
+//! Evidence bundles: a gzipped tar of the collected files, with a manifest of
+//! SHA-256 hashes and collection times, written atomically.
+//!
+//! Layout (everything under one directory named after the bundle):
+//!
+//! ```text
+//! <name>/manifest.json   what was collected, when, by whom, from where; per file:
+//!                        path, size, sha256, collectedAt, source (the API path)
+//! <name>/SHA256SUMS      `sha256sum -c` format, for every file but itself
+//! <name>/...             the files
+//! ```
+//!
+//! The bundle is written to a temporary file in the target directory, synced,
+//! and renamed into place: a bundle either exists whole or not at all. Its own
+//! SHA-256 is returned (and recorded by the caller in the audit trail).
+
+use std::fs::File;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use serde_json::{json, Value as Json};
+use sha2::{Digest, Sha256};
+
+/// One collected file.
+#[derive(Debug, Clone)]
+pub struct EvidenceFile {
+    /// Path inside the bundle (`pod.json`, `logs/app.log`).
+    pub path: String,
+    pub bytes: Vec<u8>,
+    /// When it was collected (RFC 3339).
+    pub collected_at: String,
+    /// Where it came from: an API path, or `palisade` for derived files.
+    pub source: String,
+}
+
+impl EvidenceFile {
+    pub fn json(path: &str, value: &Json, source: &str) -> EvidenceFile {
+        let mut bytes = serde_json::to_vec_pretty(value).unwrap_or_default();
+        bytes.push(b'\n');
+        EvidenceFile {
+            path: path.to_string(),
+            bytes,
+            collected_at: crate::now(),
+            source: source.to_string(),
+        }
+    }
+
+    pub fn text(path: &str, text: impl Into<String>, source: &str) -> EvidenceFile {
+        EvidenceFile {
+            path: path.to_string(),
+            bytes: text.into().into_bytes(),
+            collected_at: crate::now(),
+            source: source.to_string(),
+        }
+    }
+}
+
+/// Hex SHA-256.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    let digest = Sha256::digest(bytes);
+    let mut out = String::with_capacity(64);
+    for b in digest {
+        out.push_str(&format!("{b:02x}"));
+    }
+    out
+}
+
+/// A written bundle.
+#[derive(Debug, Clone)]
+pub struct Written {
+    pub path: PathBuf,
+    pub sha256: String,
+    pub size: u64,
+    pub manifest: Json,
+}
+
+/// Writes `files` and their manifest as `dir/name.tar.gz`, atomically.
+/// `meta` goes into the manifest as is (case, pod, operator, times, errors).
+pub fn write(dir: &Path, name: &str, meta: Json, files: &[EvidenceFile]) -> Result<Written> {
+    std::fs::create_dir_all(dir)
+        .with_context(|| format!("cannot create the evidence directory {}", dir.display()))?;
+    let entries: Vec<Json> = files
+        .iter()
+        .map(|f| {
+            json!({
+                "path": f.path,
+                "size": f.bytes.len(),
+                "sha256": sha256_hex(&f.bytes),
+                "collectedAt": f.collected_at,
+                "source": f.source,
+            })
+        })
+        .collect();
+    let mut manifest = meta;
+    manifest["files"] = Json::Array(entries);
+    let mut manifest_bytes = serde_json::to_vec_pretty(&manifest)?;
+    manifest_bytes.push(b'\n');
+    let mut sums = String::new();
+    for f in files {
+        sums.push_str(&format!("{}  {}\n", sha256_hex(&f.bytes), f.path));
+    }
+    sums.push_str(&format!("{}  manifest.json\n", sha256_hex(&manifest_bytes)));
+
+    let final_path = dir.join(format!("{name}.tar.gz"));
+    let temp_path = dir.join(format!(".{name}.tar.gz.partial-{}", std::process::id()));
+    let result = (|| -> Result<()> {
+        let file = File::create(&temp_path)
+            .with_context(|| format!("cannot write {}", temp_path.display()))?;
+        let gz = flate2::write::GzEncoder::new(file, flate2::Compression::default());
+        let mut tar = tar::Builder::new(gz);
+        let mtime = jiff::Timestamp::now().as_second().max(0) as u64;
+        let mut add = |path: &str, bytes: &[u8]| -> Result<()> {
+            let mut header = tar::Header::new_gnu();
+            header.set_size(bytes.len() as u64);
+            header.set_mode(0o644);
+            header.set_mtime(mtime);
+            header.set_uid(0);
+            header.set_gid(0);
+            header.set_entry_type(tar::EntryType::Regular);
+            tar.append_data(&mut header, format!("{name}/{path}"), bytes)
+                .with_context(|| format!("cannot add {path} to the bundle"))?;
+            Ok(())
+        };
+        add("manifest.json", &manifest_bytes)?;
+        add("SHA256SUMS", sums.as_bytes())?;
+        for f in files {
+            add(&f.path, &f.bytes)?;
+        }
+        let gz = tar.into_inner().context("cannot finish the tar archive")?;
+        let mut file = gz.finish().context("cannot finish the gzip stream")?;
+        file.flush()?;
+        file.sync_all()
+            .with_context(|| format!("cannot sync {}", temp_path.display()))?;
+        Ok(())
+    })();
+    if let Err(e) = result {
+        let _ = std::fs::remove_file(&temp_path);
+        return Err(e);
+    }
+    std::fs::rename(&temp_path, &final_path).with_context(|| {
+        format!(
+            "cannot move {} to {}",
+            temp_path.display(),
+            final_path.display()
+        )
+    })?;
+    if let Ok(d) = File::open(dir) {
+        let _ = d.sync_all();
+    }
+    let bytes = std::fs::read(&final_path)
+        .with_context(|| format!("cannot read back {}", final_path.display()))?;
+    let sha256 = sha256_hex(&bytes);
+    // A sidecar with the bundle's own hash, in `sha256sum -c` format.
+    let sidecar = dir.join(format!("{name}.tar.gz.sha256"));
+    std::fs::write(&sidecar, format!("{sha256}  {name}.tar.gz\n"))
+        .with_context(|| format!("cannot write {}", sidecar.display()))?;
+    Ok(Written {
+        path: final_path,
+        sha256,
+        size: bytes.len() as u64,
+        manifest,
+    })
+}
+
+/// Reads a bundle back: every file (manifest and sums included) by its path
+/// inside the bundle directory. For tests and `verify`.
+pub fn read(path: &Path) -> Result<Vec<(String, Vec<u8>)>> {
+    use std::io::Read;
+    let file = File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
+    let mut archive = tar::Archive::new(flate2::read::GzDecoder::new(file));
+    let mut out = Vec::new();
+    for entry in archive.entries()? {
+        let mut entry = entry?;
+        let name = entry.path()?.to_string_lossy().into_owned();
+        let inner = name
+            .split_once('/')
+            .map_or(name.clone(), |(_, p)| p.to_string());
+        let mut bytes = Vec::new();
+        entry.read_to_end(&mut bytes)?;
+        out.push((inner, bytes));
+    }
+    Ok(out)
+}
+
+/// Checks every file of a bundle against its manifest; the problems found.
+pub fn verify(path: &Path) -> Result<Vec<String>> {
+    let files = read(path)?;
+    let manifest: Json = files
+        .iter()
+        .find(|(p, _)| p == "manifest.json")
+        .map(|(_, b)| serde_json::from_slice(b))
+        .transpose()?
+        .context("the bundle has no manifest.json")?;
+    let mut problems = Vec::new();
+    for entry in manifest["files"].as_array().into_iter().flatten() {
+        let p = entry["path"].as_str().unwrap_or_default();
+        match files.iter().find(|(q, _)| q == p) {
+            None => problems.push(format!("{p}: listed in the manifest, missing")),
+            Some((_, bytes)) => {
+                if entry["sha256"].as_str() != Some(sha256_hex(bytes).as_str()) {
+                    problems.push(format!("{p}: SHA-256 differs from the manifest"));
+                }
+            }
+        }
+    }
+    Ok(problems)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn writes_atomically_with_hashes() {
+        let dir = tempfile::tempdir().unwrap();
+        let files = vec![
+            EvidenceFile::text("logs/app.log", "hello\n", "/api/v1/namespaces/x/pods/p/log"),
+            EvidenceFile::json(
+                "pod.json",
+                &json!({"kind": "Pod"}),
+                "/api/v1/namespaces/x/pods/p",
+            ),
+        ];
+        let written = write(dir.path(), "case-1", json!({"case": "1"}), &files).unwrap();
+        assert!(written.path.ends_with("case-1.tar.gz"));
+        let leftovers: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .filter_map(|e| e.ok())
+            .filter(|e| e.file_name().to_string_lossy().contains("partial"))
+            .collect();
+        assert!(leftovers.is_empty());
+        let read_back = read(&written.path).unwrap();
+        let names: Vec<&str> = read_back.iter().map(|(p, _)| p.as_str()).collect();
+        assert_eq!(
+            names,
+            ["manifest.json", "SHA256SUMS", "logs/app.log", "pod.json"]
+        );
+        let sums = String::from_utf8(read_back[1].1.clone()).unwrap();
+        assert!(sums.contains(&format!("{}  logs/app.log", sha256_hex(b"hello\n"))));
+        assert_eq!(
+            written.manifest["files"][0]["sha256"],
+            "5891b5b522d5df086d0ff0b110fbd9d21bb4fc7163af34d08286a2e846f6be03"
+        );
+        assert!(verify(&written.path).unwrap().is_empty());
+        let sidecar = std::fs::read_to_string(dir.path().join("case-1.tar.gz.sha256")).unwrap();
+        assert_eq!(sidecar, format!("{}  case-1.tar.gz\n", written.sha256));
+    }
+}
