@@ -1080,3 +1080,55 @@ fn netpol_lint_finds_the_seed_policys_mistakes() {
     assert_eq!(out.status.code(), Some(0));
     assert!(stdout(&out).contains("## How to fix it"));
 }
+
+#[test]
+fn rbac_and_netpol_read_a_live_cluster() {
+    use palisade_cluster::testing::FakeApiServer;
+    use serde_json::json;
+    let server = FakeApiServer::start();
+    {
+        let mut s = server.state();
+        s.add(json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "shop", "labels": {"kubernetes.io/metadata.name": "shop"}}}));
+        s.add(
+            json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "Role",
+            "metadata": {"name": "exec", "namespace": "shop"},
+            "rules": [{"apiGroups": [""], "resources": ["pods/exec"], "verbs": ["create"]}]}),
+        );
+        s.add(json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding",
+            "metadata": {"name": "oncall-exec", "namespace": "shop"},
+            "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": "exec"},
+            "subjects": [{"kind": "Group", "name": "oncall", "apiGroup": "rbac.authorization.k8s.io"}]}));
+        s.add(json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "web", "namespace": "shop", "uid": "d1"},
+            "spec": {"selector": {"matchLabels": {"app": "web"}}, "template": {"metadata": {"labels": {"app": "web"}},
+            "spec": {"containers": [{"name": "app", "image": "web:1"}]}}}}));
+        s.add(
+            json!({"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
+            "metadata": {"name": "deny-all", "namespace": "shop"},
+            "spec": {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]}}),
+        );
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let kubeconfig = server.kubeconfig(dir.path());
+    let kubeconfig = kubeconfig.to_str().expect("utf-8");
+    let out = palisade(&[
+        "rbac",
+        "who-can",
+        "create",
+        "pods/exec",
+        "-n",
+        "shop",
+        "--kubeconfig",
+        kubeconfig,
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout(&out).contains("oncall"), "{}", stdout(&out));
+    let out = palisade(&["netpol", "coverage", "--kubeconfig", kubeconfig]);
+    let text = format!("{}{}", stdout(&out), String::from_utf8_lossy(&out.stderr));
+    assert!(text.contains("shop"), "{text}");
+    assert_ne!(out.status.code(), Some(2), "{text}");
+}

@@ -160,14 +160,12 @@ pub fn absorb(loaded: &mut Loaded, more: Loaded) {
 
 /// For `palisade rbac … --cluster`: the RBAC objects of the whole cluster
 /// (Roles, bindings, ClusterRoles with the cluster's defaults, ServiceAccounts, CRDs).
-#[allow(dead_code)] // wired by commands/rbac.rs
 pub fn rbac_objects(args: &ClusterArgs) -> Result<Loaded> {
     load(args, Scope::All, Some(snapshot::RBAC_KINDS))
 }
 
 /// For `palisade netpol … --cluster`: workloads, pods, Services, Ingresses,
 /// Namespaces and (admin) network policies, in `namespace` or everywhere.
-#[allow(dead_code)] // wired by commands/netpol.rs
 pub fn netpol_objects(args: &ClusterArgs, namespace: Option<&str>) -> Result<Loaded> {
     let scope = namespace.map_or(Scope::All, |ns| Scope::Namespace(ns.to_string()));
     load(args, scope, Some(snapshot::NETPOL_KINDS))

@@ -179,6 +179,9 @@ pub struct InputArgs {
     /// Namespace for objects that have none [default: default]
     #[arg(short = 'n', long, value_name = "NAMESPACE")]
     pub namespace: Option<String>,
+
+    #[command(flatten)]
+    pub cluster: super::cluster_input::ClusterArgs,
 }
 
 #[derive(Debug, Args)]
@@ -397,16 +400,24 @@ pub fn run(cmd: &NetpolCommand) -> Result<ExitCode> {
 
 fn load_input(input: &InputArgs) -> Result<Loaded> {
     let all: Vec<&String> = input.paths.iter().chain(input.filenames.iter()).collect();
-    if all.is_empty() {
+    if all.is_empty() && !input.cluster.enabled() {
         anyhow::bail!(
-            "no input: give manifest files or directories (or -f -, to read standard input)"
+            "no input: give manifest files or directories (or -f -, to read standard input), or --cluster"
         );
     }
     let inputs: Vec<Input> = all.iter().map(|p| Input::parse(p)).collect();
     let options = LoadOptions {
         default_namespace: input.namespace.clone(),
     };
-    Ok(load(&inputs, &options))
+    let mut loaded = load(&inputs, &options);
+    if input.cluster.enabled() {
+        // Every namespace: connectivity depends on the others' labels and policies.
+        super::cluster_input::absorb(
+            &mut loaded,
+            super::cluster_input::netpol_objects(&input.cluster, None)?,
+        );
+    }
+    Ok(loaded)
 }
 
 /// Prints input errors to standard error; true when there were any.

@@ -217,7 +217,7 @@ pub struct RbacInputArgs {
         short = 'f',
         long = "filename",
         value_name = "PATH",
-        required_unless_present = "bootstrap_policy"
+        required_unless_present_any = ["bootstrap_policy", "cluster", "kubeconfig", "context"]
     )]
     pub filenames: Vec<String>,
 
@@ -225,6 +225,9 @@ pub struct RbacInputArgs {
     /// (admin, edit, view, system:*), from manifests of Kubernetes' bootstrap policy
     #[arg(long, value_name = "DIR")]
     pub bootstrap_policy: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub cluster: super::cluster_input::ClusterArgs,
 
     /// Output format
     #[arg(short = 'o', long = "output", value_enum, default_value_t = RbacFormat::Table)]
@@ -240,7 +243,7 @@ pub struct PolicyArgs {
         short = 'f',
         long = "filename",
         value_name = "PATH",
-        required_unless_present = "bootstrap_policy"
+        required_unless_present_any = ["bootstrap_policy", "cluster", "kubeconfig", "context"]
     )]
     pub filenames: Vec<String>,
 
@@ -248,6 +251,9 @@ pub struct PolicyArgs {
     /// (admin, edit, view, system:*), from manifests of Kubernetes' bootstrap policy
     #[arg(long, value_name = "DIR")]
     pub bootstrap_policy: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub cluster: super::cluster_input::ClusterArgs,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -482,13 +488,15 @@ struct Loaded {
 }
 
 fn load(args: &RbacInputArgs) -> Result<Loaded> {
-    load_policy(&args.filenames, &args.bootstrap_policy).map(|(loaded, _)| loaded)
+    load_policy(&args.filenames, &args.bootstrap_policy, Some(&args.cluster))
+        .map(|(loaded, _)| loaded)
 }
 
 /// The policy and the objects it was built from.
 fn load_policy(
     filenames: &[String],
     bootstrap_policy: &Option<PathBuf>,
+    cluster: Option<&super::cluster_input::ClusterArgs>,
 ) -> Result<(Loaded, Vec<Object>)> {
     let mut objects: Vec<Object> = Vec::new();
     let mut input_failed = false;
@@ -509,6 +517,15 @@ fn load_policy(
     }
     input_failed |= !loaded.errors.is_empty();
     objects.extend(loaded.objects);
+    // A live cluster brings its default roles too: no --bootstrap-policy needed.
+    if let Some(cluster) = cluster.filter(|c| c.enabled()) {
+        let live = super::cluster_input::rbac_objects(cluster)?;
+        for error in &live.errors {
+            eprintln!("{error}");
+        }
+        input_failed |= !live.errors.is_empty();
+        objects.extend(live.objects);
+    }
 
     let rbac = Rbac::from_objects(&objects);
     for issue in &rbac.issues {
@@ -531,7 +548,11 @@ fn exit_status(input_failed: bool) -> ExitCode {
 }
 
 fn risks(args: &RisksArgs) -> Result<ExitCode> {
-    let (loaded, _) = load_policy(&args.policy.filenames, &args.policy.bootstrap_policy)?;
+    let (loaded, _) = load_policy(
+        &args.policy.filenames,
+        &args.policy.bootstrap_policy,
+        Some(&args.policy.cluster),
+    )?;
     let rbac = &loaded.rbac;
     let mut risks = rbac.risks();
     if let Some(min) = args.min_severity {
@@ -569,7 +590,11 @@ fn is_subject(identity: &Identity, from: &str) -> bool {
 }
 
 fn paths(args: &PathsArgs) -> Result<ExitCode> {
-    let (loaded, _) = load_policy(&args.policy.filenames, &args.policy.bootstrap_policy)?;
+    let (loaded, _) = load_policy(
+        &args.policy.filenames,
+        &args.policy.bootstrap_policy,
+        Some(&args.policy.cluster),
+    )?;
     let rbac = &loaded.rbac;
     let mut paths = rbac.escalation_paths();
     if let Some(from) = &args.from {
@@ -648,7 +673,7 @@ fn least_privilege(args: &LeastPrivilegeArgs) -> Result<ExitCode> {
     let existing = if args.filenames.is_empty() {
         discovery_policy()
     } else {
-        let (loaded, mut objects) = load_policy(&args.filenames, &None)?;
+        let (loaded, mut objects) = load_policy(&args.filenames, &None, None)?;
         input_failed |= loaded.input_failed;
         // The discovery role every cluster has.
         objects.extend(discovery_objects());
@@ -689,7 +714,11 @@ fn least_privilege(args: &LeastPrivilegeArgs) -> Result<ExitCode> {
 }
 
 fn unused(args: &UnusedArgs) -> Result<ExitCode> {
-    let (loaded, _) = load_policy(&args.policy.filenames, &args.policy.bootstrap_policy)?;
+    let (loaded, _) = load_policy(
+        &args.policy.filenames,
+        &args.policy.bootstrap_policy,
+        Some(&args.policy.cluster),
+    )?;
     let log = read_audit_log(&args.audit_log)?;
     let report = loaded.rbac.unused(&log.events, args.include_defaults);
     let mut out = std::io::stdout().lock();
@@ -720,7 +749,11 @@ fn unused(args: &UnusedArgs) -> Result<ExitCode> {
 }
 
 fn graph(args: &GraphArgs) -> Result<ExitCode> {
-    let (loaded, _) = load_policy(&args.policy.filenames, &args.policy.bootstrap_policy)?;
+    let (loaded, _) = load_policy(
+        &args.policy.filenames,
+        &args.policy.bootstrap_policy,
+        Some(&args.policy.cluster),
+    )?;
     let risks = loaded.rbac.risks();
     let options = DotOptions {
         include_defaults: args.include_defaults,
