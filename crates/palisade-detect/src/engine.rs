@@ -300,6 +300,20 @@ impl Engine {
         self.limiter = Some(RateLimiter::new(self.rules.len(), rate, burst));
     }
 
+    /// The event types the enabled rules of `source` can match, for a
+    /// kernel-side filter: `None` when some enabled rule is not restricted to
+    /// a set of types (it may match any event).
+    pub fn event_types(&self, source: &str) -> Option<BTreeSet<String>> {
+        let mut out = BTreeSet::new();
+        for (r, &enabled) in self.rules.iter().zip(&self.enabled) {
+            if !enabled || r.source != source {
+                continue;
+            }
+            out.extend(r.event_types.as_ref()?.iter().cloned());
+        }
+        Some(out)
+    }
+
     /// The counters.
     pub fn metrics(&self) -> &Metrics {
         &self.metrics

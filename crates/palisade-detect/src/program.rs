@@ -1073,6 +1073,20 @@ fn compare_consts(check: &Check, lhs: &[Value<'_>], c: &Consts) -> bool {
     let Some(v) = lhs.first() else {
         return false;
     };
+    // A scalar field with two values is one of libsinsp's "either end"
+    // fields (`fd.ip`, `fd.net`, `fd.port`: client or server): `=` and `in`
+    // hold when either end matches, `!=` when neither does.
+    if lhs.len() > 1 && check.modifier.is_none() {
+        let one = |v: &Value<'_>| match check.op {
+            Op::In => in_set(v, c),
+            op => !c.strs.is_empty() && one_const(op, v, c, 0),
+        };
+        match check.op {
+            Op::Eq | Op::In => return lhs.iter().any(one),
+            Op::Ne => return lhs.iter().all(one),
+            _ => {}
+        }
+    }
     if let Some(m) = check.modifier {
         let n = c.strs.len();
         if n == 0 {

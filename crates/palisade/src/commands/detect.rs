@@ -1,6 +1,8 @@
-//! `palisade detect`: Falco-compatible rules on Kubernetes audit events.
+//! `palisade detect`: Falco-compatible rules on Kubernetes audit events, and
+//! on syscalls with the eBPF sensor (`--source syscall`).
 //!
-//! This file only parses arguments; the work is `palisade_detect::cli_support`.
+//! This file only parses arguments; the work is `palisade_detect::cli_support`
+//! and `palisade_sensor::run`.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -19,6 +21,15 @@ pub enum DetectOutput {
     Json,
 }
 
+/// Where events come from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DetectSource {
+    /// Kubernetes audit events (--audit-log or --listen).
+    K8sAudit,
+    /// Syscalls of this machine, from the eBPF sensor (root or CAP_BPF+CAP_PERFMON).
+    Syscall,
+}
+
 /// Arguments of `palisade detect`.
 #[derive(Debug, Args)]
 #[command(
@@ -27,8 +38,12 @@ pub enum DetectOutput {
 Rules files are read as Falco reads them: lists, macros, rules, exceptions, `append` and \
 `override`, several files in order with later ones overriding earlier ones. Conditions are \
 compiled once; the `ka.*` and `jevt.*` fields of Falco's k8saudit plugin are computed from each \
-audit event. The syscall rules (falco_rules.yaml) load and compile too; their events come with \
-the eBPF source.\n\n\
+audit event.\n\n\
+With --source syscall, the eBPF sensor watches this machine's syscalls (Falco's syscall rules, \
+e.g. falco_rules.yaml): only the syscalls the loaded rules can match are captured in the kernel; \
+processes, their ancestors and containers (from cgroups) are tracked from exec, fork and exit. \
+It needs root, or CAP_BPF and CAP_PERFMON; dropped events are counted (--metrics-addr) and \
+reported with Falco's \"syscall event drop\" alert.\n\n\
 A rules file with an error does not stop the others from loading (the error is printed with its \
 file, line, column and rule), unless --strict.\n\n\
 Exit codes: 0 ok; 1 an alert at or above --fail-on while reading a finite log; 2 a rules file \
@@ -39,10 +54,30 @@ palisade detect -r k8s_audit_rules.yaml -r my_overrides.yaml --audit-log audit.l
 kubectl logs kube-apiserver-node1 -n kube-system | palisade detect -r k8s_audit_rules.yaml --audit-log -\n  \
 palisade detect -r k8s_audit_rules.yaml --audit-log /var/log/audit.log --follow --out alerts.json -o json\n  \
 palisade detect -r falco_rules.yaml -r falco-incubating_rules.yaml --validate\n  \
+sudo palisade detect --source syscall -r falco_rules.yaml -o json --metrics-addr 127.0.0.1:9376\n  \
 palisade detect --list-fields k8s_audit\n  \
 palisade detect -r k8s_audit_rules.yaml --listen 0.0.0.0:9443 --tls-cert tls.crt --tls-key tls.key"
 )]
 pub struct DetectArgs {
+    /// Event source: Kubernetes audit events, or this machine's syscalls (eBPF sensor)
+    #[arg(long, value_enum, default_value_t = DetectSource::K8sAudit)]
+    pub source: DetectSource,
+
+    /// With --source syscall: serve Prometheus metrics (events and drops by category,
+    /// alerts by rule) on this address at /metrics
+    #[arg(long, value_name = "ADDR:PORT")]
+    pub metrics_addr: Option<std::net::SocketAddr>,
+
+    /// With --source syscall: capture every syscall the sensor knows, not only those the
+    /// loaded rules can match
+    #[arg(long)]
+    pub all_syscalls: bool,
+
+    /// With --source syscall: where the host's root is mounted (for its /etc/passwd and
+    /// /etc/group when running in a container)
+    #[arg(long, value_name = "DIR", default_value = "/")]
+    pub host_root: PathBuf,
+
     /// Rules file to load (repeatable; files load in order, later ones override).
     #[arg(short = 'r', long = "rules", value_name = "FILE")]
     pub rules: Vec<PathBuf>,
@@ -184,6 +219,16 @@ pub fn run(args: &DetectArgs) -> Result<ExitCode> {
         rate_limit: rate_limit(&args.rate_limit)?,
         verbose: args.verbose,
     };
+    if args.source == DetectSource::Syscall
+        && !opts.validate
+        && !opts.list
+        && opts.list_fields.is_none()
+    {
+        if args.audit_log.is_some() || args.listen.is_some() {
+            bail!("--source syscall reads the sensor: --audit-log and --listen are for --source k8s-audit");
+        }
+        return run_syscall_sensor(args, &opts);
+    }
     if let Some(listen) = args.listen {
         return listen_for_audit_events(args, &opts, listen);
     }
@@ -227,4 +272,91 @@ fn listen_for_audit_events(
     config.audit = Some(palisade_server::AuditEngine(std::sync::Arc::new(engine)));
     palisade_server::run(config, None)?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// `--source syscall`: the eBPF sensor feeding the engine until interrupted.
+#[cfg(feature = "sensor")]
+fn run_syscall_sensor(args: &DetectArgs, opts: &DetectOptions) -> Result<ExitCode> {
+    use std::io::Write;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::Arc;
+
+    let mut stderr = std::io::stderr();
+    let (engine, errors) = cli_support::build_engine(opts, &mut stderr)?;
+    if errors > 0 && opts.strict {
+        eprintln!("{errors} rules error(s); stopping (--strict)");
+        return Ok(ExitCode::from(cli_support::EXIT_RULE_ERRORS));
+    }
+    let stop = Arc::new(AtomicBool::new(false));
+    // SIGINT and SIGTERM stop the loop cleanly (the programs are detached
+    // when the sensor is dropped).
+    palisade_sensor::run::stop_on_signals(stop.clone());
+    let mut out_file = match &opts.out {
+        Some(p) => Some(
+            std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(p)
+                .map_err(|e| anyhow::anyhow!("cannot open {}: {e}", p.display()))?,
+        ),
+        None => None,
+    };
+    let run_opts = palisade_sensor::run::RunOptions {
+        metrics_addr: args.metrics_addr,
+        stop: stop.clone(),
+        all_syscalls: args.all_syscalls,
+        host_root: args.host_root.display().to_string(),
+        ..Default::default()
+    };
+    let verbose = opts.verbose;
+    let format = opts.format;
+    let stdout = std::io::stdout();
+    let stats = palisade_sensor::run::run(
+        &engine,
+        &run_opts,
+        |syscalls, addr| {
+            eprintln!(
+                "palisade: syscall sensor running ({} syscalls captured{}); Ctrl-C to stop",
+                syscalls.len(),
+                addr.map(|a| format!(", metrics on http://{a}/metrics"))
+                    .unwrap_or_default()
+            );
+            if verbose {
+                eprintln!("palisade: capturing {}", syscalls.join(", "));
+            }
+        },
+        |alert| {
+            let line = match format {
+                AlertFormat::Text => alert.to_text(),
+                AlertFormat::Json => alert.to_json(),
+            };
+            let mut lock = stdout.lock();
+            let _ = writeln!(lock, "{line}");
+            let _ = lock.flush();
+            if let Some(f) = out_file.as_mut() {
+                let _ = writeln!(f, "{line}");
+            }
+        },
+    )?;
+    if verbose || stop.load(Ordering::Relaxed) {
+        eprintln!(
+            "palisade: {} records, {} dropped in the kernel",
+            stats.records,
+            stats.counters.drops()
+        );
+    }
+    Ok(ExitCode::from(if errors > 0 {
+        cli_support::EXIT_RULE_ERRORS
+    } else {
+        cli_support::EXIT_OK
+    }))
+}
+
+#[cfg(not(feature = "sensor"))]
+fn run_syscall_sensor(_args: &DetectArgs, _opts: &DetectOptions) -> Result<ExitCode> {
+    bail!(
+        "this palisade was built without the syscall sensor (cargo feature `sensor`); \
+         rebuild with default features, which needs clang, bpftool and libelf \
+         (apt-get install clang bpftool libelf-dev zlib1g-dev pkg-config)"
+    )
 }

@@ -1,5 +1,5 @@
-//! `palisade install webhook`: ready-to-apply manifests for `palisade serve`
-//! in a cluster. The manifests are written here as text so that what users
+//! `palisade install webhook` and `palisade install detector`: ready-to-apply
+//! manifests for `palisade serve` and for the syscall sensor in a cluster. The manifests are written here as text so that what users
 //! apply reads like what they would write by hand.
 
 use std::fmt::Write as _;
@@ -15,6 +15,57 @@ pub enum InstallCommand {
     /// ValidatingWebhookConfiguration
     #[command(after_long_help = INSTALL_EXAMPLES)]
     Webhook(WebhookArgs),
+    /// Manifests for runtime detection: a DaemonSet running the eBPF syscall sensor
+    /// (`palisade detect --source syscall`) on every node with Falco's rules from a
+    /// ConfigMap, and the audit webhook wiring for Kubernetes audit rules
+    #[command(after_long_help = DETECTOR_HELP)]
+    Detector(DetectorArgs),
+}
+
+const DETECTOR_HELP: &str = "\
+Examples:
+  kubectl create namespace palisade-detect
+  kubectl -n palisade-detect create configmap palisade-rules --from-file=falco_rules.yaml
+  palisade install detector | kubectl apply -f -
+  palisade install detector --audit-rules-configmap palisade-audit-rules > detector.yaml
+
+Privileges, and why:
+  hostPID: true            the sensor resolves processes, their working directories and container
+                           users through /proc/PID of the node's processes
+  CAP_BPF, CAP_PERFMON     load the BPF programs and attach them to BTF tracepoints
+                           (kernels 5.8+; no CAP_SYS_ADMIN, no privileged: true)
+  CAP_SYS_RESOURCE         raise the memlock limit for the ring buffers on kernels before 5.11
+  CAP_SYS_PTRACE           read /proc/PID/root/etc/passwd and /proc/PID/cwd of other users' processes
+  CAP_DAC_READ_SEARCH      read /proc entries and files of processes of other users
+  runAsUser: 0             the capabilities above apply to root in the container; the root
+                           filesystem is read-only and every other capability is dropped
+  Read-only mounts: /sys/kernel/btf (the kernel's BTF, for CO-RE), /etc of the node at
+  /host/etc (user and group names of host processes); /proc comes with hostPID.
+The API server's audit webhook (--audit-webhook-config-file) sends audit events to the
+detector Service (k8s_audit rules) when --audit-rules-configmap is given.";
+
+#[derive(Debug, Args)]
+pub struct DetectorArgs {
+    /// Namespace to run in
+    #[arg(short = 'n', long, default_value = "palisade-detect")]
+    pub namespace: String,
+
+    /// Container image of palisade, built with the default features (the sensor)
+    #[arg(long, default_value = concat!("ghcr.io/palisade-dev/palisade:", env!("CARGO_PKG_VERSION")))]
+    pub image: String,
+
+    /// ConfigMap holding the syscall rules files (every key is a rules file, loaded in name order)
+    #[arg(long, default_value = "palisade-rules")]
+    pub rules_configmap: String,
+
+    /// Also run the audit webhook receiver with the k8s_audit rules of this ConfigMap, and print
+    /// the API server's audit webhook configuration for it
+    #[arg(long, value_name = "CONFIGMAP")]
+    pub audit_rules_configmap: Option<String>,
+
+    /// Port of the metrics endpoint on each node's sensor
+    #[arg(long, default_value_t = 9376)]
+    pub metrics_port: u16,
 }
 
 const INSTALL_EXAMPLES: &str = "\
@@ -92,6 +143,10 @@ pub fn run(command: &InstallCommand) -> Result<ExitCode> {
         InstallCommand::Webhook(args) => {
             let text = webhook_manifests(args)?;
             print!("{text}");
+            Ok(ExitCode::SUCCESS)
+        }
+        InstallCommand::Detector(args) => {
+            print!("{}", detector_manifests(args));
             Ok(ExitCode::SUCCESS)
         }
     }
@@ -461,4 +516,291 @@ webhooks:
             .unwrap_or_default(),
     );
     Ok(out)
+}
+
+/// The detector's manifests: the sensor DaemonSet, and optionally the audit
+/// webhook receiver with the API server's webhook configuration.
+pub fn detector_manifests(args: &DetectorArgs) -> String {
+    let ns = &args.namespace;
+    let image = &args.image;
+    let rules = &args.rules_configmap;
+    let port = args.metrics_port;
+    let labels = "app.kubernetes.io/name: palisade\n    app.kubernetes.io/component: detector\n    app.kubernetes.io/part-of: palisade";
+    let mut out = String::new();
+    let _ = write!(
+        out,
+        "# palisade install detector {version}: apply with kubectl apply -f -
+# The sensor needs privileges no restricted namespace allows: it gets a namespace of its own,
+# labelled privileged for Pod Security.
+apiVersion: v1
+kind: Namespace
+metadata:
+  name: {ns}
+  labels:
+    {labels}
+    pod-security.kubernetes.io/enforce: privileged
+---
+apiVersion: v1
+kind: ServiceAccount
+metadata:
+  name: palisade-detector
+  namespace: {ns}
+  labels:
+    {labels}
+# The sensor never calls the API server.
+automountServiceAccountToken: false
+---
+apiVersion: apps/v1
+kind: DaemonSet
+metadata:
+  name: palisade-detector
+  namespace: {ns}
+  labels:
+    {labels}
+spec:
+  selector:
+    matchLabels:
+      app.kubernetes.io/name: palisade
+      app.kubernetes.io/component: detector
+  updateStrategy:
+    type: RollingUpdate
+    rollingUpdate:
+      maxUnavailable: 1
+  template:
+    metadata:
+      labels:
+        app.kubernetes.io/name: palisade
+        app.kubernetes.io/component: detector
+    spec:
+      serviceAccountName: palisade-detector
+      automountServiceAccountToken: false
+      # /proc/PID of every process on the node: process table, working directories, users.
+      hostPID: true
+      priorityClassName: system-node-critical
+      tolerations:
+      - operator: Exists
+      containers:
+      - name: sensor
+        image: {image}
+        imagePullPolicy: IfNotPresent
+        command: [/bin/sh, -c]
+        # Every rules file of the ConfigMap, in name order (later files override earlier ones).
+        args:
+        - exec palisade detect --source syscall -o json --metrics-addr 0.0.0.0:{port} --host-root /host $(for f in /etc/palisade/rules/*.yaml; do printf -- '-r %s ' \"$f\"; done)
+        env:
+        - name: HOSTNAME
+          valueFrom:
+            fieldRef:
+              fieldPath: spec.nodeName
+        ports:
+        - name: metrics
+          containerPort: {port}
+          protocol: TCP
+        livenessProbe:
+          httpGet:
+            path: /healthz
+            port: metrics
+          initialDelaySeconds: 10
+          periodSeconds: 20
+        resources:
+          requests:
+            cpu: 100m
+            memory: 128Mi
+          limits:
+            cpu: \"1\"
+            memory: 512Mi
+        securityContext:
+          runAsUser: 0
+          runAsNonRoot: false
+          privileged: false
+          allowPrivilegeEscalation: false
+          readOnlyRootFilesystem: true
+          capabilities:
+            drop: [ALL]
+            # BPF + PERFMON: load and attach the programs. SYS_RESOURCE: memlock on kernels
+            # before 5.11. SYS_PTRACE + DAC_READ_SEARCH: read other processes' /proc entries.
+            add: [BPF, PERFMON, SYS_RESOURCE, SYS_PTRACE, DAC_READ_SEARCH]
+          seccompProfile:
+            type: Unconfined
+          appArmorProfile:
+            type: Unconfined
+        volumeMounts:
+        - name: rules
+          mountPath: /etc/palisade/rules
+          readOnly: true
+        - name: btf
+          mountPath: /sys/kernel/btf
+          readOnly: true
+        - name: host-etc
+          mountPath: /host/etc
+          readOnly: true
+      volumes:
+      - name: rules
+        configMap:
+          name: {rules}
+      - name: btf
+        hostPath:
+          path: /sys/kernel/btf
+          type: Directory
+      - name: host-etc
+        hostPath:
+          path: /etc
+          type: Directory
+",
+        version = env!("CARGO_PKG_VERSION"),
+    );
+    if let Some(audit_rules) = &args.audit_rules_configmap {
+        let _ = write!(
+            out,
+            "---
+# Kubernetes audit rules: the API server's audit webhook posts event batches to this receiver.
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: palisade-audit
+  namespace: {ns}
+  labels:
+    {labels}
+spec:
+  replicas: 1
+  selector:
+    matchLabels:
+      app.kubernetes.io/name: palisade
+      app.kubernetes.io/component: audit-detector
+  template:
+    metadata:
+      labels:
+        app.kubernetes.io/name: palisade
+        app.kubernetes.io/component: audit-detector
+    spec:
+      automountServiceAccountToken: false
+      securityContext:
+        runAsNonRoot: true
+        runAsUser: 65532
+        seccompProfile:
+          type: RuntimeDefault
+      containers:
+      - name: audit
+        image: {image}
+        command: [/bin/sh, -c]
+        args:
+        - exec palisade detect -o json --listen 0.0.0.0:9443 --tls-cert /etc/palisade/tls/tls.crt --tls-key /etc/palisade/tls/tls.key $(for f in /etc/palisade/audit-rules/*.yaml; do printf -- '-r %s ' \"$f\"; done)
+        ports:
+        - name: https
+          containerPort: 9443
+        securityContext:
+          allowPrivilegeEscalation: false
+          readOnlyRootFilesystem: true
+          capabilities:
+            drop: [ALL]
+        volumeMounts:
+        - name: rules
+          mountPath: /etc/palisade/audit-rules
+          readOnly: true
+        - name: tls
+          mountPath: /etc/palisade/tls
+          readOnly: true
+      volumes:
+      - name: rules
+        configMap:
+          name: {audit_rules}
+      - name: tls
+        secret:
+          secretName: palisade-audit-tls
+---
+apiVersion: v1
+kind: Service
+metadata:
+  name: palisade-audit
+  namespace: {ns}
+  labels:
+    {labels}
+spec:
+  selector:
+    app.kubernetes.io/name: palisade
+    app.kubernetes.io/component: audit-detector
+  ports:
+  - name: https
+    port: 443
+    targetPort: https
+# The API server's audit webhook configuration (not a cluster object: a kubeconfig file on
+# the control plane nodes, given to kube-apiserver with
+#   --audit-policy-file=/etc/kubernetes/audit-policy.yaml
+#   --audit-webhook-config-file=/etc/kubernetes/palisade-audit-webhook.yaml
+#   --audit-webhook-batch-max-wait=5s
+# ). Save the lines below, uncommented, as /etc/kubernetes/palisade-audit-webhook.yaml; the
+# API server resolves the Service through cluster DNS only if it can, otherwise use the
+# Service's ClusterIP. The Secret palisade-audit-tls holds the receiver's certificate
+# (kubectl -n {ns} create secret tls palisade-audit-tls --cert=tls.crt --key=tls.key).
+#
+# apiVersion: v1
+# kind: Config
+# clusters:
+# - name: palisade
+#   cluster:
+#     server: https://palisade-audit.{ns}.svc:443/audit
+#     certificate-authority: /etc/kubernetes/palisade-audit-ca.crt
+# contexts:
+# - name: palisade
+#   context:
+#     cluster: palisade
+#     user: kube-apiserver
+# current-context: palisade
+# users:
+# - name: kube-apiserver
+#   user: {{}}
+"
+        );
+    }
+    out
+}
+
+#[cfg(test)]
+mod detector_tests {
+    use super::*;
+
+    #[test]
+    fn detector_manifests_are_minimal_and_parse() {
+        let args = DetectorArgs {
+            namespace: "sec".into(),
+            image: "img:1".into(),
+            rules_configmap: "rules".into(),
+            audit_rules_configmap: Some("audit".into()),
+            metrics_port: 9376,
+        };
+        let text = detector_manifests(&args);
+        assert!(text.contains("hostPID: true"));
+        assert!(text.contains("add: [BPF, PERFMON, SYS_RESOURCE, SYS_PTRACE, DAC_READ_SEARCH]"));
+        assert!(text.contains("privileged: false"));
+        assert!(!text.contains("SYS_ADMIN"));
+        assert!(text.contains("--source syscall"));
+        assert!(text.contains("server: https://palisade-audit.sec.svc:443/audit"));
+        // Every document is a Kubernetes object (parsed as `palisade scan` parses input).
+        let loaded = palisade_model::load_text(
+            "detector.yaml",
+            text.clone(),
+            &palisade_model::LoadOptions::default(),
+        );
+        assert!(loaded.errors.is_empty(), "{:?}", loaded.errors);
+        let kinds: Vec<&str> = loaded.objects.iter().map(|o| o.id.kind.as_str()).collect();
+        assert_eq!(
+            kinds,
+            [
+                "Namespace",
+                "ServiceAccount",
+                "DaemonSet",
+                "Deployment",
+                "Service"
+            ]
+        );
+        for line in text.lines().filter(|l| l.contains("readOnly:")) {
+            assert!(line.trim_end().ends_with("true"), "{line}");
+        }
+        // Without audit rules: the sensor alone.
+        let text = detector_manifests(&DetectorArgs {
+            audit_rules_configmap: None,
+            ..args
+        });
+        assert!(!text.contains("palisade-audit"));
+    }
 }

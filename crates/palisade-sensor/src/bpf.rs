@@ -1,0 +1,300 @@
+//! Loading the BPF programs and consuming their ring buffers.
+
+use std::cell::RefCell;
+use std::collections::BTreeSet;
+use std::mem::MaybeUninit;
+use std::os::fd::AsFd;
+use std::rc::Rc;
+use std::time::Duration;
+
+use anyhow::{bail, Context, Result};
+use libbpf_rs::libbpf_sys;
+use libbpf_rs::skel::{OpenSkel, Skel, SkelBuilder};
+use libbpf_rs::{MapCore, MapFlags, MapHandle, MapType, OpenObject, RingBuffer, RingBufferBuilder};
+
+use crate::drops::Counters;
+use crate::syscalls::{self, SYSCALLS};
+use crate::wire::{self, Record};
+
+mod skel {
+    #![allow(
+        clippy::all,
+        clippy::pedantic,
+        missing_docs,
+        non_camel_case_types,
+        unused
+    )]
+    include!(concat!(env!("OUT_DIR"), "/sensor.skel.rs"));
+}
+
+use skel::{SensorSkel, SensorSkelBuilder};
+
+/// Ring buffer size per CPU (`PAL_RING_BYTES`).
+pub const RING_BYTES: u32 = 8 * 1024 * 1024;
+
+/// What to capture.
+#[derive(Debug, Clone)]
+pub struct SensorConfig {
+    /// Event types (syscall names) rules need; `None`: every syscall the
+    /// sensor knows. The state syscalls (exec, chdir) are always added.
+    pub event_types: Option<BTreeSet<String>>,
+    /// A process whose events are ignored (the sensor's own), 0 for none.
+    pub ignore_tgid: u32,
+    /// Wake the consumer early once a ring holds this many bytes.
+    pub wakeup_bytes: u64,
+}
+
+impl Default for SensorConfig {
+    fn default() -> Self {
+        SensorConfig {
+            event_types: None,
+            ignore_tgid: std::process::id(),
+            wakeup_bytes: u64::from(RING_BYTES / 4),
+        }
+    }
+}
+
+/// The syscalls a configuration captures, by name.
+pub fn selected_syscalls(
+    event_types: Option<&BTreeSet<String>>,
+) -> Vec<&'static syscalls::Syscall> {
+    SYSCALLS
+        .iter()
+        .filter(|s| syscalls::number(s).is_some())
+        .filter(|s| {
+            syscalls::STATE_SYSCALLS.contains(&s.name)
+                || event_types.is_none_or(|t| t.contains(s.name))
+        })
+        .collect()
+}
+
+/// Whether this process may load the sensor: root, or CAP_BPF with
+/// CAP_PERFMON (and CAP_SYS_RESOURCE on kernels that charge memlock).
+pub fn check_privileges() -> Result<()> {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let cap_eff = status
+        .lines()
+        .find_map(|l| l.strip_prefix("CapEff:"))
+        .and_then(|v| u64::from_str_radix(v.trim(), 16).ok())
+        .unwrap_or(0);
+    const CAP_SYS_ADMIN: u64 = 1 << 21;
+    const CAP_PERFMON: u64 = 1 << 38;
+    const CAP_BPF: u64 = 1 << 39;
+    if cap_eff & CAP_SYS_ADMIN != 0 || (cap_eff & CAP_BPF != 0 && cap_eff & CAP_PERFMON != 0) {
+        return Ok(());
+    }
+    bail!(
+        "the syscall sensor needs root, or the capabilities CAP_BPF and CAP_PERFMON \
+         (this process has neither): run it with sudo, or grant them with \
+         `setcap cap_bpf,cap_perfmon,cap_sys_resource+ep $(command -v palisade)`"
+    )
+}
+
+/// The loaded sensor.
+pub struct Sensor {
+    // Field order matters for drop order: the ring buffer reader and maps go
+    // before the skeleton (which detaches the programs).
+    ring: RingBuffer<'static>,
+    _inner: Vec<MapHandle>,
+    pending: Rc<RefCell<Vec<Record>>>,
+    decode_errors: Rc<RefCell<u64>>,
+    skel: SensorSkel<'static>,
+    /// Syscalls captured.
+    pub syscalls: Vec<&'static str>,
+}
+
+impl std::fmt::Debug for Sensor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Sensor")
+            .field("syscalls", &self.syscalls)
+            .finish()
+    }
+}
+
+fn spec_bytes(s: &syscalls::Syscall) -> [u8; 16] {
+    let mut b = [syscalls::NONE; 16];
+    b[0] = 1;
+    b[1] = s.category;
+    b[2] = s.special;
+    b[3] = s.fd_arg;
+    b[4..7].copy_from_slice(&s.str_args);
+    b[7] = s.addr_arg;
+    b[8] = s.addr_len_arg;
+    for x in &mut b[9..] {
+        *x = 0;
+    }
+    b
+}
+
+/// The index of a cgroup v1 controller to report besides the v2 path: the
+/// order of /proc/cgroups is the kernel's controller numbering.
+fn v1_subsys_id() -> i32 {
+    let Ok(text) = std::fs::read_to_string("/proc/cgroups") else {
+        return -1;
+    };
+    let names: Vec<(String, u32)> = text
+        .lines()
+        .filter(|l| !l.starts_with('#'))
+        .filter_map(|l| {
+            let mut f = l.split_whitespace();
+            let name = f.next()?.to_string();
+            let hierarchy = f.next()?.parse::<u32>().ok()?;
+            Some((name, hierarchy))
+        })
+        .collect();
+    // A controller mounted in a v1 hierarchy (hierarchy id > 0) that every
+    // container runtime puts containers in.
+    for wanted in ["pids", "cpu", "memory", "cpuset"] {
+        if let Some(i) = names.iter().position(|(n, h)| n == wanted && *h > 0) {
+            return i as i32;
+        }
+    }
+    -1
+}
+
+impl Sensor {
+    /// Loads and attaches the programs.
+    pub fn start(config: &SensorConfig) -> Result<Sensor> {
+        check_privileges()?;
+        // The skeleton borrows its open object for its whole life; a sensor
+        // lives as long as the process in practice, so the few bytes are
+        // leaked rather than tying the sensor to a stack frame.
+        let storage: &'static mut MaybeUninit<OpenObject> =
+            Box::leak(Box::new(MaybeUninit::uninit()));
+        let builder = SensorSkelBuilder::default();
+        let mut open = builder
+            .open(storage)
+            .context("cannot open the sensor's BPF object")?;
+        let ncpus = libbpf_rs::num_possible_cpus().context("cannot count CPUs")?;
+        open.maps
+            .rings
+            .set_max_entries(ncpus as u32)
+            .context("cannot size the ring buffer array")?;
+        let rodata = open
+            .maps
+            .rodata_data
+            .as_deref_mut()
+            .context("the BPF object has no read-only data")?;
+        rodata.ignore_tgid = config.ignore_tgid;
+        rodata.v1_subsys_id = v1_subsys_id();
+        rodata.wakeup_bytes = config.wakeup_bytes;
+        let mut skel = open.load().context(
+            "cannot load the sensor's BPF programs (a kernel of 5.15 or later with BTF is needed)",
+        )?;
+        let selected = selected_syscalls(config.event_types.as_ref());
+        for s in &selected {
+            let Some(nr) = syscalls::number(s) else {
+                continue;
+            };
+            skel.maps
+                .syscall_specs
+                .update(&nr.to_ne_bytes(), &spec_bytes(s), MapFlags::ANY)
+                .with_context(|| format!("cannot enable {}", s.name))?;
+        }
+        let mut inner = Vec::new();
+        for cpu in 0..ncpus as u32 {
+            let opts = libbpf_sys::bpf_map_create_opts {
+                sz: std::mem::size_of::<libbpf_sys::bpf_map_create_opts>() as libbpf_sys::size_t,
+                ..Default::default()
+            };
+            let rb = MapHandle::create(
+                MapType::RingBuf,
+                Some(format!("pal_rb{cpu}")),
+                0,
+                0,
+                RING_BYTES,
+                &opts,
+            )
+            .context("cannot create a ring buffer")?;
+            let fd = rb.as_fd();
+            use std::os::fd::AsRawFd;
+            let raw = fd.as_raw_fd();
+            skel.maps
+                .rings
+                .update(&cpu.to_ne_bytes(), &raw.to_ne_bytes(), MapFlags::ANY)
+                .context("cannot install a ring buffer")?;
+            inner.push(rb);
+        }
+        let pending = Rc::new(RefCell::new(Vec::with_capacity(4096)));
+        let decode_errors = Rc::new(RefCell::new(0u64));
+        let mut builder = RingBufferBuilder::new();
+        for rb in &inner {
+            let p = pending.clone();
+            let e = decode_errors.clone();
+            builder
+                .add(rb, move |data: &[u8]| {
+                    match wire::decode(data) {
+                        Ok(r) => p.borrow_mut().push(r),
+                        Err(_) => *e.borrow_mut() += 1,
+                    }
+                    0
+                })
+                .context("cannot watch a ring buffer")?;
+        }
+        let ring = builder
+            .build()
+            .context("cannot build the ring buffer reader")?;
+        skel.attach()
+            .context("cannot attach the sensor's programs")?;
+        // `inner` maps are moved into the struct after the reader that
+        // borrows them; MapHandle owns its fd, so moving it is fine.
+        let inner_static: Vec<MapHandle> = inner;
+        Ok(Sensor {
+            ring,
+            _inner: inner_static,
+            pending,
+            decode_errors,
+            skel,
+            syscalls: selected.iter().map(|s| s.name).collect(),
+        })
+    }
+
+    /// Waits up to `timeout` for records, then drains every ring; returns
+    /// the records in time order (rings are per CPU, so their merge is sorted).
+    pub fn poll(&mut self, timeout: Duration) -> Result<Vec<Record>> {
+        // Wake-ups are rare by design: the wait usually times out, and
+        // consume() then drains whatever accumulated.
+        // A signal (Ctrl-C) interrupting the wait is not an error: the
+        // caller checks its stop flag next.
+        let interrupted = |e: &libbpf_rs::Error| e.kind() == libbpf_rs::ErrorKind::Interrupted;
+        match self.ring.poll(timeout) {
+            Err(e) if !interrupted(&e) => return Err(e).context("ring buffer poll failed"),
+            _ => {}
+        }
+        match self.ring.consume() {
+            Err(e) if !interrupted(&e) => return Err(e).context("ring buffer consume failed"),
+            _ => {}
+        }
+        let mut out = std::mem::take(&mut *self.pending.borrow_mut());
+        out.sort_by_key(Record::ts);
+        Ok(out)
+    }
+
+    /// The counters, summed over CPUs.
+    pub fn counters(&self) -> Counters {
+        let mut c = Counters::default();
+        for key in 0..8u32 {
+            let Ok(Some(values)) = self
+                .skel
+                .maps
+                .counters
+                .lookup_percpu(&key.to_ne_bytes(), MapFlags::ANY)
+            else {
+                continue;
+            };
+            let total: u64 = values
+                .iter()
+                .filter_map(|v| v.get(..8).and_then(|b| b.try_into().ok()))
+                .map(u64::from_ne_bytes)
+                .sum();
+            let cat = (key / 2) as usize;
+            if key % 2 == 0 {
+                c.sent[cat] = total;
+            } else {
+                c.dropped[cat] = total;
+            }
+        }
+        c.decode_errors = *self.decode_errors.borrow();
+        c
+    }
+}

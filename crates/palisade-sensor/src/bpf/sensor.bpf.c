@@ -1,0 +1,503 @@
+// SPDX-License-Identifier: Apache-2.0 OR GPL-2.0-only
+//
+// Palisade's syscall sensor: BTF tracepoints on syscall exit and on the
+// scheduler's process lifecycle, emitting compact records into one ring
+// buffer per CPU. The record layout is described in events.h and decoded by
+// src/wire.rs; any change here must change both.
+//
+// Why syscall exit only: at exit both the arguments (still in the saved user
+// registers) and the result are known, so one program per event suffices and
+// no per-thread state has to be kept between enter and exit. execve is the
+// exception (a successful exec replaces the registers): it is reported from
+// sched_process_exec, where the new image's argv is in memory.
+
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_endian.h>
+
+#include "events.h"
+
+// kernfs_node's parent pointer was renamed __parent in 6.15.
+struct kernfs_node___old {
+	struct kernfs_node *parent;
+} __attribute__((preserve_access_index));
+
+// The kernel needs a GPL-compatible licence string to allow the probe-read
+// helpers; this file is offered under GPL-2.0 as one of its two licences.
+char LICENSE[] SEC("license") = "GPL";
+
+// Set by user space before load.
+const volatile __u32 ignore_tgid = 0;      // the sensor's own process
+const volatile __s32 v1_subsys_id = -1;    // a cgroup v1 controller to report, or -1
+const volatile __u64 wakeup_bytes = 1 << 20; // wake the consumer past this backlog
+
+// Per syscall number: what to capture (filled from user space, which knows
+// each architecture's numbers and each syscall's arguments).
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, PAL_MAX_SYSCALLS);
+	__type(key, __u32);
+	__type(value, struct pal_sc_spec);
+} syscall_specs SEC(".maps");
+
+struct ringbuf_map {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, PAL_RING_BYTES);
+};
+
+// One ring buffer per CPU, so producers on different CPUs never contend.
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
+	__uint(max_entries, 1); // resized to the number of possible CPUs at load
+	__type(key, __u32);
+	__array(values, struct ringbuf_map);
+} rings SEC(".maps");
+
+// Counters per category: [2*c] events sent, [2*c+1] events dropped.
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 2 * PAL_CAT_COUNT);
+	__type(key, __u32);
+	__type(value, __u64);
+} counters SEC(".maps");
+
+// Scratch space where a record is assembled before it is copied out.
+struct scratch {
+	__u8 buf[PAL_SCRATCH_BYTES];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct scratch);
+} scratch_map SEC(".maps");
+
+#if defined(__TARGET_ARCH_x86)
+#define SC_NR(regs) BPF_CORE_READ(regs, orig_ax)
+static __always_inline __u64 sc_arg(struct pt_regs *regs, int i)
+{
+	switch (i) {
+	case 0: return BPF_CORE_READ(regs, di);
+	case 1: return BPF_CORE_READ(regs, si);
+	case 2: return BPF_CORE_READ(regs, dx);
+	case 3: return BPF_CORE_READ(regs, r10);
+	case 4: return BPF_CORE_READ(regs, r8);
+	case 5: return BPF_CORE_READ(regs, r9);
+	}
+	return 0;
+}
+#elif defined(__TARGET_ARCH_arm64)
+#define SC_NR(regs) BPF_CORE_READ(regs, syscallno)
+static __always_inline __u64 sc_arg(struct pt_regs *regs, int i)
+{
+	// x0 holds the return value at exit; the first argument is kept in orig_x0.
+	if (i == 0)
+		return BPF_CORE_READ(regs, orig_x0);
+	if (i > 0 && i < 6)
+		return BPF_CORE_READ(regs, regs[i]);
+	return 0;
+}
+#else
+#error "palisade-sensor supports x86_64 and arm64"
+#endif
+
+static __always_inline void count(__u32 cat, int dropped)
+{
+	__u32 key = 2 * (cat % PAL_CAT_COUNT) + (dropped ? 1 : 0);
+	__u64 *v = bpf_map_lookup_elem(&counters, &key);
+	if (v)
+		__sync_fetch_and_add(v, 1);
+}
+
+static __always_inline struct scratch *get_scratch(void)
+{
+	__u32 zero = 0;
+	return bpf_map_lookup_elem(&scratch_map, &zero);
+}
+
+// Copies `len` bytes of the scratch record to this CPU's ring.
+static __always_inline void submit(struct scratch *s, __u32 len, __u32 cat)
+{
+	__u32 cpu = bpf_get_smp_processor_id();
+	void *rb = bpf_map_lookup_elem(&rings, &cpu);
+	if (!rb) {
+		count(cat, 1);
+		return;
+	}
+	// No wake-up per event: the consumer polls on a short timer and is only
+	// woken early when the backlog grows past wakeup_bytes.
+	__u64 flags = BPF_RB_NO_WAKEUP;
+	if (bpf_ringbuf_query(rb, BPF_RB_AVAIL_DATA) > wakeup_bytes)
+		flags = BPF_RB_FORCE_WAKEUP;
+	len &= PAL_SCRATCH_BYTES - 1;
+	if (len < sizeof(struct pal_hdr)) {
+		count(cat, 1);
+		return;
+	}
+	if (bpf_ringbuf_output(rb, s->buf, len, flags) != 0)
+		count(cat, 1);
+	else
+		count(cat, 0);
+}
+
+static __always_inline void fill_hdr(struct pal_hdr *h, struct task_struct *task, __u16 kind)
+{
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	h->ts = bpf_ktime_get_boot_ns();
+	h->kind = kind;
+	h->flags = 0;
+	h->tgid = pid_tgid >> 32;
+	h->tid = (__u32)pid_tgid;
+	h->uid = BPF_CORE_READ(task, cred, euid.val);
+	h->gid = BPF_CORE_READ(task, cred, egid.val);
+	h->loginuid = (__u32)-1;
+	if (bpf_core_field_exists(task->loginuid))
+		h->loginuid = BPF_CORE_READ(task, loginuid.val);
+	// kernel_cap_t is 64 bits wide on every kernel (two u32 before 6.3, one u64 since).
+	BPF_CORE_READ_INTO(&h->cap_eff, task, cred, cap_effective);
+	BPF_CORE_READ_INTO(&h->cap_prm, task, cred, cap_permitted);
+	h->cpu = bpf_get_smp_processor_id();
+	h->nr = 0;
+	h->ret = 0;
+	for (int i = 0; i < 6; i++)
+		h->args[i] = 0;
+}
+
+// Appends a user or kernel string at `off`; returns the new offset. The
+// length is written to `*len_out` (0 when unreadable). Offsets are masked so
+// the verifier can prove every write stays inside the scratch buffer.
+static __always_inline __u32 put_str_max(struct scratch *s, __u32 off, const void *src, int user,
+					 __u16 *len_out, __u32 max)
+{
+	*len_out = 0;
+	if (!src)
+		return off;
+	off &= PAL_SCRATCH_HALF - 1;
+	long n;
+	if (user)
+		n = bpf_probe_read_user_str(&s->buf[off], max, src);
+	else
+		n = bpf_probe_read_kernel_str(&s->buf[off], max, src);
+	if (n <= 0)
+		return off;
+	// The reported length is what was consumed, terminating NUL included,
+	// so that user space can tell an empty string (1) from none (0).
+	*len_out = (__u16)n;
+	return off + (__u32)n;
+}
+
+static __always_inline __u32 put_str(struct scratch *s, __u32 off, const void *src, int user,
+				     __u16 *len_out)
+{
+	return put_str_max(s, off, src, user, len_out, PAL_MAX_STR);
+}
+
+static __always_inline struct file *fd_file(struct task_struct *task, __s64 fd)
+{
+	if (fd < 0)
+		return NULL;
+	struct files_struct *files = BPF_CORE_READ(task, files);
+	if (!files)
+		return NULL;
+	struct fdtable *fdt = BPF_CORE_READ(files, fdt);
+	if (!fdt)
+		return NULL;
+	unsigned int max = BPF_CORE_READ(fdt, max_fds);
+	if ((__u64)fd >= max)
+		return NULL;
+	struct file **fds = BPF_CORE_READ(fdt, fd);
+	struct file *f = NULL;
+	bpf_probe_read_kernel(&f, sizeof(f), &fds[fd]);
+	return f;
+}
+
+// What the file behind `fd` is; for sockets, their addresses and protocol.
+static __always_inline void fill_fd_info(struct pal_fd *o, struct task_struct *task, __s64 fd)
+{
+	struct file *f = fd_file(task, fd);
+	if (!f)
+		return;
+	__u16 mode = BPF_CORE_READ(f, f_inode, i_mode);
+	o->valid = 1;
+	o->mode = mode;
+	o->ino = BPF_CORE_READ(f, f_inode, i_ino);
+	if ((mode & 00170000) != 0140000)
+		return;
+	struct socket *sock = BPF_CORE_READ(f, private_data);
+	if (!sock)
+		return;
+	struct sock *sk = BPF_CORE_READ(sock, sk);
+	if (!sk)
+		return;
+	o->sock_type = BPF_CORE_READ(sock, type);
+	o->family = BPF_CORE_READ(sk, __sk_common.skc_family);
+	o->state = BPF_CORE_READ(sk, __sk_common.skc_state);
+	o->proto = BPF_CORE_READ_BITFIELD_PROBED(sk, sk_protocol);
+	o->lport = BPF_CORE_READ(sk, __sk_common.skc_num);
+	o->rport = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
+	if (o->family == 2 /* AF_INET */) {
+		__u32 l = BPF_CORE_READ(sk, __sk_common.skc_rcv_saddr);
+		__u32 r = BPF_CORE_READ(sk, __sk_common.skc_daddr);
+		__builtin_memcpy(o->laddr, &l, 4);
+		__builtin_memcpy(o->raddr, &r, 4);
+	} else if (o->family == 10 /* AF_INET6 */) {
+		BPF_CORE_READ_INTO(&o->laddr, sk, __sk_common.skc_v6_rcv_saddr.in6_u.u6_addr8);
+		BPF_CORE_READ_INTO(&o->raddr, sk, __sk_common.skc_v6_daddr.in6_u.u6_addr8);
+	}
+}
+
+// A sockaddr from user memory: family, port, address; unix paths go to a string.
+static __always_inline __u32 fill_uaddr(struct pal_sys *e, struct scratch *s, __u32 off,
+					const void *uaddr, __u64 ulen)
+{
+	if (!uaddr || ulen < 2)
+		return off;
+	__u16 family = 0;
+	if (bpf_probe_read_user(&family, sizeof(family), uaddr))
+		return off;
+	e->ua_family = family;
+	if (family == 2 && ulen >= 8) {
+		struct sockaddr_in sin = {};
+		bpf_probe_read_user(&sin, sizeof(sin), uaddr);
+		e->ua_port = bpf_ntohs(sin.sin_port);
+		__builtin_memcpy(e->ua_addr, &sin.sin_addr.s_addr, 4);
+	} else if (family == 10 && ulen >= 24) {
+		struct sockaddr_in6 sin6 = {};
+		bpf_probe_read_user(&sin6, sizeof(sin6), uaddr);
+		e->ua_port = bpf_ntohs(sin6.sin6_port);
+		__builtin_memcpy(e->ua_addr, &sin6.sin6_addr.in6_u.u6_addr8, 16);
+	} else if (family == 1 /* AF_UNIX */) {
+		off = put_str(s, off, (const char *)uaddr + 2, 1, &e->str_len[PAL_STR_UNIX]);
+	}
+	return off;
+}
+
+SEC("tp_btf/sys_exit")
+int BPF_PROG(pal_sys_exit, struct pt_regs *regs, long ret)
+{
+	__u32 nr = (__u32)SC_NR(regs);
+	if (nr >= PAL_MAX_SYSCALLS)
+		return 0;
+	struct pal_sc_spec *spec = bpf_map_lookup_elem(&syscall_specs, &nr);
+	if (!spec || !spec->enabled)
+		return 0;
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	if ((__u32)(pid_tgid >> 32) == ignore_tgid)
+		return 0;
+	// A successful exec is reported by sched_process_exec with the new image.
+	if (spec->special == PAL_SPECIAL_EXEC && ret == 0)
+		return 0;
+	struct scratch *s = get_scratch();
+	if (!s)
+		return 0;
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct pal_sys *e = (struct pal_sys *)s->buf;
+	__builtin_memset(e, 0, sizeof(*e));
+	fill_hdr(&e->hdr, task, PAL_KIND_SYSCALL);
+	e->hdr.nr = nr;
+	e->hdr.ret = ret;
+	for (int i = 0; i < 6; i++)
+		e->hdr.args[i] = sc_arg(regs, i);
+
+	__u32 off = sizeof(*e);
+	for (int i = 0; i < 3; i++) {
+		__u8 a = spec->str_arg[i];
+		if (a < 6)
+			off = put_str(s, off, (const void *)e->hdr.args[a], 1, &e->str_len[i]);
+	}
+	if (spec->special == PAL_SPECIAL_OPENAT2) {
+		// openat2(dirfd, path, struct open_how *how, size): flags live in `how`.
+		__u64 how[2] = {};
+		bpf_probe_read_user(&how, sizeof(how), (const void *)e->hdr.args[2]);
+		e->x[0] = how[0];
+		e->x[1] = how[1];
+	}
+	if (spec->fd_arg == PAL_FD_RET)
+		fill_fd_info(&e->fd, task, ret);
+	else if (spec->fd_arg < 6)
+		fill_fd_info(&e->fd, task, (__s64)e->hdr.args[spec->fd_arg]);
+	if (spec->addr_arg < 6) {
+		const void *ua = (const void *)e->hdr.args[spec->addr_arg];
+		__u64 ulen = spec->addr_len_arg < 6 ? e->hdr.args[spec->addr_len_arg] : 128;
+		if (spec->special == PAL_SPECIAL_MSGHDR) {
+			// sendmsg: the destination is msg_name/msg_namelen of the msghdr.
+			struct user_msghdr mh = {};
+			if (ua && bpf_probe_read_user(&mh, sizeof(mh), ua) == 0) {
+				ua = mh.msg_name;
+				ulen = mh.msg_namelen;
+			} else {
+				ua = NULL;
+			}
+		}
+		off = fill_uaddr(e, s, off, ua, ulen);
+	}
+	e->hdr.size = off;
+	submit(s, off, spec->category);
+	return 0;
+}
+
+static __always_inline __u32 put_cgroup(struct scratch *s, __u32 off, struct kernfs_node *kn,
+					__u8 *count_out, __u16 *lens)
+{
+	// Leaf first; user space reverses. Only the innermost levels matter to
+	// recognise a container (its id is in the leaf, the pod uid just above).
+	*count_out = 0;
+	for (int i = 0; i < PAL_CGROUP_LEVELS; i++) {
+		if (!kn)
+			break;
+		const char *name = BPF_CORE_READ(kn, name);
+		off = put_str_max(s, off, name, 0, &lens[i], PAL_MAX_CGROUP_NAME);
+		*count_out = i + 1;
+		struct kernfs_node *parent = NULL;
+		if (bpf_core_field_exists(kn->__parent))
+			parent = BPF_CORE_READ(kn, __parent);
+		else
+			parent = BPF_CORE_READ((struct kernfs_node___old *)kn, parent);
+		kn = parent;
+	}
+	return off;
+}
+
+static __always_inline __u32 encode_tty(struct task_struct *task)
+{
+	struct tty_struct *tty = BPF_CORE_READ(task, signal, tty);
+	if (!tty)
+		return 0;
+	struct tty_driver *driver = BPF_CORE_READ(tty, driver);
+	if (!driver)
+		return 0;
+	__u32 index = BPF_CORE_READ(tty, index);
+	__u32 major = BPF_CORE_READ(driver, major);
+	__u32 minor = BPF_CORE_READ(driver, minor_start) + index;
+	// The kernel's new_encode_dev(), as /proc/PID/stat's tty_nr.
+	return (minor & 0xff) | (major << 8) | ((minor & ~0xffu) << 12);
+}
+
+SEC("tp_btf/sched_process_exec")
+int BPF_PROG(pal_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm)
+{
+	__u32 tgid = BPF_CORE_READ(p, tgid);
+	if (tgid == ignore_tgid)
+		return 0;
+	struct scratch *s = get_scratch();
+	if (!s)
+		return 0;
+	struct pal_exec *e = (struct pal_exec *)s->buf;
+	__builtin_memset(e, 0, sizeof(*e));
+	fill_hdr(&e->hdr, p, PAL_KIND_EXEC);
+	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(p);
+	if (regs)
+		e->hdr.nr = (__u32)SC_NR(regs);
+	e->ppid = BPF_CORE_READ(p, real_parent, tgid);
+	e->tty = encode_tty(p);
+	e->sid = BPF_CORE_READ(p, signal, pids[PIDTYPE_SID], numbers[0].nr);
+	e->pgid = BPF_CORE_READ(p, signal, pids[PIDTYPE_PGID], numbers[0].nr);
+	// The pid as seen in the task's own pid namespace.
+	struct pid *pid = BPF_CORE_READ(p, thread_pid);
+	if (pid) {
+		// numbers[] is indexed by namespace level at run time, which CO-RE
+		// cannot relocate: compute the address from the relocated offset.
+		__u32 level = BPF_CORE_READ(pid, level) & 31;
+		void *numbers = (void *)pid + bpf_core_field_offset(struct pid, numbers);
+		int nr = 0;
+		bpf_probe_read_kernel(&nr, sizeof(nr),
+				      numbers + level * bpf_core_type_size(struct upid) +
+					      bpf_core_field_offset(struct upid, nr));
+		e->vpid = nr;
+	}
+	e->start_ns = BPF_CORE_READ(p, start_boottime);
+	struct file *exe = BPF_CORE_READ(p, mm, exe_file);
+	if (exe) {
+		e->exe_ino = BPF_CORE_READ(exe, f_inode, i_ino);
+		struct dentry *d = BPF_CORE_READ(exe, f_path.dentry);
+		struct dentry *parent = BPF_CORE_READ(d, d_parent);
+		// memfd files are anonymous: their dentry is its own parent and is
+		// named "memfd:...".
+		if (d && parent == d) {
+			char name[7] = {};
+			bpf_probe_read_kernel_str(name, sizeof(name), BPF_CORE_READ(d, d_name.name));
+			if (name[0] == 'm' && name[1] == 'e' && name[2] == 'm' && name[3] == 'f' &&
+			    name[4] == 'd' && name[5] == ':')
+				e->flags |= PAL_EXEC_MEMFD;
+		}
+	}
+	BPF_CORE_READ_STR_INTO(&e->comm, p, comm);
+
+	__u32 off = sizeof(*e);
+	off = put_str(s, off, BPF_CORE_READ(bprm, filename), 0, &e->filename_len);
+	// argv, NUL separated, straight from the new image's stack: what the
+	// process was started with, not what /proc would show later.
+	unsigned long arg_start = BPF_CORE_READ(p, mm, arg_start);
+	unsigned long arg_end = BPF_CORE_READ(p, mm, arg_end);
+	__u64 alen = arg_end > arg_start ? arg_end - arg_start : 0;
+	if (alen > PAL_MAX_STR - 1)
+		alen = PAL_MAX_STR - 1;
+	off &= PAL_SCRATCH_HALF - 1;
+	if (alen > 0 && bpf_probe_read_user(&s->buf[off], alen & (PAL_MAX_STR - 1), (const void *)arg_start) == 0) {
+		e->args_len = alen & (PAL_MAX_STR - 1);
+		off += e->args_len;
+	}
+	struct css_set *cgroups = BPF_CORE_READ(p, cgroups);
+	struct kernfs_node *kn = BPF_CORE_READ(cgroups, dfl_cgrp, kn);
+	off = put_cgroup(s, off, kn, &e->cg2_levels, e->cg2_len);
+	if (v1_subsys_id >= 0 && v1_subsys_id < CGROUP_SUBSYS_COUNT) {
+		struct cgroup_subsys_state *css = NULL;
+		void *slot = (void *)cgroups + bpf_core_field_offset(struct css_set, subsys) +
+			     (v1_subsys_id & 15) * sizeof(void *);
+		bpf_probe_read_kernel(&css, sizeof(css), slot);
+		struct kernfs_node *kn1 = BPF_CORE_READ(css, cgroup, kn);
+		off = put_cgroup(s, off, kn1, &e->cg1_levels, e->cg1_len);
+	}
+	e->hdr.size = off;
+	submit(s, off, PAL_CAT_PROC);
+	return 0;
+}
+
+SEC("tp_btf/sched_process_fork")
+int BPF_PROG(pal_fork, struct task_struct *parent, struct task_struct *child)
+{
+	__u32 child_pid = BPF_CORE_READ(child, pid);
+	__u32 child_tgid = BPF_CORE_READ(child, tgid);
+	// Threads share their process's entry; only new processes are reported.
+	if (child_pid != child_tgid)
+		return 0;
+	if (BPF_CORE_READ(parent, tgid) == ignore_tgid)
+		return 0;
+	struct scratch *s = get_scratch();
+	if (!s)
+		return 0;
+	struct pal_fork *e = (struct pal_fork *)s->buf;
+	__builtin_memset(e, 0, sizeof(*e));
+	fill_hdr(&e->hdr, parent, PAL_KIND_FORK);
+	e->child = child_tgid;
+	e->ppid = BPF_CORE_READ(child, real_parent, tgid);
+	e->start_ns = BPF_CORE_READ(child, start_boottime);
+	e->hdr.size = sizeof(*e);
+	submit(s, sizeof(*e), PAL_CAT_PROC);
+	return 0;
+}
+
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(pal_exit, struct task_struct *p)
+{
+	// Only when the whole thread group is gone (its last thread exits).
+	if (BPF_CORE_READ(p, signal, live.counter) != 0)
+		return 0;
+	__u32 tgid = BPF_CORE_READ(p, tgid);
+	if (tgid == ignore_tgid)
+		return 0;
+	struct scratch *s = get_scratch();
+	if (!s)
+		return 0;
+	struct pal_hdr *h = (struct pal_hdr *)s->buf;
+	__builtin_memset(h, 0, sizeof(*h));
+	fill_hdr(h, p, PAL_KIND_EXIT);
+	h->tgid = tgid;
+	h->ret = BPF_CORE_READ(p, exit_code);
+	h->size = sizeof(*h);
+	submit(s, sizeof(*h), PAL_CAT_PROC);
+	return 0;
+}

@@ -1,0 +1,28 @@
+//! Palisade's eBPF syscall sensor: the `syscall` event source of
+//! `palisade detect`.
+//!
+//! BPF programs (`src/bpf/sensor.bpf.c`, built with clang and loaded with
+//! libbpf-rs) report syscall exits, execs, forks and exits into one ring
+//! buffer per CPU; [`wire`] decodes the records, [`state::State`] keeps the
+//! process table ([`process`]) and turns records into
+//! [`event::SyscallEvent`]s, which implement `palisade_detect::Event` with
+//! libsinsp's field semantics. The kernel side only sends the syscalls some
+//! loaded rule can match (see [`syscalls`]).
+//!
+//! Everything but the loader builds without clang: the `bpf` feature (on by
+//! default) brings the loader, [`bpf::Sensor`].
+
+#[cfg(feature = "bpf")]
+pub mod bpf;
+pub mod container;
+pub mod drops;
+pub mod event;
+pub mod process;
+pub mod run;
+pub mod state;
+pub mod syscalls;
+pub mod users;
+pub mod wire;
+
+/// Whether this build includes the BPF loader.
+pub const BPF_ENABLED: bool = cfg!(feature = "bpf");

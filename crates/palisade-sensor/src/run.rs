@@ -1,0 +1,329 @@
+//! The sensor's main loop: records → process table → rules engine → alerts,
+//! with the counters read every second for `/metrics` and the drop alert.
+
+// Without the loader (`bpf` feature off) the helpers of the loop are unused;
+// they are kept compiled so that both builds check the same code.
+#![cfg_attr(not(feature = "bpf"), allow(dead_code, unused_imports))]
+
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpListener};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{mpsc, Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use palisade_detect::{Alert, Engine};
+
+use crate::drops::{Counters, DropMonitor};
+use crate::state::State;
+
+/// How the loop runs.
+#[derive(Debug, Clone)]
+pub struct RunOptions {
+    /// Host name alerts carry.
+    pub hostname: String,
+    /// Where /proc is.
+    pub proc_root: String,
+    /// The host's root, for its passwd and group files.
+    pub host_root: String,
+    /// Serve Prometheus metrics on this address (`GET /metrics`).
+    pub metrics_addr: Option<SocketAddr>,
+    /// Set to stop the loop.
+    pub stop: Arc<AtomicBool>,
+    /// Share of dropped records in one second above which the drop alert fires.
+    pub drop_threshold: f64,
+    /// Capture every known syscall, not only those the rules need.
+    pub all_syscalls: bool,
+}
+
+impl Default for RunOptions {
+    fn default() -> Self {
+        RunOptions {
+            hostname: std::env::var("HOSTNAME").unwrap_or_else(|_| "localhost".into()),
+            proc_root: "/proc".into(),
+            host_root: "/".into(),
+            metrics_addr: None,
+            stop: Arc::new(AtomicBool::new(false)),
+            drop_threshold: 0.1,
+            all_syscalls: false,
+        }
+    }
+}
+
+/// What a run did.
+#[derive(Debug, Clone, Default)]
+pub struct RunStats {
+    /// Records processed.
+    pub records: u64,
+    /// Final counters.
+    pub counters: Counters,
+    /// Syscalls captured.
+    pub syscalls: Vec<&'static str>,
+}
+
+/// Shared with the metrics endpoint.
+#[derive(Debug, Default)]
+struct Shared {
+    counters: Counters,
+    records: u64,
+    processes: usize,
+}
+
+fn serve_metrics(
+    addr: SocketAddr,
+    shared: Arc<Mutex<Shared>>,
+    engine_metrics: Arc<Mutex<String>>,
+    stop: Arc<AtomicBool>,
+) -> std::io::Result<SocketAddr> {
+    let listener = TcpListener::bind(addr)?;
+    let local = listener.local_addr()?;
+    listener.set_nonblocking(true)?;
+    std::thread::spawn(move || {
+        while !stop.load(Ordering::Relaxed) {
+            let Ok((mut conn, _)) = listener.accept() else {
+                std::thread::sleep(Duration::from_millis(50));
+                continue;
+            };
+            let _ = conn.set_nonblocking(false);
+            let _ = conn.set_read_timeout(Some(Duration::from_secs(2)));
+            let mut buf = [0u8; 1024];
+            let n = conn.read(&mut buf).unwrap_or(0);
+            let req = String::from_utf8_lossy(&buf[..n]);
+            let (status, body) = if req.starts_with("GET /metrics") {
+                let mut body = match shared.lock() {
+                    Ok(s) => {
+                        let mut b = s.counters.prometheus();
+                        b.push_str(&format!(
+                            "# HELP palisade_sensor_records_processed_total Records processed by user space.\n# TYPE palisade_sensor_records_processed_total counter\npalisade_sensor_records_processed_total {}\n# HELP palisade_sensor_processes Processes in the process table.\n# TYPE palisade_sensor_processes gauge\npalisade_sensor_processes {}\n",
+                            s.records, s.processes
+                        ));
+                        b
+                    }
+                    Err(_) => String::new(),
+                };
+                if let Ok(e) = engine_metrics.lock() {
+                    body.push_str(&e);
+                }
+                ("200 OK", body)
+            } else if req.starts_with("GET /healthz") {
+                ("200 OK", "ok\n".to_string())
+            } else {
+                ("404 Not Found", "not found\n".to_string())
+            };
+            let _ = write!(
+                conn,
+                "HTTP/1.1 {status}\r\nContent-Type: text/plain; version=0.0.4\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            );
+        }
+    });
+    Ok(local)
+}
+
+fn engine_metrics_text(engine: &Engine) -> String {
+    let snap = engine.metrics().snapshot();
+    let mut s = String::from("# HELP palisade_detect_alerts_total Alerts raised, by rule.\n# TYPE palisade_detect_alerts_total counter\n");
+    for (rule, (priority, n)) in &snap.alerts_by_rule {
+        if *n == 0 {
+            continue;
+        }
+        let rule = rule.replace('\\', "\\\\").replace('"', "\\\"");
+        s.push_str(&format!(
+            "palisade_detect_alerts_total{{rule=\"{rule}\",priority=\"{}\"}} {n}\n",
+            priority.name()
+        ));
+    }
+    s
+}
+
+/// Runs the sensor with `engine` until `opts.stop` is set; every alert goes
+/// to `on_alert`. `on_ready` is called once the programs are attached and the
+/// process table is seeded (activity from then on is seen).
+#[cfg(feature = "bpf")]
+pub fn run(
+    engine: &Engine,
+    opts: &RunOptions,
+    on_ready: impl FnOnce(&[&'static str], Option<SocketAddr>),
+    mut on_alert: impl FnMut(Alert),
+) -> anyhow::Result<RunStats> {
+    use crate::bpf::{Sensor, SensorConfig};
+    let event_types = if opts.all_syscalls {
+        None
+    } else {
+        engine.event_types("syscall")
+    };
+    let config = SensorConfig {
+        event_types,
+        ..SensorConfig::default()
+    };
+    let mut sensor = Sensor::start(&config)?;
+    // Attach first, seed after: a process started in between is in /proc
+    // or in the records, never in neither.
+    let mut state = State::new(&opts.proc_root, &opts.host_root, opts.hostname.clone());
+    state.seed();
+    let shared = Arc::new(Mutex::new(Shared::default()));
+    let engine_text = Arc::new(Mutex::new(String::new()));
+    let metrics_addr = match opts.metrics_addr {
+        Some(a) => Some(serve_metrics(
+            a,
+            shared.clone(),
+            engine_text.clone(),
+            opts.stop.clone(),
+        )?),
+        None => None,
+    };
+    on_ready(&sensor.syscalls, metrics_addr);
+    let mut monitor =
+        DropMonitor::with(opts.drop_threshold, 1.0 / 30.0, 1.0, opts.hostname.clone());
+    let mut stats = RunStats {
+        syscalls: sensor.syscalls.clone(),
+        ..Default::default()
+    };
+    let mut last_tick = Instant::now();
+    while !opts.stop.load(Ordering::Relaxed) {
+        let records = sensor.poll(Duration::from_millis(20))?;
+        for r in &records {
+            stats.records += 1;
+            if let Some(alerts) = state.handle(r, |evt| engine.evaluate(evt)) {
+                for a in alerts {
+                    on_alert(a);
+                }
+            }
+        }
+        if last_tick.elapsed() >= Duration::from_secs(1) {
+            last_tick = Instant::now();
+            let counters = sensor.counters();
+            stats.counters = counters;
+            let now_ns = state.table.epoch_ns(boot_ns());
+            if let Some(a) = monitor.tick(counters, now_ns) {
+                on_alert(a);
+            }
+            if let Ok(mut s) = shared.lock() {
+                s.counters = counters;
+                s.records = stats.records;
+                s.processes = state.table.len();
+            }
+            if let Ok(mut t) = engine_text.lock() {
+                *t = engine_metrics_text(engine);
+            }
+        }
+    }
+    stats.counters = sensor.counters();
+    Ok(stats)
+}
+
+/// Without the `bpf` feature there is no sensor to run.
+#[cfg(not(feature = "bpf"))]
+pub fn run(
+    _engine: &Engine,
+    _opts: &RunOptions,
+    _on_ready: impl FnOnce(&[&'static str], Option<SocketAddr>),
+    _on_alert: impl FnMut(Alert),
+) -> anyhow::Result<RunStats> {
+    anyhow::bail!(
+        "this build of palisade has no syscall sensor: rebuild with the default features \
+         (needs clang, bpftool and libelf: apt-get install clang bpftool libelf-dev)"
+    )
+}
+
+fn boot_ns() -> u64 {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: `ts` is a valid timespec for the call to fill.
+    unsafe { libc::clock_gettime(libc::CLOCK_BOOTTIME, &mut ts) };
+    (ts.tv_sec as u64).saturating_mul(1_000_000_000) + ts.tv_nsec as u64
+}
+
+/// A sensor running on its own thread, for embedding and tests.
+#[derive(Debug)]
+pub struct Running {
+    /// Alerts as they are raised.
+    pub alerts: mpsc::Receiver<Alert>,
+    /// Syscalls captured.
+    pub syscalls: Vec<&'static str>,
+    /// Where metrics are served.
+    pub metrics_addr: Option<SocketAddr>,
+    stop: Arc<AtomicBool>,
+    thread: Option<std::thread::JoinHandle<anyhow::Result<RunStats>>>,
+}
+
+impl Running {
+    /// Starts the sensor on a thread and waits until it sees activity.
+    pub fn spawn(engine: Arc<Engine>, opts: RunOptions) -> anyhow::Result<Running> {
+        let (alert_tx, alerts) = mpsc::channel();
+        let (ready_tx, ready_rx) = mpsc::channel();
+        let stop = opts.stop.clone();
+        let thread = std::thread::spawn(move || {
+            let ready = ready_tx.clone();
+            let result = run(
+                &engine,
+                &opts,
+                move |syscalls, addr| {
+                    let _ = ready.send(Ok((syscalls.to_vec(), addr)));
+                },
+                |a| {
+                    let _ = alert_tx.send(a);
+                },
+            );
+            if let Err(e) = &result {
+                let _ = ready_tx.send(Err(format!("{e:#}")));
+            }
+            result
+        });
+        match ready_rx.recv_timeout(Duration::from_secs(60)) {
+            Ok(Ok((syscalls, metrics_addr))) => Ok(Running {
+                alerts,
+                syscalls,
+                metrics_addr,
+                stop,
+                thread: Some(thread),
+            }),
+            Ok(Err(e)) => anyhow::bail!("{e}"),
+            Err(_) => anyhow::bail!("the sensor did not start within 60 s"),
+        }
+    }
+
+    /// Stops the sensor and returns its statistics.
+    pub fn stop(mut self) -> anyhow::Result<RunStats> {
+        self.stop.store(true, Ordering::Relaxed);
+        match self.thread.take().map(|t| t.join()) {
+            Some(Ok(r)) => r,
+            Some(Err(_)) => anyhow::bail!("the sensor thread panicked"),
+            None => Ok(RunStats::default()),
+        }
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+static STOP_FLAG: std::sync::OnceLock<Arc<AtomicBool>> = std::sync::OnceLock::new();
+
+extern "C" fn on_stop_signal(_: libc::c_int) {
+    // Only an atomic store: async-signal-safe.
+    if let Some(f) = STOP_FLAG.get() {
+        f.store(true, Ordering::Relaxed);
+    }
+}
+
+/// Sets `stop` on SIGINT and SIGTERM, so that the loop ends and the
+/// programs are detached cleanly. Only the first flag given is used.
+pub fn stop_on_signals(stop: Arc<AtomicBool>) {
+    let _ = STOP_FLAG.set(stop);
+    for sig in [libc::SIGINT, libc::SIGTERM] {
+        // SAFETY: the handler only performs an atomic store.
+        unsafe {
+            libc::signal(
+                sig,
+                on_stop_signal as extern "C" fn(libc::c_int) as libc::sighandler_t,
+            );
+        }
+    }
+}

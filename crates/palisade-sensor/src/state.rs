@@ -1,0 +1,136 @@
+//! User-space state driven by the records: the process table and the user
+//! databases. Each record updates the state, then (for syscall and exec
+//! records) becomes a [`SyscallEvent`] for the rules.
+
+use std::time::Instant;
+
+use crate::event::{fd_view, Identity, Kind, SyscallEvent};
+use crate::process::ProcessTable;
+use crate::syscalls;
+use crate::users::UserDb;
+use crate::wire::Record;
+
+/// The state.
+#[derive(Debug)]
+pub struct State {
+    /// Processes.
+    pub table: ProcessTable,
+    users: UserDb,
+    num: u64,
+    hostname: String,
+    last_purge: Instant,
+}
+
+impl State {
+    /// A state reading /proc at `proc_root` and host users under `host_root`.
+    pub fn new(proc_root: &str, host_root: &str, hostname: impl Into<String>) -> State {
+        State {
+            table: ProcessTable::new(proc_root),
+            users: UserDb::new(host_root),
+            num: 0,
+            hostname: hostname.into(),
+            last_purge: Instant::now(),
+        }
+    }
+
+    /// Seeds the process table from /proc.
+    pub fn seed(&mut self) {
+        self.table.seed();
+        let members: Vec<(String, u32)> = self
+            .table
+            .iter()
+            .filter_map(|p| p.container.as_ref().map(|c| (c.full_id.clone(), p.pid)))
+            .collect();
+        for (c, pid) in members {
+            self.users.note_member(&c, pid);
+        }
+    }
+
+    /// Applies one record, and hands its event (if it is one rules see) to `f`.
+    pub fn handle<R>(&mut self, rec: &Record, f: impl FnOnce(&SyscallEvent<'_>) -> R) -> Option<R> {
+        let now = Instant::now();
+        if now.duration_since(self.last_purge).as_secs() >= 1 {
+            self.table.purge(now);
+            self.last_purge = now;
+        }
+        let (tgid, hdr, kind) = match rec {
+            Record::Fork(r) => {
+                self.table.fork(r);
+                return None;
+            }
+            Record::Exit(h) => {
+                self.table.exit(h.tgid, now);
+                return None;
+            }
+            Record::Exec(r) => {
+                self.table.exec(r);
+                if let Some(c) = self
+                    .table
+                    .get(r.hdr.tgid)
+                    .and_then(|p| p.container.as_ref())
+                {
+                    let id = c.full_id.clone();
+                    self.users.note_member(&id, r.hdr.tgid);
+                }
+                (r.hdr.tgid, &r.hdr, Kind::Exec(r))
+            }
+            Record::Sys(r) => {
+                let sc = syscalls::by_number(r.hdr.nr)?;
+                // Keep the working directory current: relative paths of
+                // later syscalls are resolved against it.
+                if r.hdr.ret == 0 && matches!(sc.name, "chdir" | "fchdir") {
+                    self.table.get_or_load(r.hdr.tgid);
+                    let path = r.strs[0]
+                        .as_ref()
+                        .map(|s| String::from_utf8_lossy(s).into_owned());
+                    self.table.chdir(r.hdr.tgid, path.as_deref());
+                }
+                (r.hdr.tgid, &r.hdr, Kind::Sys(r, sc))
+            }
+        };
+        self.table.get_or_load(tgid);
+        let (container, ppid) = match self.table.get(tgid) {
+            Some(p) => (p.container.as_ref().map(|c| c.full_id.clone()), p.ppid),
+            None => (None, 0),
+        };
+        // The parent is another way into the container's files, when it is
+        // in the same container (a runtime's shim is not).
+        let parent_same = self.table.get(ppid).is_some_and(|pp| {
+            pp.container.as_ref().map(|c| c.full_id.as_str()) == container.as_deref()
+        });
+        let pids = if parent_same {
+            vec![tgid, ppid]
+        } else {
+            vec![tgid]
+        };
+        let container = container.as_deref();
+        let identity = Identity {
+            user: self.users.user(&pids, container, hdr.uid),
+            group: self.users.group(&pids, container, hdr.gid),
+            loginname: if hdr.loginuid == u32::MAX {
+                None
+            } else {
+                self.users
+                    .user(&pids, container, hdr.loginuid)
+                    .map(|u| u.name.clone())
+            },
+        };
+        self.num += 1;
+        let proc = self.table.get(tgid);
+        let fd = match kind {
+            Kind::Sys(r, sc) => fd_view(r, sc, proc),
+            Kind::Exec(_) => None,
+        };
+        let evt = SyscallEvent {
+            kind,
+            proc,
+            table: &self.table,
+            num: self.num,
+            ts: self.table.epoch_ns(hdr.ts),
+            fd,
+            identity,
+            hostname: &self.hostname,
+        };
+        Some(f(&evt))
+    }
+}

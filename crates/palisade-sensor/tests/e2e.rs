@@ -1,0 +1,528 @@
+//! End to end: the sensor runs with Falco's stable rules (plus the seed's
+//! "Sensitive File Access in Container" rule), real activity is triggered,
+//! and the expected rules must fire with the right fields.
+//!
+//! Needs root and a kernel with BTF; skipped with a message otherwise, and a
+//! failure when CI=true.
+#![cfg(feature = "bpf")]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use palisade_detect::{Alert, Engine, RuleMatching};
+use palisade_sensor::run::{RunOptions, Running};
+
+fn shared(rel: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../shared")
+        .join(rel)
+}
+
+fn ci() -> bool {
+    std::env::var("CI").is_ok_and(|v| v == "true")
+}
+
+/// Whether the environment can run the sensor; prints why not.
+fn can_run() -> bool {
+    let why = if unsafe { libc::geteuid() } != 0 {
+        Some("not root")
+    } else if !Path::new("/sys/kernel/btf/vmlinux").exists() {
+        Some("no kernel BTF")
+    } else {
+        None
+    };
+    match why {
+        None => true,
+        Some(w) if ci() => panic!("e2e sensor tests need root and BPF under CI: {w}"),
+        Some(w) => {
+            eprintln!("skipping the sensor end-to-end tests: {w}");
+            false
+        }
+    }
+}
+
+fn rules_files() -> Option<Vec<PathBuf>> {
+    let stable = shared("conformance/falco-rules/falcosecurity-rules/falco_rules.yaml");
+    let sandbox = shared("conformance/falco-rules/falcosecurity-rules/falco-sandbox_rules.yaml");
+    let seed = shared("seed-examples/05-falco-rules.yaml");
+    for f in [&stable, &sandbox, &seed] {
+        if !f.exists() {
+            if ci() {
+                panic!("missing {}", f.display());
+            }
+            eprintln!("skipping: {} not found", f.display());
+            return None;
+        }
+    }
+    Some(vec![stable, sandbox, seed])
+}
+
+/// The seed rule, adapted to fire on the host (its `container` macro
+/// replaced by `container.id = host`) and showing container.id.
+const HOST_COPY: &str = r#"
+- rule: Sensitive File Access on Host (e2e copy)
+  desc: the seed's Sensitive File Access in Container, for the host
+  condition: >
+    open_read and
+    container.id = host and
+    fd.name in (/etc/passwd, /etc/shadow, /etc/hosts, /etc/hostname) and
+    not proc.name in (cat, grep, less, more, tail, head)
+  output: >
+    Sensitive file opened for reading (user=%user.name command=%proc.cmdline
+    file=%fd.name container=%container.id name=%proc.name)
+  priority: WARNING
+  tags: [filesystem, mitre_discovery]
+
+- rule: Process in container (e2e)
+  desc: shows the container fields of every exec in a container
+  condition: spawned_process and container
+  output: "exec in container id=%container.id full=%container.full_id type=%container.type name=%proc.name parent=%proc.pname cmd=%proc.cmdline tty=%proc.tty"
+  priority: INFO
+"#;
+
+struct Env {
+    running: Running,
+    dir: tempfile::TempDir,
+    seen: Vec<Alert>,
+}
+
+fn start() -> Option<Env> {
+    if !can_run() {
+        return None;
+    }
+    let files = rules_files()?;
+    let dir = tempfile::tempdir().unwrap();
+    let host_copy = dir.path().join("host-copy.yaml");
+    std::fs::write(&host_copy, HOST_COPY).unwrap();
+    let mut builder = Engine::builder().rule_matching(RuleMatching::All);
+    for f in files.iter().chain(std::iter::once(&host_copy)) {
+        builder = builder.rules_file(f).unwrap();
+    }
+    let engine = builder.build();
+    let names: Vec<String> = engine.rules().into_iter().map(|r| r.name).collect();
+    for needed in [
+        "Read sensitive file untrusted",
+        "Terminal shell in container",
+        "Write below binary dir",
+        "Disallowed SSH Connection Non Standard Port",
+        "Sensitive File Access in Container",
+        "Sensitive File Access on Host (e2e copy)",
+    ] {
+        assert!(
+            names.iter().any(|n| n == needed),
+            "rule {needed} not loaded"
+        );
+    }
+    let opts = RunOptions {
+        metrics_addr: Some("127.0.0.1:0".parse().unwrap()),
+        ..RunOptions::default()
+    };
+    let running = Running::spawn(Arc::new(engine), opts).expect("sensor starts");
+    Some(Env {
+        running,
+        dir,
+        seen: Vec::new(),
+    })
+}
+
+impl Env {
+    /// A copy of a system binary under a name of our own, so that the rules'
+    /// lists of trusted programs do not exempt it.
+    fn tool(&self, system: &str, name: &str) -> PathBuf {
+        let src = ["/usr/bin", "/bin"]
+            .iter()
+            .map(|d| Path::new(d).join(system))
+            .find(|p| p.exists())
+            .unwrap_or_else(|| panic!("{system} not found"));
+        let dst = self.dir.path().join(name);
+        std::fs::copy(&src, &dst).unwrap();
+        dst
+    }
+
+    /// Waits for an alert of `rule` whose output contains `needle`.
+    fn wait(&mut self, rule: &str, needle: &str) -> Alert {
+        let deadline = Instant::now() + Duration::from_secs(15);
+        loop {
+            if let Some(a) = self
+                .seen
+                .iter()
+                .find(|a| a.rule == rule && a.output.contains(needle))
+            {
+                return a.clone();
+            }
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                let got: Vec<String> = self
+                    .seen
+                    .iter()
+                    .map(|a| format!("{}: {}", a.rule, a.message))
+                    .collect();
+                panic!(
+                    "no alert of '{rule}' containing '{needle}' within 15 s; got:\n{}",
+                    got.join("\n")
+                );
+            }
+            if let Ok(a) = self
+                .running
+                .alerts
+                .recv_timeout(left.min(Duration::from_millis(200)))
+            {
+                self.seen.push(a);
+            }
+        }
+    }
+}
+
+fn marker() -> String {
+    format!(
+        "{:x}{:x}",
+        std::process::id(),
+        Instant::now().elapsed().as_nanos() ^ 0x5eed
+    )
+}
+
+fn field(a: &Alert, name: &str) -> String {
+    match a.output_fields.get(name) {
+        Some(serde_json::Value::String(s)) => s.clone(),
+        Some(v) => v.to_string(),
+        None => panic!("{name} not in {:?}", a.output_fields),
+    }
+}
+
+#[test]
+fn sensor_end_to_end() {
+    let Some(mut env) = start() else { return };
+    let m = marker();
+    eprintln!("capturing: {:?}", env.running.syscalls);
+    assert!(env.running.syscalls.contains(&"openat"));
+    assert!(env.running.syscalls.contains(&"connect"));
+    // Only what the rules need: no rule asks for kill.
+    assert!(!env.running.syscalls.contains(&"kill"));
+
+    // 1. A sensitive file read by an untrusted program, on the host.
+    let rd = env.tool("cat", "pal-e2e-rd");
+    let st = Command::new(&rd)
+        .args(["/etc/shadow", &format!("/nonexistent-{m}")])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .unwrap();
+    assert!(!st.success(), "the second file does not exist");
+    let a = env.wait("Read sensitive file untrusted", &m);
+    assert_eq!(field(&a, "proc.name"), "pal-e2e-rd");
+    assert_eq!(field(&a, "fd.name"), "/etc/shadow");
+    assert_eq!(field(&a, "user.name"), "root");
+    assert_eq!(field(&a, "user.uid"), "0");
+    assert_eq!(
+        field(&a, "proc.cmdline"),
+        format!("pal-e2e-rd /etc/shadow /nonexistent-{m}")
+    );
+    assert_eq!(field(&a, "proc.exepath"), rd.display().to_string());
+    assert_eq!(field(&a, "evt.type"), "openat");
+    let a = env.wait("Sensitive File Access on Host (e2e copy)", &m);
+    assert!(a.message.contains("container=host"), "{}", a.message);
+    assert!(a.message.contains("user=root"), "{}", a.message);
+
+    // 2. Writing below a binary directory.
+    let wr = env.tool("touch", "pal-e2e-wr");
+    let target = PathBuf::from(format!("/usr/bin/pal-e2e-{m}"));
+    let st = Command::new(&wr).arg(&target).status().unwrap();
+    assert!(st.success());
+    let _ = std::fs::remove_file(&target);
+    let a = env.wait("Write below binary dir", &m);
+    assert_eq!(field(&a, "fd.name"), target.display().to_string());
+    assert_eq!(field(&a, "proc.name"), "pal-e2e-wr");
+    assert_eq!(field(&a, "user.name"), "root");
+
+    // 3. A shell with a terminal under a fake container's cgroup.
+    container_shell(&mut env, &m);
+
+    // 4. An outbound connection to a non-standard SSH port.
+    outbound(&mut env, &m);
+
+    // The counters and alerts are on /metrics (refreshed every second).
+    let addr = env.running.metrics_addr.expect("metrics served");
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let body = loop {
+        let body = http_get(addr, "/metrics");
+        if body.contains("Disallowed SSH Connection Non Standard Port") || Instant::now() > deadline
+        {
+            break body;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    assert!(
+        body.contains("palisade_sensor_drops_total{category=\"file\"} 0"),
+        "{body}"
+    );
+    assert!(
+        body.contains("palisade_sensor_events_total{category=\"net\"}"),
+        "{body}"
+    );
+    assert!(
+        body.contains("palisade_detect_alerts_total{rule=\"Read sensitive file untrusted\",priority=\"Warning\"}"),
+        "{body}"
+    );
+
+    let stats = env.running.stop().unwrap();
+    assert!(stats.records > 0);
+    assert_eq!(stats.counters.drops(), 0, "{:?}", stats.counters);
+}
+
+const CONTAINER_ID: &str = "e2e0c6e1a2b4c5d6e7f8091a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d5e";
+
+/// A cgroup named like a containerd container under kubepods, in whichever
+/// hierarchy this machine lets us create one.
+fn fake_container_cgroup() -> Option<PathBuf> {
+    let leaf = format!(
+        "palisade-e2e.slice/kubepods-pod0a1b2c3d_1111_2222_3333_444455556666.slice/cri-containerd-{CONTAINER_ID}.scope"
+    );
+    for base in [
+        "/sys/fs/cgroup/unified",
+        "/sys/fs/cgroup/pids",
+        "/sys/fs/cgroup",
+    ] {
+        let dir = Path::new(base).join(&leaf);
+        if std::fs::create_dir_all(&dir).is_ok() && dir.join("cgroup.procs").exists() {
+            return Some(dir);
+        }
+    }
+    None
+}
+
+fn remove_cgroup(dir: &Path) {
+    // Leaf first; a cgroup dir is removed with rmdir once empty.
+    let mut d = Some(dir);
+    while let Some(p) = d {
+        if p.file_name()
+            .is_some_and(|n| n.to_string_lossy().starts_with("palisade-e2e"))
+        {
+            let _ = std::fs::remove_dir(p);
+            break;
+        }
+        let _ = std::fs::remove_dir(p);
+        d = p.parent();
+    }
+}
+
+fn container_shell(env: &mut Env, m: &str) {
+    use std::os::unix::process::CommandExt;
+    let Some(cg) = fake_container_cgroup() else {
+        if ci() {
+            panic!("cannot create a cgroup for the fake container");
+        }
+        eprintln!("skipping the container part: cannot create a cgroup");
+        return;
+    };
+    // A parent named like a container runtime's shim, so that the shell is
+    // the container's entrypoint for the rule (container_entrypoint).
+    let shim = env.dir.path().join("containerd-shim");
+    let bash = ["/usr/bin/bash", "/bin/bash"]
+        .iter()
+        .find(|p| Path::new(p).exists())
+        .copied()
+        .unwrap_or("/bin/bash");
+    std::os::unix::fs::symlink(bash, &shim).unwrap();
+    let rd = env.dir.path().join("pal-e2e-rd");
+    // The container's long-lived process (its "pause" or entrypoint), as in
+    // a real pod: user names are read through its /proc/PID/root.
+    let mut init = {
+        let procs = cg.join("cgroup.procs");
+        let mut c = Command::new("sleep");
+        c.arg("30");
+        unsafe {
+            let procs = std::ffi::CString::new(procs.display().to_string()).unwrap();
+            c.pre_exec(move || {
+                let fd = libc::open(procs.as_ptr(), libc::O_WRONLY);
+                if fd < 0 || libc::write(fd, b"0".as_ptr().cast(), 1) != 1 {
+                    return Err(std::io::Error::last_os_error());
+                }
+                libc::close(fd);
+                Ok(())
+            });
+        }
+        c.spawn().unwrap()
+    };
+    // A terminal for the shell: a new pty made its controlling terminal.
+    let master = unsafe { libc::posix_openpt(libc::O_RDWR | libc::O_NOCTTY) };
+    assert!(master >= 0);
+    unsafe {
+        assert_eq!(libc::grantpt(master), 0);
+        assert_eq!(libc::unlockpt(master), 0);
+    }
+    let mut name = [0 as libc::c_char; 128];
+    assert_eq!(
+        unsafe { libc::ptsname_r(master, name.as_mut_ptr(), name.len()) },
+        0
+    );
+    let slave_path = unsafe { std::ffi::CStr::from_ptr(name.as_ptr()) }.to_owned();
+    let procs = std::ffi::CString::new(cg.join("cgroup.procs").display().to_string()).unwrap();
+    let script = format!(
+        "sh -c 'true {m}'; {} /etc/hostname > /dev/null; true",
+        rd.display()
+    );
+    let mut cmd = Command::new(&shim);
+    cmd.args(["-c", &script])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    unsafe {
+        cmd.pre_exec(move || {
+            // Join the fake container, then take the terminal.
+            let fd = libc::open(procs.as_ptr(), libc::O_WRONLY);
+            if fd < 0 || libc::write(fd, b"0".as_ptr().cast(), 1) != 1 {
+                return Err(std::io::Error::last_os_error());
+            }
+            libc::close(fd);
+            if libc::setsid() < 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            let tty = libc::open(slave_path.as_ptr(), libc::O_RDWR);
+            if tty < 0 || libc::ioctl(tty, libc::TIOCSCTTY, 0) < 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            libc::dup2(tty, 0);
+            Ok(())
+        });
+    }
+    let st = cmd.status().unwrap();
+    unsafe { libc::close(master) };
+    assert!(st.success());
+    let a = env.wait("Terminal shell in container", m);
+    assert_eq!(field(&a, "proc.name"), "sh");
+    assert_eq!(field(&a, "proc.pname"), "containerd-shim");
+    assert_eq!(field(&a, "proc.cmdline"), format!("sh -c true {m}"));
+    assert_ne!(field(&a, "proc.tty"), "0");
+    let a = env.wait("Process in container (e2e)", &format!("true {m}"));
+    assert!(
+        a.message.contains(&format!("id={}", &CONTAINER_ID[..12])),
+        "{}",
+        a.message
+    );
+    assert!(
+        a.message.contains(&format!("full={CONTAINER_ID}")),
+        "{}",
+        a.message
+    );
+    assert!(a.message.contains("type=cri"), "{}", a.message);
+    // The seed rule itself, unchanged, in the container.
+    let a = env.wait("Sensitive File Access in Container", "/etc/hostname");
+    assert!(a.message.contains("file=/etc/hostname"), "{}", a.message);
+    assert!(
+        a.message.contains("command=pal-e2e-rd /etc/hostname"),
+        "{}",
+        a.message
+    );
+    assert!(a.message.contains("user=root"), "{}", a.message);
+    let _ = init.kill();
+    let _ = init.wait();
+    remove_cgroup(&cg);
+}
+
+/// Brings up loopback in this thread's fresh network namespace with an
+/// extra, non-private address on it: the connection never leaves the namespace.
+fn setup_netns(addr: [u8; 4]) -> std::io::Result<()> {
+    unsafe {
+        if libc::unshare(libc::CLONE_NEWNET) != 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+        let sock = libc::socket(libc::AF_INET, libc::SOCK_DGRAM, 0);
+        if sock < 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+        let mut req: libc::ifreq = std::mem::zeroed();
+        for (i, b) in b"lo".iter().enumerate() {
+            req.ifr_name[i] = *b as libc::c_char;
+        }
+        req.ifr_ifru.ifru_flags =
+            (libc::IFF_UP | libc::IFF_LOOPBACK | libc::IFF_RUNNING) as libc::c_short;
+        if libc::ioctl(sock, libc::SIOCSIFFLAGS, &req) != 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+        let mut req: libc::ifreq = std::mem::zeroed();
+        for (i, b) in b"lo:1".iter().enumerate() {
+            req.ifr_name[i] = *b as libc::c_char;
+        }
+        let sin = libc::sockaddr_in {
+            sin_family: libc::AF_INET as libc::sa_family_t,
+            sin_port: 0,
+            sin_addr: libc::in_addr {
+                s_addr: u32::from_ne_bytes(addr),
+            },
+            sin_zero: [0; 8],
+        };
+        std::ptr::copy_nonoverlapping(
+            (&sin as *const libc::sockaddr_in).cast::<u8>(),
+            (&mut req.ifr_ifru.ifru_addr as *mut libc::sockaddr).cast::<u8>(),
+            std::mem::size_of::<libc::sockaddr_in>(),
+        );
+        if libc::ioctl(sock, libc::SIOCSIFADDR, &req) != 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+        libc::close(sock);
+    }
+    Ok(())
+}
+
+fn outbound(env: &mut Env, m: &str) {
+    let m2 = m.to_string();
+    // A documentation address (TEST-NET-2), on loopback in a private
+    // namespace: "outbound" for the rules, yet nothing leaves the machine.
+    let handle = std::thread::spawn(move || -> Result<(), String> {
+        setup_netns([198, 51, 100, 7]).map_err(|e| format!("netns: {e}"))?;
+        let listener =
+            std::net::TcpListener::bind("198.51.100.7:4444").map_err(|e| format!("bind: {e}"))?;
+        let bash = ["/usr/bin/bash", "/bin/bash"]
+            .iter()
+            .find(|p| Path::new(p).exists())
+            .copied()
+            .unwrap_or("/bin/bash");
+        // argv[0] "ssh": proc.exe ends with ssh, as for the ssh client.
+        let script =
+            format!("exec -a ssh {bash} -c 'exec 3<>/dev/tcp/198.51.100.7/4444; echo {m2} >&3'");
+        let mut child = Command::new(bash)
+            .args(["-c", &script])
+            .spawn()
+            .map_err(|e| format!("spawn: {e}"))?;
+        listener.set_nonblocking(false).ok();
+        let (mut conn, _) = listener.accept().map_err(|e| format!("accept: {e}"))?;
+        let mut got = String::new();
+        use std::io::Read;
+        let _ = conn.read_to_string(&mut got);
+        let _ = child.wait();
+        if !got.contains(&m2) {
+            return Err(format!("listener got {got:?}"));
+        }
+        Ok(())
+    });
+    match handle.join() {
+        Ok(Ok(())) => {}
+        Ok(Err(e)) => panic!("outbound connection set-up failed: {e}"),
+        Err(_) => panic!("outbound thread panicked"),
+    }
+    let a = env.wait(
+        "Disallowed SSH Connection Non Standard Port",
+        "198.51.100.7:4444",
+    );
+    // The rule needs proc.exe ending with "ssh": argv[0] as given to exec.
+    assert_eq!(field(&a, "proc.name"), "bash");
+    assert_eq!(field(&a, "fd.l4proto"), "tcp");
+    assert_eq!(
+        field(&a, "fd.name").rsplit("->").next(),
+        Some("198.51.100.7:4444")
+    );
+    assert_eq!(field(&a, "user.name"), "root");
+    assert!(field(&a, "proc.cmdline").starts_with("bash -c exec 3<>/dev/tcp/198.51.100.7/4444"));
+    let _ = m;
+}
+
+fn http_get(addr: std::net::SocketAddr, path: &str) -> String {
+    use std::io::{Read, Write};
+    let mut c = std::net::TcpStream::connect(addr).unwrap();
+    c.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    write!(c, "GET {path} HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
+    let mut out = String::new();
+    let _ = c.read_to_string(&mut out);
+    out
+}
