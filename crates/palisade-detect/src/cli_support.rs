@@ -46,6 +46,8 @@ pub struct DetectOptions {
     pub format: AlertFormat,
     /// Also append alerts to this file.
     pub out: Option<PathBuf>,
+    /// Also post each alert (Falco's JSON) to this HTTP(S) endpoint.
+    pub alert_webhook: Option<String>,
     /// Only load the rules and report problems.
     pub validate: bool,
     /// Print the fields of a source (`None`: all sources) and exit.
@@ -194,6 +196,13 @@ fn run_with_engine(
         ),
         None => None,
     };
+    let webhook = match &opts.alert_webhook {
+        Some(url) => Some(
+            crate::webhook::WebhookSink::start(url, |e| eprintln!("warning: {e}"))
+                .map_err(anyhow::Error::msg)?,
+        ),
+        None => None,
+    };
     let input = AuditInput::parse(log);
     let options = ReadOptions {
         follow: opts.follow,
@@ -211,6 +220,9 @@ fn run_with_engine(
         writeln!(stdout, "{line}")?;
         if let Some(f) = out_file.as_mut() {
             writeln!(f, "{line}")?;
+        }
+        if let Some(sink) = &webhook {
+            sink.send(alert.to_json());
         }
         Ok(())
     };
@@ -237,6 +249,19 @@ fn run_with_engine(
         },
     )
     .map_err(|e| anyhow::anyhow!("cannot read {log}: {e}"))?;
+    if let Some(sink) = webhook {
+        let stats = sink.finish();
+        let (failed, dropped) = (
+            stats.failed.load(std::sync::atomic::Ordering::Relaxed),
+            stats.dropped.load(std::sync::atomic::Ordering::Relaxed),
+        );
+        if failed + dropped > 0 {
+            writeln!(
+                stderr,
+                "alert webhook: {failed} alert(s) not delivered, {dropped} dropped (queue full)"
+            )?;
+        }
+    }
     if let Some(e) = io_error {
         return Err(anyhow::anyhow!("cannot write alerts: {e}"));
     }
@@ -323,6 +348,49 @@ mod tests {
             String::from_utf8(out).unwrap(),
             String::from_utf8(err).unwrap(),
         )
+    }
+
+    #[test]
+    fn alerts_go_to_the_webhook_too() {
+        use std::io::{BufRead, BufReader, Read, Write};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}/falco", listener.local_addr().unwrap());
+        let server = std::thread::spawn(move || {
+            let (mut stream, _) = listener.accept().unwrap();
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut length = 0;
+            loop {
+                let mut line = String::new();
+                reader.read_line(&mut line).unwrap();
+                if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                    length = v.trim().parse().unwrap();
+                }
+                if line == "\r\n" {
+                    break;
+                }
+            }
+            let mut body = vec![0; length];
+            reader.read_exact(&mut body).unwrap();
+            stream
+                .write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\nconnection: close\r\n\r\n")
+                .unwrap();
+            String::from_utf8(body).unwrap()
+        });
+        let dir = tempfile::tempdir().unwrap();
+        let rules = dir.path().join("r.yaml");
+        std::fs::write(&rules, RULES).unwrap();
+        let log = dir.path().join("audit.log");
+        std::fs::write(&log, format!("{EV}\n")).unwrap();
+        let (code, _, stderr) = run_with(DetectOptions {
+            rules: vec![rules],
+            audit_log: Some(log.display().to_string()),
+            alert_webhook: Some(url),
+            ..Default::default()
+        });
+        assert_eq!(code, EXIT_OK, "{stderr}");
+        let posted: serde_json::Value = serde_json::from_str(&server.join().unwrap()).unwrap();
+        assert_eq!(posted["rule"], "exec");
+        assert!(posted["output_fields"].is_object());
     }
 
     #[test]

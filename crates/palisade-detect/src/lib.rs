@@ -36,6 +36,7 @@ mod priority;
 pub mod program;
 pub mod source;
 mod text;
+pub mod webhook;
 
 pub use compiler::Counts;
 pub use diagnostic::{Diagnostic, ItemKind, Level};

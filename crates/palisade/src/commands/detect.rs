@@ -98,6 +98,11 @@ pub struct DetectArgs {
     #[arg(short = 'o', long = "output", value_enum, default_value_t = DetectOutput::Text)]
     pub output: DetectOutput,
 
+    /// Also post each alert to this HTTP(S) endpoint, as Falco's http_output (Falco's JSON,
+    /// one alert per POST; a slow endpoint never slows detection)
+    #[arg(long, value_name = "URL")]
+    pub alert_webhook: Option<String>,
+
     /// Also append alerts to this file.
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
@@ -205,6 +210,7 @@ pub fn run(args: &DetectArgs) -> Result<ExitCode> {
             DetectOutput::Json => AlertFormat::Json,
         },
         out: args.out.clone(),
+        alert_webhook: args.alert_webhook.clone(),
         validate: args.validate,
         list_fields: args
             .list_fields
