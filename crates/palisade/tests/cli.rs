@@ -1132,3 +1132,36 @@ fn rbac_and_netpol_read_a_live_cluster() {
     assert!(text.contains("shop"), "{text}");
     assert_ne!(out.status.code(), Some(2), "{text}");
 }
+
+#[test]
+fn install_detector_manifests_scan_clean_above_low_with_reasoned_exemptions() {
+    for extra in [&[][..], &["--audit-rules-configmap", "falco-rules"][..]] {
+        let mut args = vec!["install", "detector"];
+        args.extend_from_slice(extra);
+        let out = palisade(&args);
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let manifests = stdout(&out);
+        assert!(manifests.contains("kind: DaemonSet") && manifests.contains("hostPID: true"));
+        let report = json(&palisade_stdin(
+            &["scan", "-", "--fail-on", "medium", "-o", "json"],
+            &manifests,
+        ));
+        assert_eq!(report["summary"]["result"], "pass", "{extra:?}: {report:#}");
+        // What the sensor needs is exempted with a reason, not hidden.
+        let exempted: Vec<_> = findings(&report)
+            .into_iter()
+            .filter(|f| f["exempted"] == true)
+            .collect();
+        assert!(
+            exempted
+                .iter()
+                .any(|f| f["rule"] == "pod/dangerous-capabilities"),
+            "{report:#}"
+        );
+    }
+}

@@ -119,6 +119,11 @@ pub struct WebhookArgs {
     #[arg(long, value_name = "DIR", default_value = "palisade-certs")]
     pub cert_dir: std::path::PathBuf,
 
+    /// Addresses of the API server, for the webhook's egress NetworkPolicy (repeatable;
+    /// the default allows ports 443 and 6443 to any address)
+    #[arg(long, value_name = "CIDR", default_value = "0.0.0.0/0")]
+    pub api_server_cidr: Vec<String>,
+
     /// ConfigMap holding the policies (templates, constraints, VAPs, bindings)
     #[arg(long, default_value = "palisade-policies")]
     pub policies_configmap: String,
@@ -448,12 +453,22 @@ spec:
     - port: 8443
       protocol: TCP
   egress:
-  - ports:
+  # DNS: the cluster's resolver only.
+  - to:
+    - namespaceSelector:
+        matchLabels:
+          kubernetes.io/metadata.name: kube-system
+      podSelector:
+        matchLabels:
+          k8s-app: kube-dns
+    ports:
     - port: 53
       protocol: UDP
     - port: 53
       protocol: TCP
-  - ports:
+  # The API server (to watch Namespaces), on the addresses given with --api-server-cidr.
+  - to:
+{api_server_peers}    ports:
     - port: 443
       protocol: TCP
     - port: 6443
@@ -511,6 +526,11 @@ webhooks:
             FailurePolicy::Ignore => "Ignore",
         },
         timeout = args.timeout_seconds,
+        api_server_peers = args
+            .api_server_cidr
+            .iter()
+            .map(|cidr| format!("    - ipBlock:\n        cidr: {cidr}\n"))
+            .collect::<String>(),
         ca_bundle = ca_bundle
             .map(|b| format!("\n    caBundle: {b}"))
             .unwrap_or_default(),
@@ -571,6 +591,11 @@ spec:
       labels:
         app.kubernetes.io/name: palisade
         app.kubernetes.io/component: detector
+      # What a syscall sensor needs is what Palisade warns about elsewhere: exempted here,
+      # for this container only, with the reason (the findings stay in reports, marked exempted).
+      annotations:
+        palisade.dev/ignore: pod/dangerous-capabilities@sensor, pod/sensitive-host-path
+        palisade.dev/ignore-reason: the eBPF sensor loads BPF programs and reads perf buffers (BPF, PERFMON), reads the /proc entries and files of other processes (SYS_PTRACE, DAC_READ_SEARCH), and the BTF of the kernel and the user names of the host, both mounted read-only
     spec:
       serviceAccountName: palisade-detector
       automountServiceAccountToken: false
@@ -688,6 +713,28 @@ spec:
         ports:
         - name: https
           containerPort: 9443
+        readinessProbe:
+          httpGet:
+            path: /readyz
+            port: https
+            scheme: HTTPS
+          periodSeconds: 5
+        livenessProbe:
+          httpGet:
+            path: /healthz
+            port: https
+            scheme: HTTPS
+          initialDelaySeconds: 5
+          periodSeconds: 10
+        resources:
+          requests:
+            cpu: 100m
+            memory: 64Mi
+            ephemeral-storage: 16Mi
+          limits:
+            cpu: \"1\"
+            memory: 256Mi
+            ephemeral-storage: 64Mi
         securityContext:
           allowPrivilegeEscalation: false
           readOnlyRootFilesystem: true
