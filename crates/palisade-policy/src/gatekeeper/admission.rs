@@ -15,7 +15,7 @@ use std::time::Instant;
 
 use serde_json::Value as Json;
 
-use super::constraint::{EnforcementAction, MatchOutcome, MatchTarget, WEBHOOK_ENFORCEMENT_POINT};
+use super::constraint::{EnforcementAction, MatchOutcome, WEBHOOK_ENFORCEMENT_POINT};
 use super::review::Review;
 use super::{eval_violations, Constraint, ConstraintTemplate, Engine, PolicySet};
 
@@ -53,6 +53,26 @@ pub struct RequestOutcome {
     pub timed_out: bool,
     /// How many (constraint, object) evaluations ran.
     pub evaluated: usize,
+}
+
+impl RequestOutcome {
+    /// What one constraint found (message, details).
+    fn record(&mut self, constraint: &Constraint, found: Vec<(String, Json)>) {
+        let actions = constraint
+            .enforcement
+            .actions_at(&[WEBHOOK_ENFORCEMENT_POINT]);
+        self.violations.extend(
+            found
+                .into_iter()
+                .map(|(message, details)| RequestViolation {
+                    constraint_kind: constraint.kind.clone(),
+                    constraint_name: constraint.name.clone(),
+                    message,
+                    details,
+                    actions: actions.clone(),
+                }),
+        );
+    }
 }
 
 /// The Namespace of a request, as the webhook's cache knows it.
@@ -160,7 +180,7 @@ impl AdmissionEvaluator {
                 .constraints
                 .iter()
                 .map(|&i| &self.set.constraints[i])
-                .filter(|c| match match_request(c, &review, namespace.map(|n| n.labels)) {
+                .filter(|c| match super::match_with_namespace(c, &review, namespace.map(|n| n.labels)) {
                     MatchOutcome::Matches => true,
                     MatchOutcome::NoMatch => false,
                     MatchOutcome::NamespaceUnknown => {
@@ -253,21 +273,7 @@ impl AdmissionEvaluator {
             match super::violations_of(&value) {
                 Ok(found) => {
                     out.evaluated += 1;
-                    let actions = constraint
-                        .enforcement
-                        .actions_at(&[WEBHOOK_ENFORCEMENT_POINT]);
-                    out.violations
-                        .extend(
-                            found
-                                .into_iter()
-                                .map(|(message, details)| RequestViolation {
-                                    constraint_kind: constraint.kind.clone(),
-                                    constraint_name: constraint.name.clone(),
-                                    message,
-                                    details,
-                                    actions: actions.clone(),
-                                }),
-                        );
+                    out.record(constraint, found);
                 }
                 Err(_) => left.push(constraint),
             }
@@ -319,23 +325,7 @@ impl AdmissionEvaluator {
             out.evaluated += 1;
             let parameters = regorus::Value::from(constraint.parameters.clone());
             match eval_violations(&mut engine, template, review, &parameters) {
-                Ok(found) => {
-                    let actions = constraint
-                        .enforcement
-                        .actions_at(&[WEBHOOK_ENFORCEMENT_POINT]);
-                    out.violations
-                        .extend(
-                            found
-                                .into_iter()
-                                .map(|(message, details)| RequestViolation {
-                                    constraint_kind: constraint.kind.clone(),
-                                    constraint_name: constraint.name.clone(),
-                                    message,
-                                    details,
-                                    actions: actions.clone(),
-                                }),
-                        );
-                }
+                Ok(found) => out.record(constraint, found),
                 Err(message) => out.errors.push(format!(
                     "{} {}: {message}",
                     constraint.kind, constraint.name
@@ -368,29 +358,13 @@ impl AdmissionEvaluator {
                 return;
             }
         };
-        let json = &review.json;
-        let old = json.get("oldObject").filter(|o| !o.is_null());
-        let operation = json
-            .get("operation")
-            .and_then(Json::as_str)
-            .unwrap_or("CREATE");
-        let object = json.get("object").unwrap_or(&Json::Null);
         for constraint in constraints {
             out.evaluated += 1;
-            match cel.evaluate(object, old, &constraint.parameters, operation) {
-                Ok(messages) => {
-                    let actions = constraint
-                        .enforcement
-                        .actions_at(&[WEBHOOK_ENFORCEMENT_POINT]);
-                    out.violations
-                        .extend(messages.into_iter().map(|message| RequestViolation {
-                            constraint_kind: constraint.kind.clone(),
-                            constraint_name: constraint.name.clone(),
-                            message,
-                            details: Json::Null,
-                            actions: actions.clone(),
-                        }));
-                }
+            match super::cel_messages(cel, constraint, review) {
+                Ok(messages) => out.record(
+                    constraint,
+                    messages.into_iter().map(|m| (m, Json::Null)).collect(),
+                ),
                 Err(message) => out.errors.push(format!(
                     "{} {} (CEL): {message}",
                     constraint.kind, constraint.name
@@ -398,32 +372,4 @@ impl AdmissionEvaluator {
             }
         }
     }
-}
-
-/// Gatekeeper matches a request when the object or the old object matches.
-fn match_request(
-    constraint: &Constraint,
-    review: &Review,
-    namespace_labels: Option<&[(String, String)]>,
-) -> MatchOutcome {
-    let mut target = MatchTarget {
-        group: &review.group,
-        kind: &review.kind,
-        name: &review.name,
-        namespace: &review.namespace,
-        labels: &review.labels,
-        namespace_labels,
-    };
-    let first = constraint.match_.matches(&target);
-    if first == MatchOutcome::Matches {
-        return first;
-    }
-    if let Some(old) = &review.old_labels {
-        target.labels = old;
-        let second = constraint.match_.matches(&target);
-        if second == MatchOutcome::Matches {
-            return second;
-        }
-    }
-    first
 }

@@ -458,14 +458,7 @@ fn evaluate_cel(
             if match_review(constraint, review, inv, namespaces) != MatchOutcome::Matches {
                 continue;
             }
-            let json = &review.json;
-            let old = json.get("oldObject").filter(|o| !o.is_null());
-            let operation = json
-                .get("operation")
-                .and_then(Json::as_str)
-                .unwrap_or("CREATE");
-            let object_json = json.get("object").unwrap_or(&Json::Null);
-            match cel.evaluate(object_json, old, &constraint.parameters, operation) {
+            match cel_messages(cel, constraint, review) {
                 Ok(messages) => {
                     out.violations
                         .extend(messages.into_iter().map(|message| Violation {
@@ -500,13 +493,22 @@ fn match_review(
         .namespace(&review.namespace)
         .or_else(|| extra_namespaces.namespace(&review.namespace))
         .map(|(_, labels)| labels);
+    match_with_namespace(constraint, review, ns_labels)
+}
+
+/// Gatekeeper matches a request when the object or the old object matches.
+fn match_with_namespace(
+    constraint: &Constraint,
+    review: &Review,
+    namespace_labels: Option<&[(String, String)]>,
+) -> MatchOutcome {
     let mut target = MatchTarget {
         group: &review.group,
         kind: &review.kind,
         name: &review.name,
         namespace: &review.namespace,
         labels: &review.labels,
-        namespace_labels: ns_labels,
+        namespace_labels,
     };
     let first = constraint.match_.matches(&target);
     if first == MatchOutcome::Matches {
@@ -520,6 +522,23 @@ fn match_review(
         }
     }
     first
+}
+
+/// The messages of a `K8sNativeValidation` block for one constraint on one
+/// review, as Gatekeeper's CEL driver gives them (parameters as `variables.params`).
+fn cel_messages(
+    cel: &crate::vap::GatekeeperCel,
+    constraint: &Constraint,
+    review: &Review,
+) -> Result<Vec<String>, String> {
+    let json = &review.json;
+    let old = json.get("oldObject").filter(|o| !o.is_null());
+    let operation = json
+        .get("operation")
+        .and_then(Json::as_str)
+        .unwrap_or("CREATE");
+    let object = json.get("object").unwrap_or(&Json::Null);
+    cel.evaluate(object, old, &constraint.parameters, operation)
 }
 
 /// Runs `violation` for one input; returns (msg, details) pairs.

@@ -370,6 +370,18 @@ fn builtin_sprintf(
 }
 
 fn sprintf_compat(helper: &mut regorus::Engine, args: &[regorus::Value]) -> Option<regorus::Value> {
+    with_missing_arguments(args, |format, list| {
+        builtin_sprintf(helper, format, list.clone())
+    })
+}
+
+/// Formats `args` (`[format, list]`) with `format_with` (regorus's own
+/// `sprintf`) as far as there are arguments, and appends Go's
+/// `%!<verb>(MISSING)` for the verbs left without one.
+fn with_missing_arguments(
+    args: &[regorus::Value],
+    mut format_with: impl FnMut(&str, &regorus::Value) -> Option<regorus::Value>,
+) -> Option<regorus::Value> {
     let [format, list] = args else {
         return None;
     };
@@ -377,10 +389,10 @@ fn sprintf_compat(helper: &mut regorus::Engine, args: &[regorus::Value]) -> Opti
     let items = list.as_array().ok()?;
     let verbs = format_verbs(&format)?;
     if verbs.len() <= items.len() {
-        return builtin_sprintf(helper, &format, list.clone());
+        return format_with(&format, list);
     }
     let cut = verbs.get(items.len())?.0;
-    let head = builtin_sprintf(helper, format.get(..cut)?, list.clone())?;
+    let head = format_with(format.get(..cut)?, list)?;
     let mut out = head.as_string().ok()?.to_string();
     let mut pos = cut;
     for &(start, end, verb) in verbs.get(items.len()..)? {
@@ -536,28 +548,9 @@ pub fn vm_sprintf(
     args: &[regorus::Value],
     _strict: bool,
 ) -> anyhow::Result<regorus::Value> {
-    let formatted = (|| {
-        let [format, list] = args else {
-            return None;
-        };
-        let format = format.as_string().ok()?.clone();
-        let items = list.as_array().ok()?;
-        let verbs = format_verbs(&format)?;
-        if verbs.len() <= items.len() {
-            return regorus_sprintf(span, params, &format, list);
-        }
-        let cut = verbs.get(items.len())?.0;
-        let head = regorus_sprintf(span, params, format.get(..cut)?, list)?;
-        let mut out = head.as_string().ok()?.to_string();
-        let mut pos = cut;
-        for &(start, end, verb) in verbs.get(items.len()..)? {
-            out.push_str(&format.get(pos..start)?.replace("%%", "%"));
-            out.push_str(&format!("%!{verb}(MISSING)"));
-            pos = end;
-        }
-        out.push_str(&format.get(pos..)?.replace("%%", "%"));
-        Some(regorus::Value::from(out.as_str()))
-    })();
+    let formatted = with_missing_arguments(args, |format, list| {
+        regorus_sprintf(span, params, format, list)
+    });
     Ok(formatted.unwrap_or(regorus::Value::Undefined))
 }
 

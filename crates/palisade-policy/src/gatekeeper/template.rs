@@ -249,32 +249,10 @@ impl ConstraintTemplate {
     /// Rego v0 syntax, and builtin errors make the expression undefined (OPA's
     /// non-strict mode) instead of failing the whole evaluation.
     fn compile(&mut self) -> Result<(), String> {
-        let Some(rego) = &self.rego else {
+        if self.rego.is_none() {
             return Ok(());
-        };
-        let sources: Vec<String> = std::iter::once(rego)
-            .chain(&self.libs)
-            .map(|s| rego_compat::separate_paren_lines(s))
-            .collect();
-        let functions = rego_compat::defined_functions(&sources);
-        let sources: Vec<String> = sources
-            .iter()
-            .map(|s| rego_compat::hoist_negated_call_refs(s, &functions))
-            .collect();
-        let (engine, rule) = match self.build_guarded(&sources) {
-            Ok(built) => built,
-            Err(first_error) => {
-                // Retry with multi-body rules split, which regorus does not accept.
-                let split: Vec<String> = sources
-                    .iter()
-                    .map(|s| rego_compat::split_multi_body_rules(s))
-                    .collect();
-                if split == sources {
-                    return Err(first_error);
-                }
-                self.build_guarded(&split).map_err(|_| first_error)?
-            }
-        };
+        }
+        let (engine, rule) = self.build_adapted(false)?;
         self.engine = Some(engine);
         self.violation_rule = rule;
         Ok(())
@@ -285,6 +263,14 @@ impl ConstraintTemplate {
     /// every `:=` as `=` (see [`rego_compat::assignments_as_unification`]).
     /// An error means the template stays on the interpreter.
     pub(crate) fn compile_vm(&self) -> Result<rego_compat::VmProgram, String> {
+        let (engine, rule) = self.build_adapted(true)?;
+        rego_compat::compile_vm(&engine, &rule)
+    }
+
+    /// The Rego and libraries through the adapters for regorus (and, `for_vm`,
+    /// with assignments as unification), built into an engine; retried with
+    /// multi-body rules split, which regorus does not accept.
+    fn build_adapted(&self, for_vm: bool) -> Result<(Engine, String), String> {
         let Some(rego) = &self.rego else {
             return Err("no Rego".into());
         };
@@ -298,13 +284,16 @@ impl ConstraintTemplate {
             .iter()
             .map(|s| {
                 let s = rego_compat::hoist_negated_call_refs(s, &functions);
+                if !for_vm {
+                    return Ok(s);
+                }
                 rego_compat::assignments_as_unification(&s, &protected).ok_or_else(|| {
                     "a `:=` shadows a rule, function or import of the package".to_string()
                 })
             })
-            .collect::<Result<_, _>>()?;
-        let (engine, rule) = match self.build_guarded(&sources) {
-            Ok(built) => built,
+            .collect::<Result<_, String>>()?;
+        match self.build_guarded(&sources) {
+            Ok(built) => Ok(built),
             Err(first_error) => {
                 let split: Vec<String> = sources
                     .iter()
@@ -313,10 +302,9 @@ impl ConstraintTemplate {
                 if split == sources {
                     return Err(first_error);
                 }
-                self.build_guarded(&split).map_err(|_| first_error)?
+                self.build_guarded(&split).map_err(|_| first_error)
             }
-        };
-        rego_compat::compile_vm(&engine, &rule)
+        }
     }
 
     /// [`Self::build`], with a panic inside regorus turned into an error.
