@@ -465,6 +465,17 @@ fn exempt_namespace_warning(
     ))
 }
 
+/// The plugin checks namespace exemptions, then user exemptions, before anything else.
+fn exemption(config: &Configuration, request: &Request<'_>) -> Option<Response> {
+    if config.exempt_namespace(request.namespace) {
+        return Some(Response::exempt("namespace"));
+    }
+    if config.exempt_user(request.username) {
+        return Some(Response::exempt("user"));
+    }
+    None
+}
+
 fn namespace_policy(
     config: &Configuration,
     namespace: &[(String, String)],
@@ -484,11 +495,8 @@ fn validate_pod(
     if IGNORED_POD_SUBRESOURCES.contains(&request.subresource) {
         return Response::allowed();
     }
-    if config.exempt_namespace(request.namespace) {
-        return Response::exempt("namespace");
-    }
-    if config.exempt_user(request.username) {
-        return Response::exempt("user");
+    if let Some(exempt) = exemption(config, request) {
+        return exempt;
     }
     let labels = match namespace {
         NamespaceLabels::Known(labels) => labels,
@@ -562,11 +570,8 @@ fn validate_pod_controller(
     if !request.subresource.is_empty() {
         return Response::allowed();
     }
-    if config.exempt_namespace(request.namespace) {
-        return Response::exempt("namespace");
-    }
-    if config.exempt_user(request.username) {
-        return Response::exempt("user");
+    if let Some(exempt) = exemption(config, request) {
+        return exempt;
     }
     let labels = match namespace {
         NamespaceLabels::Known(labels) => labels,

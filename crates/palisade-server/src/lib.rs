@@ -423,36 +423,41 @@ async fn validate(State(state): State<Arc<AppState>>, body: Bytes) -> Response {
         Ok(Err(join_error)) => {
             // A panic in a layer must not take the server down: answer by the failure mode.
             tracing::error!(error = %join_error, "the judge failed");
-            count_failure(&state, "error");
-            let verdict = failure_verdict(
-                state.config.fail_open,
+            by_failure_mode(
+                &state,
+                &body,
+                "error",
                 "internal error while judging the request",
-            );
-            match quick_uid(&body) {
-                Some(uid) => answer(&state, &uid, "", "", &verdict, started),
-                None => bad_request(
-                    &state,
-                    &BadRequest("request body has no request.uid".into()),
-                ),
-            }
+                started,
+            )
         }
-        Err(_elapsed) => {
-            count_failure(&state, "timeout");
-            let verdict = failure_verdict(
-                state.config.fail_open,
-                &format!(
-                    "policy evaluation exceeded the time budget of {} ms",
-                    budget.as_millis()
-                ),
-            );
-            match quick_uid(&body) {
-                Some(uid) => answer(&state, &uid, "", "", &verdict, started),
-                None => bad_request(
-                    &state,
-                    &BadRequest("request body has no request.uid".into()),
-                ),
-            }
-        }
+        Err(_elapsed) => by_failure_mode(
+            &state,
+            &body,
+            "timeout",
+            &format!(
+                "policy evaluation exceeded the time budget of {} ms",
+                budget.as_millis()
+            ),
+            started,
+        ),
+    }
+}
+
+/// The failure mode's answer to a request that could not be judged, read
+/// only as far as its uid.
+fn by_failure_mode(
+    state: &AppState,
+    body: &[u8],
+    cause: &str,
+    why: &str,
+    started: Instant,
+) -> Response {
+    count_failure(state, cause);
+    let verdict = failure_verdict(state.config.fail_open, why);
+    match quick_uid(body) {
+        Some(uid) => answer(state, &uid, "", "", &verdict, started),
+        None => bad_request(state, &BadRequest("request body has no request.uid".into())),
     }
 }
 
