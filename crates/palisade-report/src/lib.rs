@@ -82,6 +82,7 @@
 //! ```
 
 mod compliance;
+pub mod html;
 mod json;
 mod junit;
 mod sarif;

@@ -699,6 +699,38 @@ fn redacted_prefix(line: &str) -> Option<usize> {
     Some(kept)
 }
 
+/// A finding's source line as the table shows it, with the same redaction of
+/// Secret documents and `secrets/` findings: other renderers that show source
+/// (the HTML report) go through this so they cannot redact differently.
+#[derive(Default)]
+pub(crate) struct RedactedSnippets {
+    secrets: SecretCache,
+}
+
+/// A source line ready to show: its number, its text (values redacted where
+/// needed) and where the caret goes, in display cells.
+pub(crate) struct ShownLine {
+    pub line: u32,
+    pub text: String,
+    pub caret_start: usize,
+    pub caret_len: usize,
+}
+
+impl RedactedSnippets {
+    pub(crate) fn finding(&mut self, finding: &Finding) -> Option<ShownLine> {
+        let entry = Entry::finding(finding);
+        let source = entry.source?;
+        let span = entry.span;
+        let secret = entry.secret || self.secrets.in_secret_document(source, span.start.line);
+        Snippet::build(source, span, secret).map(|s| ShownLine {
+            line: s.line,
+            text: s.text,
+            caret_start: s.caret_start,
+            caret_len: s.caret_len,
+        })
+    }
+}
+
 /// The [`SecretLines`] of every file shown, worked out once per file.
 #[derive(Default)]
 struct SecretCache {

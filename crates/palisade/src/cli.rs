@@ -71,6 +71,17 @@ pub enum Command {
     /// Print manifests that install Palisade in a cluster
     #[command(subcommand)]
     Install(crate::commands::install::InstallCommand),
+    /// Write an HTML posture report: findings, Pod Security, NetworkPolicy, RBAC, compliance
+    #[command(after_long_help = crate::commands::report::REPORT_EXAMPLES)]
+    Report(Box<crate::commands::report::ReportArgs>),
+    /// Print shell completions (bash, zsh, fish, powershell, elvish)
+    #[command(after_long_help = COMPLETIONS_EXAMPLES)]
+    Completions(CompletionsArgs),
+    /// Write man pages, one per command
+    #[command(
+        after_long_help = "Examples:\n  palisade man | man -l -\n  palisade man --out-dir /usr/local/share/man/man1"
+    )]
+    Man(ManArgs),
     /// List every rule Palisade checks
     #[command(
         after_long_help = "Examples:\n  palisade rules\n  palisade rules -o json | jq '.[].id'"
@@ -334,6 +345,70 @@ pub enum ListFormat {
 pub struct ExplainArgs {
     /// The rule id, as shown in findings (e.g. pss/privileged)
     pub rule: String,
+}
+
+const COMPLETIONS_EXAMPLES: &str = "\
+Examples:
+  palisade completions bash > /etc/bash_completion.d/palisade
+  palisade completions zsh > \"${fpath[1]}/_palisade\"
+  palisade completions fish > ~/.config/fish/completions/palisade.fish
+
+As a kubectl plugin, install the binary (or a link to it) as `kubectl-palisade` on the PATH:
+`kubectl palisade scan k8s/` then runs `palisade scan k8s/`.";
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}
+
+#[derive(Debug, Args)]
+pub struct ManArgs {
+    /// Write palisade.1 and one palisade-COMMAND.1 per command here, instead of printing
+    /// palisade.1 to standard output
+    #[arg(long, value_name = "DIR")]
+    pub out_dir: Option<PathBuf>,
+}
+
+/// The name the binary is run under when kubectl runs it as a plugin
+/// (`kubectl palisade ...` runs `kubectl-palisade ...`).
+pub const KUBECTL_PLUGIN_NAME: &str = "kubectl-palisade";
+
+/// The command tree, named as the user typed it: `kubectl palisade` when run
+/// as a kubectl plugin, so that usage lines and help read the way it was invoked.
+pub fn command_for(argv0: Option<&std::ffi::OsStr>) -> clap::Command {
+    use clap::CommandFactory;
+    let command = Cli::command();
+    let invoked = argv0
+        .and_then(|a| std::path::Path::new(a).file_stem())
+        .and_then(|s| s.to_str());
+    if invoked == Some(KUBECTL_PLUGIN_NAME) {
+        command.bin_name("kubectl palisade")
+    } else {
+        command
+    }
+}
+
+/// `palisade completions SHELL`. Generated into memory first: clap_complete
+/// panics when its writer fails, and `| head` closes the pipe.
+pub fn completions(args: &CompletionsArgs, out: &mut dyn std::io::Write) -> std::io::Result<()> {
+    let mut command = command_for(None);
+    let mut script = Vec::new();
+    clap_complete::generate(args.shell, &mut command, "palisade", &mut script);
+    out.write_all(&script)
+}
+
+/// `palisade man`: the main page to standard output, or every page into a directory.
+pub fn man(args: &ManArgs, out: &mut dyn std::io::Write) -> std::io::Result<()> {
+    let command = command_for(None);
+    match &args.out_dir {
+        None => clap_mangen::Man::new(command).render(out),
+        Some(dir) => {
+            std::fs::create_dir_all(dir)?;
+            clap_mangen::generate_to(command, dir)
+        }
+    }
 }
 
 fn parse_severity(s: &str) -> Result<Severity, String> {

@@ -7,7 +7,7 @@ mod registry;
 use std::io::IsTerminal;
 use std::process::ExitCode;
 
-use clap::Parser;
+use clap::FromArgMatches;
 
 use cli::{Cli, ColorChoice, Command};
 
@@ -15,7 +15,10 @@ use cli::{Cli, ColorChoice, Command};
 pub const EXIT_USAGE: u8 = 2;
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    // As a kubectl plugin (`kubectl-palisade`), help and errors say `kubectl palisade`.
+    let argv0 = std::env::args_os().next();
+    let matches = cli::command_for(argv0.as_deref()).get_matches();
+    let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
     let color = match cli.color {
         ColorChoice::Always => true,
         ColorChoice::Never => false,
@@ -37,6 +40,13 @@ fn main() -> ExitCode {
         Command::Rbac(command) => commands::rbac::run(&command),
         Command::Serve(args) => commands::serve::run(&args),
         Command::Install(command) => commands::install::run(&command),
+        Command::Report(args) => commands::report::run(&args),
+        Command::Completions(args) => cli::completions(&args, &mut std::io::stdout().lock())
+            .map(|()| ExitCode::SUCCESS)
+            .map_err(anyhow::Error::from),
+        Command::Man(args) => cli::man(&args, &mut std::io::stdout().lock())
+            .map(|()| ExitCode::SUCCESS)
+            .map_err(anyhow::Error::from),
         Command::Rules(args) => commands::rules::list(&args),
         Command::Explain(args) => commands::rules::explain(&args),
     };
