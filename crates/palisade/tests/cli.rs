@@ -1165,3 +1165,52 @@ fn install_detector_manifests_scan_clean_above_low_with_reasoned_exemptions() {
         );
     }
 }
+
+#[test]
+fn report_completions_man_and_monitoring() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let html = dir.path().join("report.html");
+    let out = palisade(&[
+        "report",
+        &repo_path("examples"),
+        "--out",
+        html.to_str().expect("utf-8"),
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let page = std::fs::read_to_string(&html).expect("report written");
+    assert!(
+        page.starts_with("<!DOCTYPE html>") || page.starts_with("<!doctype html>"),
+        "{}",
+        &page[..60.min(page.len())]
+    );
+    assert!(
+        page.contains("pss/privileged"),
+        "the findings are in the page"
+    );
+    // Nothing is loaded from elsewhere (links to documentation are only links).
+    assert!(
+        !page.contains("<script src") && !page.contains("<link rel=\"stylesheet\""),
+        "no network needed"
+    );
+    assert!(
+        page.contains("default-src 'none'"),
+        "the page forbids loading anything"
+    );
+
+    let out = palisade(&["completions", "bash"]);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(stdout(&out).contains("palisade"));
+    let out = palisade(&["man"]);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(stdout(&out).contains(".TH"), "a roff man page");
+
+    let out = palisade(&["install", "monitoring"]);
+    assert_eq!(out.status.code(), Some(0));
+    let rules = stdout(&out);
+    assert!(rules.contains("kind: PrometheusRule") && rules.contains("palisade_violations_total"));
+}

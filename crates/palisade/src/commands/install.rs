@@ -20,6 +20,9 @@ pub enum InstallCommand {
     /// ConfigMap, and the audit webhook wiring for Kubernetes audit rules
     #[command(after_long_help = DETECTOR_HELP)]
     Detector(DetectorArgs),
+    /// A PrometheusRule on Palisade's metrics (docs/metrics.md); --dashboard adds the Grafana
+    /// dashboard
+    Monitoring(crate::commands::monitoring::MonitoringArgs),
 }
 
 const DETECTOR_HELP: &str = "\
@@ -152,6 +155,13 @@ pub fn run(command: &InstallCommand) -> Result<ExitCode> {
         }
         InstallCommand::Detector(args) => {
             print!("{}", detector_manifests(args));
+            Ok(ExitCode::SUCCESS)
+        }
+        InstallCommand::Monitoring(args) => {
+            print!(
+                "{}",
+                crate::commands::monitoring::monitoring_manifests(args)
+            );
             Ok(ExitCode::SUCCESS)
         }
     }
