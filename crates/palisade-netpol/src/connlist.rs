@@ -947,11 +947,15 @@ impl Analyzer {
             (keys, of_peer)
         };
         let ((srcs, src_of), (dsts, dst_of)) = (keys(src_peers), keys(dst_peers));
+        // The evaluation contexts once per key (not per pair): building one
+        // looks the namespace's labels up.
+        let dst_refs: Vec<PeerRef> = dsts.iter().map(|&d| self.peer_ref(d)).collect();
         let rows: Vec<Vec<Option<ConnSet>>> = srcs
             .par_iter()
             .map(|&s| {
+                let src_ref = self.peer_ref(s);
                 let mut row = Vec::with_capacity(dsts.len());
-                for &d in &dsts {
+                for (&d, dst_ref) in dsts.iter().zip(&dst_refs) {
                     let skip = matches!(
                         (s, d),
                         (PeerId::Ip(..), PeerId::Ip(..)) | (PeerId::Rep(_), PeerId::Rep(_))
@@ -962,7 +966,7 @@ impl Analyzer {
                     }
                     // Two workloads of one class are evaluated like any pair (a
                     // workload to itself is never listed).
-                    let c = self.engine.allowed(&self.peer_ref(s), &self.peer_ref(d))?;
+                    let c = self.engine.allowed(&src_ref, dst_ref)?;
                     row.push(Some(c));
                 }
                 Ok(row)

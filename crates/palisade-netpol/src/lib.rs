@@ -12,6 +12,8 @@
 //!   rules behind each port range, over the reason-carrying sets of [`xconn`]);
 //! - [`generate`]: least-permissive NetworkPolicies allowing exactly a desired
 //!   connectivity list, with a round-trip check;
+//! - [`isolate`]: the NetworkPolicy that quarantines a pod (all ingress and
+//!   egress cut, optionally ingress kept from a forensics namespace);
 //! - [`diff`]: how connectivity changes between two versions of the manifests;
 //! - [`coverage`] and [`lint`]: isolation gaps and policy mistakes, as findings
 //!   documented in [`rules`].
@@ -60,6 +62,7 @@ pub mod format;
 pub mod generate;
 pub mod input;
 pub mod ipset;
+pub mod isolate;
 pub mod lint;
 pub mod model;
 pub mod rules;

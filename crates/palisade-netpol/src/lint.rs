@@ -7,6 +7,7 @@ use palisade_model::{Finding, Node, Object, ObjectId, RuleMeta, Span};
 use crate::conn::{ConnSet, PortSet, UDP};
 use crate::connlist::Analyzer;
 use crate::eval::{Engine, PeerRef, PodCtx};
+use crate::ipset::{is_ipv6, IpBlock};
 use crate::model::{NetworkPolicy, NpPeer, NpPort, NpRule};
 use crate::rules;
 use crate::selector::{LabelSelector, Labels};
@@ -126,8 +127,279 @@ fn peers_covered(a: &[NpPeer], b: &[NpPeer]) -> bool {
     a.iter().all(|pa| b.contains(pa))
 }
 
-/// Lints the policies of `objects` (analysed by `analyzer`).
+/// Options of the lint: the cluster's address ranges.
+#[derive(Debug, Clone)]
+pub struct LintOptions {
+    /// The pod CIDRs (as given, and parsed).
+    pub pod_cidrs: Vec<(String, IpBlock)>,
+    /// The Service (ClusterIP) CIDRs.
+    pub service_cidrs: Vec<(String, IpBlock)>,
+}
+
+/// kubeadm's default pod network (as flannel's manifests use it).
+pub const DEFAULT_POD_CIDR: &str = "10.244.0.0/16";
+/// kubeadm's default Service CIDR.
+pub const DEFAULT_SERVICE_CIDR: &str = "10.96.0.0/12";
+
+fn parse_cidrs(list: &[String], what: &str) -> Result<Vec<(String, IpBlock)>, String> {
+    let mut out = Vec::new();
+    for c in list {
+        let c = c.trim();
+        if is_ipv6(c) {
+            continue;
+        }
+        let block =
+            IpBlock::from_cidr(c).map_err(|e| format!("invalid {what} CIDR {c:?}: {}", e.0))?;
+        out.push((c.to_string(), block));
+    }
+    Ok(out)
+}
+
+impl LintOptions {
+    /// Parses the pod and Service CIDRs (IPv6 ones are accepted and ignored).
+    pub fn new(pod_cidrs: &[String], service_cidrs: &[String]) -> Result<LintOptions, String> {
+        Ok(LintOptions {
+            pod_cidrs: parse_cidrs(pod_cidrs, "pod")?,
+            service_cidrs: parse_cidrs(service_cidrs, "Service")?,
+        })
+    }
+}
+
+impl Default for LintOptions {
+    fn default() -> Self {
+        let block = |c: &str| IpBlock::from_cidr(c).unwrap_or_else(|_| IpBlock::empty());
+        LintOptions {
+            pod_cidrs: vec![(DEFAULT_POD_CIDR.to_string(), block(DEFAULT_POD_CIDR))],
+            service_cidrs: vec![(
+                DEFAULT_SERVICE_CIDR.to_string(),
+                block(DEFAULT_SERVICE_CIDR),
+            )],
+        }
+    }
+}
+
+fn proto_of(p: &str) -> String {
+    if p.is_empty() {
+        "TCP".to_string()
+    } else {
+        p.to_ascii_uppercase()
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn ipblock_finding(
+    opts: &LintOptions,
+    object: &Object,
+    np: &NetworkPolicy,
+    ingress: bool,
+    ri: usize,
+    pi: usize,
+    peer: &NpPeer,
+) -> Option<Finding> {
+    let ipb = peer.ip_block.as_ref()?;
+    let cidr = ipb.cidr.trim();
+    if is_ipv6(cidr) || cidr.ends_with("/0") {
+        return None;
+    }
+    let block = IpBlock::from_cidr_except(cidr, &ipb.except).ok()?;
+    let hits: Vec<String> = opts
+        .pod_cidrs
+        .iter()
+        .map(|c| ("pod", c))
+        .chain(opts.service_cidrs.iter().map(|c| ("Service", c)))
+        .filter(|(_, (_, range))| block.set.overlaps(&range.set))
+        .map(|(what, (text, _))| format!("the {what} CIDR {text}"))
+        .collect();
+    if hits.is_empty() {
+        return None;
+    }
+    let (key, peers_key) = dir_key(ingress);
+    Some(finding(
+        &rules::IPBLOCK_CLUSTER_CIDR,
+        object,
+        &[
+            Seg::Key("spec"),
+            Seg::Key(key),
+            Seg::Idx(ri),
+            Seg::Key(peers_key),
+            Seg::Idx(pi),
+            Seg::Key("ipBlock"),
+        ],
+        format!("spec.{key}[{ri}].{peers_key}[{pi}].ipBlock"),
+        format!(
+            "ipBlock {cidr} of {key} rule #{} of NetworkPolicy {} overlaps {}: pod and ClusterIP addresses are not reliably matched by ipBlock",
+            ri + 1,
+            np.full_name(),
+            hits.join(" and ")
+        ),
+        "Select pods with podSelector/namespaceSelector, and except the cluster ranges from the ipBlock.",
+    ))
+}
+
+/// The Services selecting any of `dests`.
+fn services_of<'a>(analyzer: &'a Analyzer, dests: &[usize]) -> Vec<&'a crate::model::Service> {
+    analyzer
+        .resources
+        .services
+        .iter()
+        .filter(|s| {
+            s.selector.as_ref().is_some_and(|sel| {
+                !sel.is_empty()
+                    && dests.iter().any(|&i| {
+                        analyzer.workloads.get(i).is_some_and(|w| {
+                            w.namespace == s.namespace
+                                && sel.iter().all(|(k, v)| w.labels.get(k) == Some(v))
+                        })
+                    })
+            })
+        })
+        .collect()
+}
+
+/// The container port numbers a Service port's targetPort resolves to on `dests`.
+fn target_ports(analyzer: &Analyzer, sp: &crate::model::ServicePort, dests: &[usize]) -> Vec<i64> {
+    let t = &sp.target_port;
+    if t.is_str && !t.str_val.is_empty() {
+        dests
+            .iter()
+            .filter_map(|&i| analyzer.workloads.get(i))
+            .flat_map(|w| w.ports.iter())
+            .filter(|cp| cp.name == t.str_val)
+            .map(|cp| cp.port)
+            .collect()
+    } else if t.int_val != 0 {
+        vec![t.int_val]
+    } else {
+        vec![sp.port]
+    }
+}
+
+/// Protocol and Service-port mistakes of a rule's ports toward `dests`.
+#[allow(clippy::too_many_arguments)]
+fn port_findings(
+    out: &mut Vec<Finding>,
+    analyzer: &Analyzer,
+    object: &Object,
+    np: &NetworkPolicy,
+    ingress: bool,
+    ri: usize,
+    rule: &NpRule,
+    dests: &[usize],
+) {
+    let (key, _) = dir_key(ingress);
+    let services = services_of(analyzer, dests);
+    let dest_ports: Vec<&crate::model::ContainerPort> = dests
+        .iter()
+        .filter_map(|&i| analyzer.workloads.get(i))
+        .flat_map(|w| w.ports.iter())
+        .collect();
+    for (k, port) in rule.ports.iter().enumerate() {
+        let Some(p) = &port.port else {
+            continue;
+        };
+        if p.is_str {
+            continue;
+        }
+        let (lo, hi) = (p.int_val, port.end_port.unwrap_or(p.int_val).max(p.int_val));
+        let path = [
+            Seg::Key("spec"),
+            Seg::Key(key),
+            Seg::Idx(ri),
+            Seg::Key("ports"),
+            Seg::Idx(k),
+        ];
+        let proto_given = port.protocol.as_deref().is_some_and(|x| !x.is_empty());
+        let rule_proto = proto_of(port.protocol.as_deref().unwrap_or(""));
+        if !proto_given {
+            let mut tcp = false;
+            let mut other: BTreeSet<String> = BTreeSet::new();
+            let mut note = |proto: String, n: i64| {
+                if (lo..=hi).contains(&n) {
+                    if proto == "TCP" {
+                        tcp = true;
+                    } else {
+                        other.insert(proto);
+                    }
+                }
+            };
+            for cp in &dest_ports {
+                note(proto_of(&cp.protocol), cp.port);
+            }
+            for s in &services {
+                for sp in &s.ports {
+                    for t in target_ports(analyzer, sp, dests) {
+                        note(proto_of(&sp.protocol), t);
+                    }
+                }
+            }
+            if !tcp && !other.is_empty() {
+                let other: Vec<String> = other.into_iter().collect();
+                out.push(finding(
+                    &rules::PORT_PROTOCOL_MISMATCH,
+                    object,
+                    &path,
+                    format!("spec.{key}[{ri}].ports[{k}]"),
+                    format!(
+                        "port {} of {key} rule #{} of NetworkPolicy {} has no protocol, so it allows TCP only, but its destinations serve it over {}",
+                        if lo == hi { lo.to_string() } else { format!("{lo}-{hi}") },
+                        ri + 1,
+                        np.full_name(),
+                        other.join(" and ")
+                    ),
+                    "Set the port's protocol (list it once per protocol the service uses).",
+                ));
+            }
+        }
+        if port.end_port.is_some() {
+            continue;
+        }
+        let listens = dest_ports
+            .iter()
+            .any(|cp| cp.port == lo && proto_of(&cp.protocol) == rule_proto);
+        if listens {
+            continue;
+        }
+        let confused = services.iter().find_map(|s| {
+            s.ports.iter().find_map(|sp| {
+                if sp.port != lo || proto_of(&sp.protocol) != rule_proto {
+                    return None;
+                }
+                let targets = target_ports(analyzer, sp, dests);
+                let differs = !targets.is_empty() && targets.iter().all(|t| *t != lo);
+                differs.then_some((s, targets))
+            })
+        });
+        if let Some((svc, targets)) = confused {
+            let mut t: Vec<String> = targets.iter().map(|x| x.to_string()).collect();
+            t.sort();
+            t.dedup();
+            out.push(finding(
+                &rules::SERVICE_PORT_NOT_TARGET,
+                object,
+                &path,
+                format!("spec.{key}[{ri}].ports[{k}]"),
+                format!(
+                    "{key} rule #{} of NetworkPolicy {} allows {rule_proto} {lo}, the port of Service {}/{}, but the pods listen on its targetPort {}: policies match the pod port, so the Service's traffic is not allowed",
+                    ri + 1,
+                    np.full_name(),
+                    svc.namespace,
+                    svc.name,
+                    t.join(",")
+                ),
+                "Allow the Service's targetPort (the container port) instead.",
+            ));
+        }
+    }
+}
+
+/// Lints the policies of `objects` (analysed by `analyzer`) with the default
+/// cluster CIDRs.
 pub fn lint(objects: &[Object], analyzer: &Analyzer) -> Vec<Finding> {
+    lint_with(objects, analyzer, &LintOptions::default())
+}
+
+/// Lints the policies of `objects` (analysed by `analyzer`).
+pub fn lint_with(objects: &[Object], analyzer: &Analyzer, opts: &LintOptions) -> Vec<Finding> {
     let index = ObjectIndex::new(objects);
     let engine = &analyzer.engine;
     let mut out = Vec::new();
@@ -233,13 +505,17 @@ pub fn lint(objects: &[Object], analyzer: &Analyzer) -> Vec<Finding> {
                     ));
                 }
                 if !ingress && rule.peers.is_empty() && !rule.ports.is_empty() {
+                    let ports = engine
+                        .np_rule_conns(np, &rule.ports, None)
+                        .map(|c| format!(" ({c})"))
+                        .unwrap_or_default();
                     out.push(finding(
                         &rules::EGRESS_TO_ANYWHERE,
                         object,
                         &[Seg::Key("spec"), Seg::Key(key), Seg::Idx(ri)],
                         rule_path.clone(),
                         format!(
-                            "egress rule #{} of NetworkPolicy {} has no `to`: its ports are allowed to every pod of every namespace and every IP address, not only external ones",
+                            "egress rule #{} of NetworkPolicy {} has no `to`: its ports{ports} are allowed to every pod of every namespace and every IP address, not only external ones",
                             ri + 1,
                             np.full_name()
                         ),
@@ -275,6 +551,9 @@ pub fn lint(objects: &[Object], analyzer: &Analyzer) -> Vec<Finding> {
                                 ));
                             }
                         }
+                    }
+                    if let Some(f) = ipblock_finding(opts, object, np, ingress, ri, pi, peer) {
+                        out.push(f);
                     }
                     // A peer matching no workload of the input.
                     if peer.ip_block.is_none() && !analyzer.workloads.is_empty() {
@@ -376,6 +655,7 @@ pub fn lint(objects: &[Object], analyzer: &Analyzer) -> Vec<Finding> {
                             ));
                         }
                     }
+                    port_findings(&mut out, analyzer, object, np, ingress, ri, rule, &dests);
                 }
                 // Shadowed by another rule of the same policy and direction.
                 if let Some(other) = rules.iter().enumerate().find(|(oi, o)| {

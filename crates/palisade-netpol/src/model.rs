@@ -266,6 +266,8 @@ pub struct ServicePort {
     pub name: String,
     pub port: i64,
     pub target_port: IntOrStr,
+    /// `TCP`, `UDP` or `SCTP` (empty when not given: TCP).
+    pub protocol: String,
 }
 
 #[derive(Debug, Clone)]
@@ -967,6 +969,7 @@ fn read_service(object: &Object) -> R<Service> {
             port: opt_int(m.get("port"), &format!("{path}.port"))?.unwrap_or(0),
             target_port: int_or_str(m.get("targetPort"), &format!("{path}.targetPort"))?
                 .unwrap_or_default(),
+            protocol: opt_str(m.get("protocol"), &format!("{path}.protocol"))?.unwrap_or_default(),
         });
     }
     Ok(Service {

@@ -126,6 +126,36 @@ pub const NO_DEFAULT_DENY: RuleMeta = RuleMeta {
     controls: CIS_NET,
 };
 
+pub const IPBLOCK_CLUSTER_CIDR: RuleMeta = RuleMeta {
+    id: "netpol/ipblock-covers-cluster-cidr",
+    title: "An ipBlock covers pod or Service addresses of the cluster",
+    severity: Severity::Medium,
+    category: "network-policy",
+    docs: "## What it finds\n\nA `from`/`to` peer whose `ipBlock` (its `cidr` minus its `except`) overlaps the cluster's pod CIDR or Service CIDR. The CIDRs are options of `palisade netpol lint` (`--pod-cidr`, default `10.244.0.0/16`; `--service-cidr`, default `10.96.0.0/12`, the kubeadm defaults): set them to the cluster's. An `ipBlock` of `0.0.0.0/0` (every address) is not reported.\n\n## Why it matters\n\nKubernetes meant `ipBlock` for addresses outside the cluster: pod IPs change when pods restart, and whether an `ipBlock` matches pod traffic at all depends on the network plugin (traffic may be rewritten to node addresses). Service ClusterIPs are translated to the backend pod's address before the policy applies, so an `ipBlock` on the Service CIDR allows nothing toward the Service.\n\n## How to fix it\n\nSelect pods with `podSelector`/`namespaceSelector`; keep `ipBlock` for external addresses, excepting the cluster ranges.\n\n## Example\n\n```yaml\nto:\n- ipBlock:\n    cidr: 10.0.0.0/8\n    except: [10.244.0.0/16, 10.96.0.0/12]\n```\n",
+    help_uri: HELP,
+    controls: &[],
+};
+
+pub const PORT_PROTOCOL_MISMATCH: RuleMeta = RuleMeta {
+    id: "netpol/port-without-protocol-on-udp",
+    title: "A port without `protocol` (TCP) targets a port its destination serves over UDP or SCTP",
+    severity: Severity::Medium,
+    category: "network-policy",
+    docs: "## What it finds\n\nA rule port with no `protocol`, which means TCP, whose number is served by the destination pods only over UDP or SCTP: a container port of that number with protocol UDP/SCTP and none with TCP, or a Service selecting the pods whose port (or targetPort) of that number is UDP/SCTP.\n\n## Why it matters\n\nThe rule allows TCP on that port and nothing else: the UDP or SCTP traffic it was written for (DNS, syslog, metrics over UDP) stays denied.\n\n## How to fix it\n\nState the protocol of the port (both entries for a port served over TCP and UDP).\n\n## Example\n\n```yaml\nports:\n- {protocol: UDP, port: 53}\n- {protocol: TCP, port: 53}\n```\n",
+    help_uri: HELP,
+    controls: &[],
+};
+
+pub const SERVICE_PORT_NOT_TARGET: RuleMeta = RuleMeta {
+    id: "netpol/service-port-instead-of-target-port",
+    title: "A rule allows a Service's `port` although the pods listen on its different `targetPort`",
+    severity: Severity::High,
+    category: "network-policy",
+    docs: "## What it finds\n\nA rule port (a number) equal to the `port` of a Service that selects the destination pods, when that Service's `targetPort` is a different port and no destination pod declares the rule's port as a container port.\n\n## Why it matters\n\nNetworkPolicies see the traffic after the Service's address and port are translated to the pod's: they match the `targetPort`. A rule on the Service port allows nothing of the Service's traffic.\n\n## How to fix it\n\nAllow the `targetPort` (the container port), by number or by its name.\n\n## Example\n\n```yaml\n# Service: port 80, targetPort 8080\nports:\n- {protocol: TCP, port: 8080}\n```\n",
+    help_uri: HELP,
+    controls: &[],
+};
+
 /// Every rule of this crate.
 pub const ALL: &[&RuleMeta] = &[
     &SEPARATE_NS_POD_PEERS,
@@ -138,6 +168,9 @@ pub const ALL: &[&RuleMeta] = &[
     &PEER_SELECTS_NOTHING,
     &NAMED_PORT_UNMATCHED,
     &SHADOWED_RULE,
+    &IPBLOCK_CLUSTER_CIDR,
+    &PORT_PROTOCOL_MISMATCH,
+    &SERVICE_PORT_NOT_TARGET,
     &WORKLOAD_NOT_ISOLATED,
     &NO_DEFAULT_DENY,
 ];

@@ -71,4 +71,25 @@ fn seed_networkpolicy_mistakes_are_found() {
         })
         .expect("finding");
     assert_eq!(or.location.span.start.line, 21);
+    // The rule without `to` opens 80 and 443 to everything, and says so.
+    let anywhere = findings
+        .iter()
+        .find(|f| f.rule == "netpol/egress-rule-to-anywhere")
+        .expect("finding");
+    assert!(
+        anywhere.message.contains("its ports (TCP 80,443) are allowed to every pod of every namespace and every IP address"),
+        "{}",
+        anywhere.message
+    );
+    assert_eq!(anywhere.location.span.start.line, 48);
+    // The `name:` labels: the AND/OR finding and the label finding are separate.
+    let dns = findings
+        .iter()
+        .find(|f| f.rule == "netpol/egress-blocks-dns")
+        .expect("finding");
+    assert!(
+        dns.message.contains("production/web-service-netpol"),
+        "{}",
+        dns.message
+    );
 }

@@ -17,7 +17,8 @@ use palisade_netpol::explainlist::{render_explained, ExplainOnly};
 use palisade_netpol::format::{render, Format};
 use palisade_netpol::generate::{generate, parse_desired, to_yaml, verify, GenerateOptions};
 use palisade_netpol::input::load;
-use palisade_netpol::lint::lint;
+use palisade_netpol::isolate::{self, IsolateOptions, Target};
+use palisade_netpol::lint::{lint_with, LintOptions};
 use palisade_netpol::read_resources;
 
 /// Exit status when findings at or above `--fail-on` were reported.
@@ -139,10 +140,38 @@ Finds: namespaceSelector and podSelector written as two peers (OR) where one
 peer (AND) was meant, namespace selectors on labels Kubernetes does not set,
 egress isolation without DNS, egress rules without `to`, rules ignored because
 policyTypes omits their direction, missing policyTypes, policies and peers
-that select nothing, named ports no destination defines, shadowed rules.
+that select nothing, named ports no destination defines, shadowed rules,
+ipBlocks covering the pod or Service CIDR (--pod-cidr, --service-cidr: set
+them to the cluster's; the defaults are kubeadm's 10.244.0.0/16 and
+10.96.0.0/12), ports without protocol (TCP) toward UDP/SCTP ports, and
+Service ports allowed where the pods listen on a different targetPort.
 `palisade explain RULE` documents each rule.
 
 Exit codes: 0 no finding at or above --fail-on, 1 findings, 2 an input could not be read.";
+
+const ISOLATE_EXAMPLES: &str = "\
+Examples:
+  # Quarantine one pod: cut all of its ingress and egress
+  palisade netpol isolate -n shop --pod web-7d9f k8s/ | kubectl apply -f -
+
+  # The pods a label selector picks, as JSON
+  palisade netpol isolate -n shop -l 'app=web,track in (canary)' -o json k8s/
+
+  # Keep ingress from a forensics namespace (to inspect the pod)
+  kubectl get pods,ns,netpol -A -o yaml | \\
+    palisade netpol isolate -n shop --pod web-7d9f --allow-from-namespace forensics -f -
+
+The policy selects the pods by their labels (a workload's pods share them:
+--pod NAME of a Deployment's pod isolates the Deployment's pods); when other
+workloads carry the same labels it excludes them with DoesNotExist terms, or
+says which ones it also selects. It isolates both directions with no rule (or
+one ingress rule from --allow-from-namespace). NetworkPolicies add up: a
+policy that already allows traffic to or from the pods keeps allowing it. The
+result is checked against the input, and what stays allowed is reported.
+
+Exit codes: 0 printed and verified (every connection of the pods is denied), 1
+printed but some connections stay allowed (listed on standard error), 2 an
+input could not be read or the pod or selector is invalid.";
 
 #[derive(Debug, Subcommand)]
 pub enum NetpolCommand {
@@ -164,6 +193,54 @@ pub enum NetpolCommand {
     /// Least-permissive NetworkPolicies allowing exactly a desired connectivity list
     #[command(after_long_help = GENERATE_EXAMPLES)]
     Generate(GenerateArgs),
+    /// The NetworkPolicy that cuts all ingress and egress of a pod (quarantine)
+    #[command(after_long_help = ISOLATE_EXAMPLES)]
+    Isolate(IsolateArgs),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PolicyFormat {
+    Yaml,
+    Json,
+}
+
+#[derive(Debug, Args)]
+#[command(group = clap::ArgGroup::new("target").required(true).args(["pod", "selector"]))]
+pub struct IsolateArgs {
+    /// Manifests: files or directories (recursive); `-` reads standard input
+    #[arg(value_name = "PATH")]
+    pub paths: Vec<String>,
+
+    /// A file or directory of manifests (repeatable; `-` for standard input), as kubectl -f
+    #[arg(short = 'f', long = "filename", value_name = "PATH")]
+    pub filenames: Vec<String>,
+
+    /// Namespace of the pods (also the namespace of input objects that have none)
+    #[arg(short = 'n', long, value_name = "NAMESPACE")]
+    pub namespace: String,
+
+    /// The pod (or workload) to isolate
+    #[arg(long, value_name = "NAME")]
+    pub pod: Option<String>,
+
+    /// The pods to isolate, by label selector (kubectl syntax)
+    #[arg(short = 'l', long, value_name = "SELECTOR")]
+    pub selector: Option<String>,
+
+    /// Keep ingress from every pod of this namespace (forensics)
+    #[arg(long = "allow-from-namespace", value_name = "NAMESPACE")]
+    pub allow_from_namespace: Option<String>,
+
+    /// Name of the policy [default: palisade-isolate-NAME]
+    #[arg(long, value_name = "NAME")]
+    pub name: Option<String>,
+
+    /// Output format
+    #[arg(short = 'o', long = "output", value_enum, default_value_t = PolicyFormat::Yaml)]
+    pub output: PolicyFormat,
+
+    #[command(flatten)]
+    pub out: OutArgs,
 }
 
 #[derive(Debug, Args)]
@@ -382,6 +459,14 @@ pub struct LintArgs {
     #[arg(long = "fail-on", value_name = "SEVERITY", default_value = "low")]
     pub fail_on: Severity,
 
+    /// The cluster's pod CIDR (repeatable), for ipBlocks that cover pod addresses
+    #[arg(long = "pod-cidr", value_name = "CIDR", default_value = palisade_netpol::lint::DEFAULT_POD_CIDR)]
+    pub pod_cidr: Vec<String>,
+
+    /// The cluster's Service CIDR (repeatable), for ipBlocks that cover ClusterIPs
+    #[arg(long = "service-cidr", value_name = "CIDR", default_value = palisade_netpol::lint::DEFAULT_SERVICE_CIDR)]
+    pub service_cidr: Vec<String>,
+
     #[command(flatten)]
     pub out: OutArgs,
 }
@@ -395,6 +480,7 @@ pub fn run(cmd: &NetpolCommand) -> Result<ExitCode> {
         NetpolCommand::Coverage(a) => run_coverage(a),
         NetpolCommand::Lint(a) => run_lint(a),
         NetpolCommand::Generate(a) => run_generate(a),
+        NetpolCommand::Isolate(a) => run_isolate(a),
     }
 }
 
@@ -772,7 +858,14 @@ fn run_lint(a: &LintArgs) -> Result<ExitCode> {
             return Ok(ExitCode::from(EXIT_INPUT));
         }
     };
-    let findings = lint(&loaded.objects, &analyzer);
+    let options = match LintOptions::new(&a.pod_cidr, &a.service_cidr) {
+        Ok(o) => o,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return Ok(ExitCode::from(EXIT_INPUT));
+        }
+    };
+    let findings = lint_with(&loaded.objects, &analyzer, &options);
     let text = match a.output {
         ReportFormat::Json => serde_json::to_string_pretty(&findings)? + "\n",
         ReportFormat::Text if findings.is_empty() => "no findings\n".to_string(),
@@ -780,4 +873,58 @@ fn run_lint(a: &LintArgs) -> Result<ExitCode> {
     };
     write_output(&a.out, &text)?;
     Ok(exit_for(&findings, a.fail_on, input_errors))
+}
+
+fn run_isolate(a: &IsolateArgs) -> Result<ExitCode> {
+    let input = InputArgs {
+        paths: a.paths.clone(),
+        filenames: a.filenames.clone(),
+        namespace: Some(a.namespace.clone()),
+    };
+    let loaded = load_input(&input)?;
+    let input_errors = report_input_errors(&loaded);
+    let target = match (&a.pod, &a.selector) {
+        (Some(p), _) => Target::Pod(p.clone()),
+        (None, Some(s)) => Target::Selector(s.clone()),
+        (None, None) => anyhow::bail!("give --pod NAME or -l SELECTOR"),
+    };
+    let opts = IsolateOptions {
+        namespace: a.namespace.clone(),
+        target,
+        allow_from_namespace: a.allow_from_namespace.clone(),
+        name: a.name.clone(),
+    };
+    let result = analyzer_for(&loaded, false).and_then(|an| isolate::isolate(&an, &opts));
+    let iso = match result {
+        Ok(x) => x,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return Ok(ExitCode::from(EXIT_INPUT));
+        }
+    };
+    for w in &iso.warnings {
+        eprintln!("warning: {w}");
+    }
+    let text = match a.output {
+        PolicyFormat::Yaml => isolate::to_yaml(&iso),
+        PolicyFormat::Json => serde_json::to_string_pretty(&isolate::to_json(&iso))? + "\n",
+    };
+    write_output(&a.out, &text)?;
+    let left = match isolate::verify(&loaded.objects, &iso) {
+        Ok(x) => x,
+        Err(e) => {
+            eprintln!("error: verification failed: {e}");
+            return Ok(ExitCode::from(EXIT_INPUT));
+        }
+    };
+    for l in &left {
+        eprintln!("still allowed: {l}");
+    }
+    Ok(ExitCode::from(if input_errors {
+        EXIT_INPUT
+    } else if left.is_empty() {
+        0
+    } else {
+        EXIT_FINDINGS
+    }))
 }
