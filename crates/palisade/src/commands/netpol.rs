@@ -880,6 +880,7 @@ fn run_isolate(a: &IsolateArgs) -> Result<ExitCode> {
         paths: a.paths.clone(),
         filenames: a.filenames.clone(),
         namespace: Some(a.namespace.clone()),
+        cluster: Default::default(),
     };
     let loaded = load_input(&input)?;
     let input_errors = report_input_errors(&loaded);
