@@ -13,7 +13,7 @@ use libbpf_rs::skel::{OpenSkel, Skel, SkelBuilder};
 use libbpf_rs::{MapCore, MapFlags, MapHandle, MapType, OpenObject, RingBuffer, RingBufferBuilder};
 
 use crate::drops::Counters;
-use crate::syscalls::{self, SYSCALLS};
+use crate::syscalls::{self, ExitHook, SYSCALLS};
 use crate::wire::{self, Record};
 
 mod skel {
@@ -42,6 +42,8 @@ pub struct SensorConfig {
     pub ignore_tgid: u32,
     /// Wake the consumer early once a ring holds this many bytes.
     pub wakeup_bytes: u64,
+    /// How syscall exits are hooked.
+    pub exit_hook: ExitHook,
 }
 
 impl Default for SensorConfig {
@@ -50,6 +52,7 @@ impl Default for SensorConfig {
             event_types: None,
             ignore_tgid: std::process::id(),
             wakeup_bytes: u64::from(RING_BYTES / 4),
+            exit_hook: ExitHook::Auto,
         }
     }
 }
@@ -101,12 +104,18 @@ pub struct Sensor {
     skel: SensorSkel<'static>,
     /// Syscalls captured.
     pub syscalls: Vec<&'static str>,
+    /// How syscall exits are hooked (`Fexit` or `Tracepoint`).
+    pub exit_hook: ExitHook,
+    /// Why per-syscall hooks were not used, when `Auto` fell back.
+    pub fallback_reason: Option<String>,
 }
 
 impl std::fmt::Debug for Sensor {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Sensor")
             .field("syscalls", &self.syscalls)
+            .field("exit_hook", &self.exit_hook)
+            .field("fallback_reason", &self.fallback_reason)
             .finish()
     }
 }
@@ -152,10 +161,103 @@ fn v1_subsys_id() -> i32 {
     -1
 }
 
+/// The `fexit` program of a syscall, when it has one and its target
+/// function is in this kernel's BTF; the reason otherwise.
+fn fexit_program(
+    btf: &libbpf_rs::btf::Btf<'_>,
+    s: &syscalls::Syscall,
+) -> std::result::Result<String, String> {
+    let Some(func) = syscalls::fexit_function(s) else {
+        return Err(format!("{} is reported by the generic hook only", s.name));
+    };
+    let target = format!("{}{func}", syscalls::SYSCALL_PREFIX);
+    if btf
+        .type_by_name::<libbpf_rs::btf::types::Func<'_>>(&target)
+        .is_none()
+    {
+        return Err(format!("{target} is not in the kernel's BTF"));
+    }
+    Ok(format!("pal_fx_{}", s.name))
+}
+
+/// The programs hooking the exits of `selected` with `fexit`, or why not.
+fn fexit_programs(
+    selected: &[&'static syscalls::Syscall],
+) -> std::result::Result<BTreeSet<String>, String> {
+    let btf = libbpf_rs::btf::Btf::from_vmlinux()
+        .map_err(|e| format!("cannot read the kernel's BTF: {e}"))?;
+    selected.iter().map(|s| fexit_program(&btf, s)).collect()
+}
+
+/// libbpf's messages while `quietly` runs.
+static QUIET_LOG: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+
+fn collect_message(_level: libbpf_rs::PrintLevel, msg: String) {
+    if let Ok(mut log) = QUIET_LOG.lock() {
+        log.push(msg.trim_end().to_string());
+    }
+}
+
+/// Runs `f` with libbpf's warnings collected rather than printed: a failed
+/// attempt at the fexit programs is expected on some kernels, and its
+/// messages (which suggest raising `ulimit -l` whatever the cause) would
+/// only mislead. The caller decides what to do with them.
+fn quietly<T>(f: impl FnOnce() -> T) -> (T, Vec<String>) {
+    if let Ok(mut log) = QUIET_LOG.lock() {
+        log.clear();
+    }
+    let previous = libbpf_rs::set_print(Some((libbpf_rs::PrintLevel::Warn, collect_message)));
+    let out = f();
+    libbpf_rs::set_print(previous);
+    let log = QUIET_LOG
+        .lock()
+        .map(|mut l| std::mem::take(&mut *l))
+        .unwrap_or_default();
+    (out, log)
+}
+
 impl Sensor {
-    /// Loads and attaches the programs.
+    /// Loads and attaches the programs. With `ExitHook::Auto`, per-syscall
+    /// `fexit` programs are tried first and the generic tracepoint is the
+    /// fallback (the reason is kept in `fallback_reason`).
     pub fn start(config: &SensorConfig) -> Result<Sensor> {
         check_privileges()?;
+        let selected = selected_syscalls(config.event_types.as_ref());
+        let fexit = match config.exit_hook {
+            ExitHook::Tracepoint => return Self::load(config, &selected, None),
+            ExitHook::Auto | ExitHook::Fexit => fexit_programs(&selected),
+        };
+        let reason = match fexit {
+            Ok(progs) => match quietly(|| Self::load(config, &selected, Some(&progs))) {
+                (Ok(sensor), log) => {
+                    if let Some((_, print)) = libbpf_rs::get_print() {
+                        for msg in log {
+                            print(libbpf_rs::PrintLevel::Warn, msg);
+                        }
+                    }
+                    return Ok(sensor);
+                }
+                (Err(e), log) if config.exit_hook == ExitHook::Auto => match log.first() {
+                    Some(first) => format!("{e:#} ({first})"),
+                    None => format!("{e:#}"),
+                },
+                (Err(e), _) => return Err(e),
+            },
+            Err(reason) if config.exit_hook == ExitHook::Auto => reason,
+            Err(reason) => bail!("cannot hook syscalls with fexit: {reason}"),
+        };
+        let mut sensor = Self::load(config, &selected, None)?;
+        sensor.fallback_reason = Some(reason);
+        Ok(sensor)
+    }
+
+    /// Loads and attaches the programs: the `fexit` programs named in
+    /// `fexit`, or the generic tracepoint when `None`.
+    fn load(
+        config: &SensorConfig,
+        selected: &[&'static syscalls::Syscall],
+        fexit: Option<&BTreeSet<String>>,
+    ) -> Result<Sensor> {
         // The skeleton borrows its open object for its whole life; a sensor
         // lives as long as the process in practice, so the few bytes are
         // leaked rather than tying the sensor to a stack frame.
@@ -178,11 +280,34 @@ impl Sensor {
         rodata.ignore_tgid = config.ignore_tgid;
         rodata.v1_subsys_id = v1_subsys_id();
         rodata.wakeup_bytes = config.wakeup_bytes;
-        let mut skel = open.load().context(
-            "cannot load the sensor's BPF programs (a kernel of 5.15 or later with BTF is needed)",
-        )?;
-        let selected = selected_syscalls(config.event_types.as_ref());
-        for s in &selected {
+        // Only the programs of the chosen hook are loaded (and so attached).
+        let mut found = 0;
+        for mut prog in open.open_object_mut().progs_mut() {
+            let name = prog.name().to_string_lossy().into_owned();
+            let load = if name == "pal_sys_exit" {
+                fexit.is_none()
+            } else if name.starts_with("pal_fx_") {
+                fexit.is_some_and(|f| f.contains(&name))
+            } else {
+                true
+            };
+            if load && name.starts_with("pal_fx_") {
+                found += 1;
+            }
+            prog.set_autoload(load);
+        }
+        if let Some(f) = fexit {
+            if found != f.len() {
+                bail!("the BPF object lacks some of the fexit programs {f:?}");
+            }
+        }
+        let mut skel = open.load().with_context(|| match fexit {
+            Some(_) => "cannot load the per-syscall fexit programs".to_string(),
+            None => "cannot load the sensor's BPF programs (a kernel of 5.15 or later with BTF \
+                     is needed)"
+                .to_string(),
+        })?;
+        for s in selected {
             let Some(nr) = syscalls::number(s) else {
                 continue;
             };
@@ -234,8 +359,15 @@ impl Sensor {
         let ring = builder
             .build()
             .context("cannot build the ring buffer reader")?;
-        skel.attach()
-            .context("cannot attach the sensor's programs")?;
+        skel.attach().with_context(|| match fexit {
+            Some(_) => "cannot attach the per-syscall fexit programs",
+            None => "cannot attach the sensor's programs",
+        })?;
+        let exit_hook = if fexit.is_some() {
+            ExitHook::Fexit
+        } else {
+            ExitHook::Tracepoint
+        };
         // `inner` maps are moved into the struct after the reader that
         // borrows them; MapHandle owns its fd, so moving it is fine.
         let inner_static: Vec<MapHandle> = inner;
@@ -246,6 +378,8 @@ impl Sensor {
             decode_errors,
             skel,
             syscalls: selected.iter().map(|s| s.name).collect(),
+            exit_hook,
+            fallback_reason: None,
         })
     }
 

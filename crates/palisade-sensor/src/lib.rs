@@ -2,8 +2,10 @@
 //! `palisade detect`.
 //!
 //! BPF programs (`src/bpf/sensor.bpf.c`, built with clang and loaded with
-//! libbpf-rs) report syscall exits, execs, forks and exits into one ring
-//! buffer per CPU; [`wire`] decodes the records, [`state::State`] keeps the
+//! libbpf-rs) report syscall exits (per-syscall `fexit` programs, or the
+//! generic `sys_exit` tracepoint where the kernel refuses them: see
+//! [`syscalls::ExitHook`]), execs, forks and exits into one ring buffer per
+//! CPU; [`wire`] decodes the records, [`state::State`] keeps the
 //! process table ([`process`]) and turns records into
 //! [`event::SyscallEvent`]s, which implement `palisade_detect::Event` with
 //! libsinsp's field semantics. The kernel side only sends the syscalls some

@@ -15,6 +15,7 @@ use palisade_detect::{Alert, Engine};
 
 use crate::drops::{Counters, DropMonitor};
 use crate::state::State;
+use crate::syscalls::ExitHook;
 
 /// How the loop runs.
 #[derive(Debug, Clone)]
@@ -33,6 +34,8 @@ pub struct RunOptions {
     pub drop_threshold: f64,
     /// Capture every known syscall, not only those the rules need.
     pub all_syscalls: bool,
+    /// How syscall exits are hooked in the kernel.
+    pub exit_hook: ExitHook,
 }
 
 impl Default for RunOptions {
@@ -45,6 +48,7 @@ impl Default for RunOptions {
             stop: Arc::new(AtomicBool::new(false)),
             drop_threshold: 0.1,
             all_syscalls: false,
+            exit_hook: ExitHook::Auto,
         }
     }
 }
@@ -58,6 +62,10 @@ pub struct RunStats {
     pub counters: Counters,
     /// Syscalls captured.
     pub syscalls: Vec<&'static str>,
+    /// How syscall exits were hooked (`Fexit` or `Tracepoint`).
+    pub exit_hook: ExitHook,
+    /// Why per-syscall hooks were not used, when `Auto` fell back.
+    pub fallback_reason: Option<String>,
 }
 
 /// Shared with the metrics endpoint.
@@ -153,6 +161,7 @@ pub fn run(
     };
     let config = SensorConfig {
         event_types,
+        exit_hook: opts.exit_hook,
         ..SensorConfig::default()
     };
     let mut sensor = Sensor::start(&config)?;
@@ -176,6 +185,8 @@ pub fn run(
         DropMonitor::with(opts.drop_threshold, 1.0 / 30.0, 1.0, opts.hostname.clone());
     let mut stats = RunStats {
         syscalls: sensor.syscalls.clone(),
+        exit_hook: sensor.exit_hook,
+        fallback_reason: sensor.fallback_reason.clone(),
         ..Default::default()
     };
     let mut last_tick = Instant::now();

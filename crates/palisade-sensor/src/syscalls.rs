@@ -841,6 +841,50 @@ pub fn by_number(nr: u32) -> Option<&'static Syscall> {
     SYSCALLS.iter().find(|s| number(s) == Some(nr))
 }
 
+/// How syscall exits are hooked in the kernel.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ExitHook {
+    /// Per-syscall `fexit` programs when every captured syscall has one on
+    /// this kernel, the generic tracepoint otherwise.
+    #[default]
+    Auto,
+    /// One `fexit` program per captured syscall, on its entry point: the
+    /// other syscalls pay nothing.
+    Fexit,
+    /// The generic `sys_exit` tracepoint: runs on every syscall's exit.
+    Tracepoint,
+}
+
+impl std::fmt::Display for ExitHook {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            ExitHook::Auto => "auto",
+            ExitHook::Fexit => "fexit",
+            ExitHook::Tracepoint => "tracepoint",
+        })
+    }
+}
+
+/// The kernel function whose exit reports this syscall in `fexit` mode
+/// (without the architecture's `__x64_sys_`/`__arm64_sys_` prefix), or
+/// `None` when it must be seen by the generic tracepoint: the clone family,
+/// whose child returns to user space without leaving that function.
+/// `sensor.bpf.c` has a program `pal_fx_NAME` for each `Some`.
+pub fn fexit_function(s: &Syscall) -> Option<&'static str> {
+    match s.name {
+        "clone" | "clone3" | "fork" | "vfork" => None,
+        "umount2" => Some("umount"),
+        name => Some(name),
+    }
+}
+
+/// The prefix of syscall entry points on this architecture.
+pub const SYSCALL_PREFIX: &str = if cfg!(target_arch = "aarch64") {
+    "__arm64_sys_"
+} else {
+    "__x64_sys_"
+};
+
 /// Syscalls always captured whatever the rules: the process table and the
 /// working directories depend on them (as libsinsp's "state" syscalls).
 pub const STATE_SYSCALLS: &[&str] = &["execve", "execveat", "chdir", "fchdir"];
@@ -1021,6 +1065,25 @@ mod tests {
         for name in STATE_SYSCALLS {
             assert!(by_name(name).is_some(), "{name}");
         }
+    }
+
+    #[test]
+    fn fexit_programs_exist_for_every_hookable_syscall() {
+        let source = include_str!("bpf/sensor.bpf.c");
+        for s in SYSCALLS {
+            let Some(func) = fexit_function(s) else {
+                assert!(s.name.contains("fork") || s.name.starts_with("clone"));
+                continue;
+            };
+            let decl = if func == s.name {
+                format!("PAL_FEXIT1({})", s.name)
+            } else {
+                format!("PAL_FEXIT({}, {func})", s.name)
+            };
+            assert!(source.contains(&decl), "{decl} missing from sensor.bpf.c");
+        }
+        assert_eq!(by_name("umount2").and_then(fexit_function), Some("umount"));
+        assert_eq!(by_name("clone").and_then(fexit_function), None);
     }
 
     #[test]

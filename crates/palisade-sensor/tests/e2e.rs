@@ -13,6 +13,7 @@ use std::time::{Duration, Instant};
 
 use palisade_detect::{Alert, Engine, RuleMatching};
 use palisade_sensor::run::{RunOptions, Running};
+use palisade_sensor::syscalls::ExitHook;
 
 fn shared(rel: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -267,6 +268,19 @@ fn sensor_end_to_end() {
     );
 
     let stats = env.running.stop().unwrap();
+    // The hook actually used: per-syscall fexit programs when this kernel
+    // allows them, else the generic tracepoint, and then with the reason.
+    eprintln!(
+        "exit hook: {} (fallback: {:?})",
+        stats.exit_hook, stats.fallback_reason
+    );
+    assert_ne!(stats.exit_hook, ExitHook::Auto);
+    assert_eq!(
+        stats.exit_hook == ExitHook::Tracepoint,
+        stats.fallback_reason.is_some(),
+        "{:?}",
+        stats.fallback_reason
+    );
     assert!(stats.records > 0);
     assert_eq!(stats.counters.drops(), 0, "{:?}", stats.counters);
 }

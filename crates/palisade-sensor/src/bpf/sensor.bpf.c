@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0 OR GPL-2.0-only
 //
-// Palisade's syscall sensor: BTF tracepoints on syscall exit and on the
-// scheduler's process lifecycle, emitting compact records into one ring
-// buffer per CPU. The record layout is described in events.h and decoded by
-// src/wire.rs; any change here must change both.
+// Palisade's syscall sensor: hooks on syscall exit (one fexit program per
+// captured syscall, or the generic sys_exit BTF tracepoint where fexit is
+// unavailable) and BTF tracepoints on the scheduler's process lifecycle,
+// emitting compact records into one ring buffer per CPU. The record layout
+// is described in events.h and decoded by src/wire.rs; any change here must
+// change both.
 //
 // Why syscall exit only: at exit both the arguments (still in the saved user
 // registers) and the result are known, so one program per event suffices and
@@ -76,21 +78,26 @@ struct {
 } scratch_map SEC(".maps");
 
 #if defined(__TARGET_ARCH_x86)
-#define SC_NR(regs) BPF_CORE_READ(regs, orig_ax)
+// `regs` is a BTF pointer (tp_btf and fexit arguments, bpf_task_pt_regs):
+// plain loads, which the verifier turns into fault-safe reads, are cheaper
+// than helper calls.
+#define SC_NR(regs) ((regs)->orig_ax)
+#define SYS_PREFIX "__x64_sys_"
 static __always_inline __u64 sc_arg(struct pt_regs *regs, int i)
 {
 	switch (i) {
-	case 0: return BPF_CORE_READ(regs, di);
-	case 1: return BPF_CORE_READ(regs, si);
-	case 2: return BPF_CORE_READ(regs, dx);
-	case 3: return BPF_CORE_READ(regs, r10);
-	case 4: return BPF_CORE_READ(regs, r8);
-	case 5: return BPF_CORE_READ(regs, r9);
+	case 0: return regs->di;
+	case 1: return regs->si;
+	case 2: return regs->dx;
+	case 3: return regs->r10;
+	case 4: return regs->r8;
+	case 5: return regs->r9;
 	}
 	return 0;
 }
 #elif defined(__TARGET_ARCH_arm64)
 #define SC_NR(regs) BPF_CORE_READ(regs, syscallno)
+#define SYS_PREFIX "__arm64_sys_"
 static __always_inline __u64 sc_arg(struct pt_regs *regs, int i)
 {
 	// x0 holds the return value at exit; the first argument is kept in orig_x0.
@@ -151,14 +158,23 @@ static __always_inline void fill_hdr(struct pal_hdr *h, struct task_struct *task
 	h->flags = 0;
 	h->tgid = pid_tgid >> 32;
 	h->tid = (__u32)pid_tgid;
-	h->uid = BPF_CORE_READ(task, cred, euid.val);
-	h->gid = BPF_CORE_READ(task, cred, egid.val);
+	// `task` is a BTF pointer in every caller: the credentials are read
+	// with plain (fault-safe) loads rather than one helper call per hop.
+	const struct cred *cred = task->cred;
+	h->uid = cred->euid.val;
+	h->gid = cred->egid.val;
 	h->loginuid = (__u32)-1;
 	if (bpf_core_field_exists(task->loginuid))
-		h->loginuid = BPF_CORE_READ(task, loginuid.val);
-	// kernel_cap_t is 64 bits wide on every kernel (two u32 before 6.3, one u64 since).
-	BPF_CORE_READ_INTO(&h->cap_eff, task, cred, cap_effective);
-	BPF_CORE_READ_INTO(&h->cap_prm, task, cred, cap_permitted);
+		h->loginuid = task->loginuid.val;
+	// kernel_cap_t is 64 bits wide on every kernel (two u32 before 6.3, one
+	// u64 `val` since): a plain load where `val` exists, a copy otherwise.
+	if (bpf_core_field_exists(cred->cap_effective.val)) {
+		h->cap_eff = cred->cap_effective.val;
+		h->cap_prm = cred->cap_permitted.val;
+	} else {
+		BPF_CORE_READ_INTO(&h->cap_eff, cred, cap_effective);
+		BPF_CORE_READ_INTO(&h->cap_prm, cred, cap_permitted);
+	}
 	h->cpu = bpf_get_smp_processor_id();
 	h->nr = 0;
 	h->ret = 0;
@@ -275,8 +291,9 @@ static __always_inline __u32 fill_uaddr(struct pal_sys *e, struct scratch *s, __
 	return off;
 }
 
-SEC("tp_btf/sys_exit")
-int BPF_PROG(pal_sys_exit, struct pt_regs *regs, long ret)
+// One syscall's exit: `regs` are the task's saved user registers (the
+// arguments and the syscall number), `ret` the result.
+static __always_inline int on_sys_exit(struct pt_regs *regs, long ret)
 {
 	__u32 nr = (__u32)SC_NR(regs);
 	if (nr >= PAL_MAX_SYSCALLS)
@@ -338,6 +355,94 @@ int BPF_PROG(pal_sys_exit, struct pt_regs *regs, long ret)
 	submit(s, off, spec->category);
 	return 0;
 }
+
+// The generic hook, used when the per-syscall hooks below cannot be: it runs
+// on the exit of every syscall of every task once attached (and puts every
+// task on the kernel's slower syscall exit path).
+SEC("tp_btf/sys_exit")
+int BPF_PROG(pal_sys_exit, struct pt_regs *regs, long ret)
+{
+	return on_sys_exit(regs, ret);
+}
+
+// Per-syscall hooks: fexit on each syscall's entry point (`__x64_sys_NAME`,
+// which takes the task's saved registers). Only those of the captured
+// syscalls are loaded (user space turns autoload off for the others), so
+// every other syscall costs nothing. The syscall table in src/syscalls.rs
+// names these programs (`pal_fx_` + the Falco name) and their targets.
+// Not here: clone, clone3, fork and vfork (the child returns to user space
+// without passing through the function's exit, and the generic hook reports
+// that return). When a captured syscall has no program here, or its entry
+// point is missing from the kernel's BTF (fork, vfork and setsid on 6.18),
+// user space uses the generic hook for all.
+#define PAL_FEXIT(prog, func)                                        \
+	SEC("fexit/" SYS_PREFIX #func)                               \
+	int BPF_PROG(pal_fx_##prog, struct pt_regs *regs, long ret)  \
+	{                                                            \
+		return on_sys_exit(regs, ret);                       \
+	}
+#define PAL_FEXIT1(name) PAL_FEXIT(name, name)
+
+PAL_FEXIT1(open)
+PAL_FEXIT1(openat)
+PAL_FEXIT1(openat2)
+PAL_FEXIT1(creat)
+PAL_FEXIT1(execve)
+PAL_FEXIT1(execveat)
+PAL_FEXIT1(chdir)
+PAL_FEXIT1(fchdir)
+PAL_FEXIT1(accept)
+PAL_FEXIT1(accept4)
+PAL_FEXIT1(bind)
+PAL_FEXIT1(bpf)
+PAL_FEXIT1(capset)
+PAL_FEXIT1(chmod)
+PAL_FEXIT1(chroot)
+PAL_FEXIT1(connect)
+PAL_FEXIT1(dup)
+PAL_FEXIT1(dup2)
+PAL_FEXIT1(dup3)
+PAL_FEXIT1(fchmod)
+PAL_FEXIT1(fchmodat)
+PAL_FEXIT1(finit_module)
+PAL_FEXIT1(init_module)
+PAL_FEXIT1(kill)
+PAL_FEXIT1(link)
+PAL_FEXIT1(linkat)
+PAL_FEXIT1(listen)
+PAL_FEXIT1(memfd_create)
+PAL_FEXIT1(mkdir)
+PAL_FEXIT1(mkdirat)
+PAL_FEXIT1(mount)
+PAL_FEXIT1(pidfd_getfd)
+PAL_FEXIT1(prctl)
+PAL_FEXIT1(process_vm_writev)
+PAL_FEXIT1(ptrace)
+PAL_FEXIT1(rename)
+PAL_FEXIT1(renameat)
+PAL_FEXIT1(renameat2)
+PAL_FEXIT1(rmdir)
+PAL_FEXIT1(sendmsg)
+PAL_FEXIT1(sendto)
+PAL_FEXIT1(setfsgid)
+PAL_FEXIT1(setfsuid)
+PAL_FEXIT1(setgid)
+PAL_FEXIT1(setns)
+PAL_FEXIT1(setpgid)
+PAL_FEXIT1(setregid)
+PAL_FEXIT1(setresgid)
+PAL_FEXIT1(setresuid)
+PAL_FEXIT1(setreuid)
+PAL_FEXIT1(setsid)
+PAL_FEXIT1(setuid)
+PAL_FEXIT1(socket)
+PAL_FEXIT1(symlink)
+PAL_FEXIT1(symlinkat)
+PAL_FEXIT(umount2, umount)
+PAL_FEXIT1(unlink)
+PAL_FEXIT1(unlinkat)
+PAL_FEXIT1(unshare)
+PAL_FEXIT1(userfaultfd)
 
 static __always_inline __u32 put_cgroup(struct scratch *s, __u32 off, struct kernfs_node *kn,
 					__u8 *count_out, __u16 *lens)
