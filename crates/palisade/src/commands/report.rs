@@ -4,12 +4,12 @@
 
 use std::fs::File;
 use std::io::{BufWriter, Write};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::{anyhow, bail, Context, Result};
+use anyhow::{bail, Context, Result};
 use clap::Args;
-use palisade_config::{Config, Pattern};
+use palisade_config::Pattern;
 use palisade_model::{
     load_inputs, Finding, Input, InputError, LoadOptions, Object, RuleMeta, Severity,
 };
@@ -123,27 +123,16 @@ pub fn run(args: &ReportArgs) -> Result<ExitCode> {
     if inputs.is_empty() && !args.cluster.enabled() {
         bail!("nothing to report on: give a PATH, `-f PATH`, `-` for standard input, or --cluster");
     }
-    let (mut config, config_errors) = configuration(args, &inputs)?;
+    let (mut config, config_errors) =
+        super::scan::configuration(args.config.as_deref(), args.no_config, &inputs)?;
     for rule in &args.disable {
         config.disable.push(Pattern::rule(rule));
     }
     for rule in &args.enable {
         config.enable.push(Pattern::rule(rule));
     }
-    let level = args
-        .level
-        .as_deref()
-        .or(config.pss_level.as_deref())
-        .unwrap_or("restricted");
-    let version = args
-        .pss_version
-        .as_deref()
-        .or(config.pss_version.as_deref())
-        .unwrap_or("latest");
-    let policy = palisade_pss::Policy::new(
-        level.parse().map_err(|e| anyhow!("--level: {e}"))?,
-        version.parse().map_err(|e| anyhow!("--pss-version: {e}"))?,
-    );
+    let policy =
+        super::scan::pss_policy(args.level.as_deref(), args.pss_version.as_deref(), &config)?;
     let options = LoadOptions {
         default_namespace: args.namespace.clone(),
     };
@@ -181,16 +170,12 @@ pub fn run(args: &ReportArgs) -> Result<ExitCode> {
     // `rbac/` checks, so they are findings only when enabled; the report's RBAC
     // section shows the risks either way.
     let rbac = palisade_rbac::Rbac::from_objects(&loaded.objects);
-    let risk_rules: Vec<&str> = palisade_rbac::rules()
-        .iter()
-        .filter(|r| config.is_enabled(r.id) && !config.is_disabled(r.id))
-        .map(|r| r.id)
-        .collect();
-    if !risk_rules.is_empty() {
-        let mut risks = palisade_rbac::risk_findings(&rbac, &loaded.objects);
-        risks.retain(|f| risk_rules.contains(&f.rule));
-        findings.extend(risks);
-    }
+    findings.extend(super::scan::rbac_risk_findings(
+        &rbac,
+        &loaded.objects,
+        &config,
+        &|_| true,
+    ));
     let mut policy_errors: Vec<InputError> = Vec::new();
     if !args.policies.is_empty() {
         let run = super::policy::run_policies(&args.policies, &loaded.objects, &loaded.objects);
@@ -243,34 +228,6 @@ pub fn run(args: &ReportArgs) -> Result<ExitCode> {
         0
     };
     Ok(ExitCode::from(code))
-}
-
-/// The configuration, found as `palisade scan` finds it; a broken file is an input error.
-fn configuration(args: &ReportArgs, inputs: &[Input]) -> Result<(Config, Vec<InputError>)> {
-    if args.no_config {
-        return Ok((Config::default(), Vec::new()));
-    }
-    let path = match &args.config {
-        Some(path) if !path.is_file() => bail!("--config: {} is not a file", path.display()),
-        Some(path) => Some(path.clone()),
-        None => {
-            let start = inputs
-                .iter()
-                .find_map(|i| match i {
-                    Input::Path(p) => Some(p.as_path()),
-                    Input::Stdin => None,
-                })
-                .unwrap_or(Path::new("."));
-            palisade_config::discover(start)
-        }
-    };
-    match path {
-        None => Ok((Config::default(), Vec::new())),
-        Some(path) => match palisade_config::load(&path) {
-            Ok(config) => Ok((config, Vec::new())),
-            Err(errors) => Ok((Config::default(), errors)),
-        },
-    }
 }
 
 /// The Pod Security labels of every Namespace in the input, by name.

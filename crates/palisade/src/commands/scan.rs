@@ -23,7 +23,8 @@ pub fn run(args: &ScanArgs, color: bool) -> Result<ExitCode> {
     if inputs.is_empty() && !args.cluster.enabled() {
         bail!("nothing to scan: give a PATH, `-f PATH`, `-` for standard input, or --cluster (see `palisade scan --help`)");
     }
-    let (mut config, config_errors) = configuration(args, &inputs)?;
+    let (mut config, config_errors) =
+        configuration(args.config.as_deref(), args.no_config, &inputs)?;
     for rule in &args.disable {
         config.disable.push(Pattern::rule(rule));
     }
@@ -36,20 +37,7 @@ pub fn run(args: &ScanArgs, color: bool) -> Result<ExitCode> {
     if args.peer_annotations {
         config.peer_annotations = true;
     }
-    let level = args
-        .level
-        .as_deref()
-        .or(config.pss_level.as_deref())
-        .unwrap_or("restricted");
-    let version = args
-        .pss_version
-        .as_deref()
-        .or(config.pss_version.as_deref())
-        .unwrap_or("latest");
-    let policy = palisade_pss::Policy::new(
-        level.parse().map_err(|e| anyhow!("--level: {e}"))?,
-        version.parse().map_err(|e| anyhow!("--pss-version: {e}"))?,
-    );
+    let policy = pss_policy(args.level.as_deref(), args.pss_version.as_deref(), &config)?;
     let fail_on = args.fail_on.or(config.fail_on).unwrap_or(Severity::Low);
     let in_framework = |rule: &RuleMeta| {
         args.framework
@@ -105,17 +93,12 @@ pub fn run(args: &ScanArgs, color: bool) -> Result<ExitCode> {
     progress.finish_and_clear();
     // RBAC risk checks judge the effective policy of the whole input (aggregation,
     // bindings); they overlap the per-manifest `rbac/` checks, so they are optional.
-    let risk_rules: Vec<&str> = palisade_rbac::rules()
-        .iter()
-        .filter(|r| config.is_enabled(r.id) && !config.is_disabled(r.id) && in_framework(r))
-        .map(|r| r.id)
-        .collect();
-    if !risk_rules.is_empty() {
-        let rbac = palisade_rbac::Rbac::from_objects(&loaded.objects);
-        let mut risks = palisade_rbac::risk_findings(&rbac, &loaded.objects);
-        risks.retain(|f| risk_rules.contains(&f.rule));
-        findings.extend(risks);
-    }
+    findings.extend(rbac_risk_findings(
+        &palisade_rbac::Rbac::from_objects(&loaded.objects),
+        &loaded.objects,
+        &config,
+        &in_framework,
+    ));
     timer.lap("analyze");
     let policy_errors = apply_policies(args, &loaded.objects, &mut findings);
     let exemption_errors = palisade_config::apply(&mut findings, &loaded.objects, &config);
@@ -198,16 +181,20 @@ fn apply_policies(
 /// The configuration: `--config FILE`, else `.palisade.yaml` found upward from
 /// the first path (or the working directory for stdin), unless `--no-config`.
 /// A broken configuration file is an input error, reported with the others.
-fn configuration(args: &ScanArgs, inputs: &[Input]) -> Result<(Config, Vec<InputError>)> {
-    if args.no_config {
+pub(super) fn configuration(
+    config: Option<&Path>,
+    no_config: bool,
+    inputs: &[Input],
+) -> Result<(Config, Vec<InputError>)> {
+    if no_config {
         return Ok((Config::default(), Vec::new()));
     }
-    let path = match &args.config {
+    let path = match config {
         Some(path) => {
             if !path.is_file() {
                 bail!("--config: {} is not a file", path.display());
             }
-            Some(path.clone())
+            Some(path.to_path_buf())
         }
         None => {
             let start = inputs
@@ -241,4 +228,45 @@ fn progress_bar() -> ProgressBar {
     );
     bar.enable_steady_tick(std::time::Duration::from_millis(120));
     bar
+}
+
+/// The Pod Security policy for objects whose namespace sets none: the flags,
+/// else the configuration, else `restricted:latest`.
+pub(super) fn pss_policy(
+    level: Option<&str>,
+    version: Option<&str>,
+    config: &Config,
+) -> Result<palisade_pss::Policy> {
+    let level = level
+        .or(config.pss_level.as_deref())
+        .unwrap_or("restricted");
+    let version = version
+        .or(config.pss_version.as_deref())
+        .unwrap_or("latest");
+    Ok(palisade_pss::Policy::new(
+        level.parse().map_err(|e| anyhow!("--level: {e}"))?,
+        version.parse().map_err(|e| anyhow!("--pss-version: {e}"))?,
+    ))
+}
+
+/// The RBAC layer's risk findings for the rules the configuration enables:
+/// they judge the effective policy of the whole input and overlap the
+/// per-manifest `rbac/` checks, so they are optional.
+pub(super) fn rbac_risk_findings(
+    rbac: &palisade_rbac::Rbac,
+    objects: &[palisade_model::Object],
+    config: &Config,
+    in_framework: &dyn Fn(&RuleMeta) -> bool,
+) -> Vec<Finding> {
+    let risk_rules: Vec<&str> = palisade_rbac::rules()
+        .iter()
+        .filter(|r| config.is_enabled(r.id) && !config.is_disabled(r.id) && in_framework(r))
+        .map(|r| r.id)
+        .collect();
+    if risk_rules.is_empty() {
+        return Vec::new();
+    }
+    let mut risks = palisade_rbac::risk_findings(rbac, objects);
+    risks.retain(|f| risk_rules.contains(&f.rule));
+    risks
 }
