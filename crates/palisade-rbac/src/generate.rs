@@ -625,43 +625,10 @@ fn sym_merge<T>(
 /// name), verbs sorted and deduplicated, merging by names then resources,
 /// sorted by groups and compact string.
 pub(crate) fn compact_rules(rules: &[PolicyRule]) -> Vec<PolicyRule> {
-    let one = |s: &String| vec![s.clone()];
-    // BreakdownRule.
+    // BreakdownRule, as `can-i --list` does it.
     let mut broken: Vec<PolicyRule> = Vec::new();
     for rule in rules {
-        for group in &rule.api_groups {
-            for resource in &rule.resources {
-                for verb in &rule.verbs {
-                    if rule.resource_names.is_empty() {
-                        broken.push(PolicyRule {
-                            verbs: one(verb),
-                            api_groups: one(group),
-                            resources: one(resource),
-                            ..PolicyRule::default()
-                        });
-                    } else {
-                        for name in &rule.resource_names {
-                            broken.push(PolicyRule {
-                                verbs: one(verb),
-                                api_groups: one(group),
-                                resources: one(resource),
-                                resource_names: one(name),
-                                ..PolicyRule::default()
-                            });
-                        }
-                    }
-                }
-            }
-        }
-        for url in &rule.non_resource_urls {
-            for verb in &rule.verbs {
-                broken.push(PolicyRule {
-                    verbs: one(verb),
-                    non_resource_urls: one(url),
-                    ..PolicyRule::default()
-                });
-            }
-        }
+        crate::list::breakdown(rule, &mut broken);
     }
     // CompactRules: simple rules (one group, one resource, at most one name)
     // merged by (group, resource, name), after the others.

@@ -134,7 +134,7 @@ impl RuleList {
 
 /// kubectl's `BreakdownRule`: one rule per (group, resource, verb[, name]), and
 /// per (url, verb).
-fn breakdown(rule: &PolicyRule, out: &mut Vec<PolicyRule>) {
+pub(crate) fn breakdown(rule: &PolicyRule, out: &mut Vec<PolicyRule>) {
     let one = |s: &String| vec![s.clone()];
     for group in &rule.api_groups {
         for resource in &rule.resources {

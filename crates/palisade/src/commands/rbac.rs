@@ -211,23 +211,8 @@ pub enum RbacFormat {
 
 #[derive(Debug, Args)]
 pub struct RbacInputArgs {
-    /// Manifests with Roles, ClusterRoles and their bindings: a file or directory
-    /// (recursive), repeatable; `-` reads standard input
-    #[arg(
-        short = 'f',
-        long = "filename",
-        value_name = "PATH",
-        required_unless_present_any = ["bootstrap_policy", "cluster", "kubeconfig", "context"]
-    )]
-    pub filenames: Vec<String>,
-
-    /// Also load the default ClusterRoles and ClusterRoleBindings every cluster has
-    /// (admin, edit, view, system:*), from manifests of Kubernetes' bootstrap policy
-    #[arg(long, value_name = "DIR")]
-    pub bootstrap_policy: Option<PathBuf>,
-
     #[command(flatten)]
-    pub cluster: super::cluster_input::ClusterArgs,
+    pub policy: PolicyArgs,
 
     /// Output format
     #[arg(short = 'o', long = "output", value_enum, default_value_t = RbacFormat::Table)]
@@ -488,8 +473,12 @@ struct Loaded {
 }
 
 fn load(args: &RbacInputArgs) -> Result<Loaded> {
-    load_policy(&args.filenames, &args.bootstrap_policy, Some(&args.cluster))
-        .map(|(loaded, _)| loaded)
+    load_policy(
+        &args.policy.filenames,
+        &args.policy.bootstrap_policy,
+        Some(&args.policy.cluster),
+    )
+    .map(|(loaded, _)| loaded)
 }
 
 /// The policy and the objects it was built from.
@@ -994,7 +983,7 @@ mod tests {
             panic!("can-i")
         };
         assert_eq!(a.name.as_deref(), Some("web-0"));
-        assert_eq!(a.input.filenames, ["a.yaml", "b/"]);
+        assert_eq!(a.input.policy.filenames, ["a.yaml", "b/"]);
         assert!(Cli::try_parse_from(["x", "can-i", "--list", "--as", "a", "-f", "x"]).is_ok());
         assert!(Cli::try_parse_from([
             "x", "can-i", "--list", "get", "pods", "--as", "a", "-f", "x"
