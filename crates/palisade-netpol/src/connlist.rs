@@ -166,6 +166,32 @@ pub struct Analyzer {
 }
 
 impl Analyzer {
+    /// The `{ingress-controller}` peer of Services, Ingresses and Routes, and
+    /// the labels of its namespace (its own, or only the name label).
+    pub(crate) fn ingress_controller(&self) -> (Workload, Labels) {
+        let workload = Workload {
+            name: INGRESS_CONTROLLER_NAME.to_string(),
+            namespace: INGRESS_CONTROLLER_NS.to_string(),
+            kind: "Pod".to_string(),
+            labels: Labels::new(),
+            ports: Vec::new(),
+            fake: true,
+            source: None,
+            source_line: 0,
+        };
+        let ns_labels = self
+            .engine
+            .namespaces
+            .get(INGRESS_CONTROLLER_NS)
+            .cloned()
+            .unwrap_or_else(|| {
+                [(NS_NAME_LABEL.to_string(), INGRESS_CONTROLLER_NS.to_string())].into()
+            });
+        (workload, ns_labels)
+    }
+}
+
+impl Analyzer {
     /// Builds the analyzer over `res` (with representative peers for exposure analysis).
     pub fn new(res: Resources, exposure: bool) -> R<Analyzer> {
         if let Some(e) = res.errors.first() {
@@ -856,25 +882,8 @@ impl Analyzer {
             return Ok(out);
         }
         let pair_count = out.connections.len();
-        let ic = Workload {
-            name: INGRESS_CONTROLLER_NAME.to_string(),
-            namespace: INGRESS_CONTROLLER_NS.to_string(),
-            kind: "Pod".to_string(),
-            labels: Labels::new(),
-            ports: Vec::new(),
-            fake: true,
-            source: None,
-            source_line: 0,
-        };
+        let (ic, ic_ns) = self.ingress_controller();
         let ic_info = workload_info(&ic);
-        let ic_ns: Labels = self
-            .engine
-            .namespaces
-            .get(INGRESS_CONTROLLER_NS)
-            .cloned()
-            .unwrap_or_else(|| {
-                [(NS_NAME_LABEL.to_string(), INGRESS_CONTROLLER_NS.to_string())].into()
-            });
         let ic_ctx = PodCtx {
             namespace: INGRESS_CONTROLLER_NS,
             labels: &ic.labels,

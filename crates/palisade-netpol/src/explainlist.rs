@@ -13,12 +13,12 @@ use std::fmt::Write as _;
 
 use crate::connlist::{
     parse_focus_conn, workload_info, Analyzer, ConnList, IngressAnalysis, ListOptions, PeerId,
-    PeerInfo, Workload, INGRESS_CONTROLLER_NAME, INGRESS_CONTROLLER_NS,
+    PeerInfo, INGRESS_CONTROLLER_NAME, INGRESS_CONTROLLER_NS,
 };
 use crate::eval::{Engine, PeerRef, PodCtx, R};
 use crate::ipset::IntervalSet;
-use crate::model::{AdminPolicy, AnpPort, IngressKind, NetworkPolicy, NpPort, NS_NAME_LABEL};
-use crate::selector::{LabelSelector, Labels};
+use crate::model::{AdminPolicy, AnpPort, IngressKind, NetworkPolicy, NpPort};
+use crate::selector::LabelSelector;
 use crate::xconn::{
     Rules, XConn, XPortSet, ANP_KIND, BANP_KIND, DEFAULT_KIND, INGRESS_KIND, NOT_REFERENCED_PORTS,
     NP_KIND, ROUTE_KIND, SYSTEM_DEFAULT_RULE,
@@ -771,25 +771,8 @@ impl Analyzer {
                 }
             }
         }
-        let ic = Workload {
-            name: INGRESS_CONTROLLER_NAME.to_string(),
-            namespace: INGRESS_CONTROLLER_NS.to_string(),
-            kind: "Pod".to_string(),
-            labels: Labels::new(),
-            ports: Vec::new(),
-            fake: true,
-            source: None,
-            source_line: 0,
-        };
+        let (ic, ic_ns) = self.ingress_controller();
         let ic_info = workload_info(&ic);
-        let ic_ns: Labels = self
-            .engine
-            .namespaces
-            .get(INGRESS_CONTROLLER_NS)
-            .cloned()
-            .unwrap_or_else(|| {
-                [(NS_NAME_LABEL.to_string(), INGRESS_CONTROLLER_NS.to_string())].into()
-            });
         let ic_ctx = PodCtx {
             namespace: INGRESS_CONTROLLER_NS,
             labels: &ic.labels,
