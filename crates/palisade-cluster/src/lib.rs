@@ -24,7 +24,7 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result};
 use futures::StreamExt;
-use k8s_openapi::api::core::v1::Namespace;
+use k8s_openapi::api::core::v1::{Namespace, Pod};
 use kube::config::{KubeConfigOptions, Kubeconfig};
 use kube::runtime::watcher;
 use kube::{Api, Client, Config};
@@ -160,11 +160,138 @@ pub trait NamespaceSink: Send + Sync {
     fn synced(&self);
 }
 
+/// Receives the state of the cluster's Pods from [`watch_pods`].
+///
+/// Pods arrive as JSON with `apiVersion` and `kind`, their metadata (without
+/// `managedFields`), spec, and of their status only `phase`: what an
+/// analysis of the running pods reads, at a fraction of a full pod's size
+/// (a large cluster's initial list is held at once).
+pub trait PodSink: Send + Sync {
+    /// A complete list: everything before it is replaced.
+    fn replace_all(&self, pods: Vec<Json>);
+    /// A pod was added or changed.
+    fn apply(&self, pod: Json);
+    /// A pod was deleted.
+    fn delete(&self, namespace: &str, name: &str);
+    /// The first complete list has been delivered.
+    fn synced(&self);
+}
+
 /// Watches Namespaces for ever, relisting after errors with kube-rs's
 /// default backoff, and feeds `sink`.
 pub async fn watch_namespaces(client: Client, sink: &dyn NamespaceSink) -> Result<()> {
+    watch_all(
+        Api::<Namespace>::all(client),
+        "namespace",
+        &NamespaceFeed(sink),
+    )
+    .await
+}
+
+/// Watches Pods in every namespace for ever, as [`watch_namespaces`] watches
+/// Namespaces (needs `list` and `watch` on `pods` cluster-wide).
+pub async fn watch_pods(client: Client, sink: &dyn PodSink) -> Result<()> {
+    watch_all(Api::<Pod>::all(client), "pod", &PodFeed(sink)).await
+}
+
+/// Both watches of `palisade serve --cluster`, side by side on one client,
+/// for ever. A failing pod watch (no `list pods` permission, say) retries on
+/// its own without holding up the namespace watch, which admission needs.
+pub async fn watch_namespaces_and_pods(
+    client: Client,
+    namespaces: &dyn NamespaceSink,
+    pods: &dyn PodSink,
+) -> Result<()> {
+    let (a, b) = futures::join!(
+        watch_namespaces(client.clone(), namespaces),
+        watch_pods(client, pods)
+    );
+    a.and(b)
+}
+
+/// What [`watch_all`] does with the events of one kind.
+trait Feed<K>: Sync {
+    fn to_json(&self, object: &K) -> Json;
+    fn replace_all(&self, objects: Vec<Json>);
+    fn apply(&self, object: Json);
+    fn delete(&self, object: &K);
+    fn synced(&self);
+}
+
+struct NamespaceFeed<'a>(&'a dyn NamespaceSink);
+
+impl Feed<Namespace> for NamespaceFeed<'_> {
+    fn to_json(&self, namespace: &Namespace) -> Json {
+        to_json(namespace)
+    }
+    fn replace_all(&self, objects: Vec<Json>) {
+        self.0.replace_all(objects);
+    }
+    fn apply(&self, object: Json) {
+        self.0.apply(object);
+    }
+    fn delete(&self, namespace: &Namespace) {
+        if let Some(name) = namespace.metadata.name.as_deref() {
+            self.0.delete(name);
+        }
+    }
+    fn synced(&self) {
+        self.0.synced();
+    }
+}
+
+struct PodFeed<'a>(&'a dyn PodSink);
+
+impl Feed<Pod> for PodFeed<'_> {
+    fn to_json(&self, pod: &Pod) -> Json {
+        let mut json = to_json(pod);
+        if let Some(map) = json.as_object_mut() {
+            if let Some(metadata) = map.get_mut("metadata").and_then(Json::as_object_mut) {
+                metadata.remove("managedFields");
+            }
+            let phase = map.get("status").and_then(|s| s.get("phase")).cloned();
+            match phase {
+                Some(phase) => {
+                    map.insert("status".into(), serde_json::json!({ "phase": phase }));
+                }
+                None => {
+                    map.remove("status");
+                }
+            }
+        }
+        json
+    }
+    fn replace_all(&self, objects: Vec<Json>) {
+        self.0.replace_all(objects);
+    }
+    fn apply(&self, object: Json) {
+        self.0.apply(object);
+    }
+    fn delete(&self, pod: &Pod) {
+        if let (Some(namespace), Some(name)) = (
+            pod.metadata.namespace.as_deref(),
+            pod.metadata.name.as_deref(),
+        ) {
+            self.0.delete(namespace, name);
+        }
+    }
+    fn synced(&self) {
+        self.0.synced();
+    }
+}
+
+/// One watch loop for every kind: the initial list is delivered whole (on
+/// every relist too), then changes one by one.
+async fn watch_all<K>(api: Api<K>, what: &str, feed: &dyn Feed<K>) -> Result<()>
+where
+    K: kube::Resource
+        + Clone
+        + std::fmt::Debug
+        + k8s_openapi::serde::de::DeserializeOwned
+        + Send
+        + 'static,
+{
     use kube::runtime::WatchStreamExt;
-    let api: Api<Namespace> = Api::all(client);
     let stream = watcher(api, watcher::Config::default()).default_backoff();
     futures::pin_mut!(stream);
     let mut initial: Vec<Json> = Vec::new();
@@ -172,33 +299,33 @@ pub async fn watch_namespaces(client: Client, sink: &dyn NamespaceSink) -> Resul
     while let Some(event) = stream.next().await {
         match event {
             Ok(watcher::Event::Init) => initial.clear(),
-            Ok(watcher::Event::InitApply(ns)) => initial.push(to_json(&ns)),
+            Ok(watcher::Event::InitApply(object)) => initial.push(feed.to_json(&object)),
             Ok(watcher::Event::InitDone) => {
-                sink.replace_all(std::mem::take(&mut initial));
+                feed.replace_all(std::mem::take(&mut initial));
                 if !synced {
                     synced = true;
-                    sink.synced();
+                    feed.synced();
                 }
-                tracing::info!("namespace cache synced with the cluster");
+                tracing::info!("{what} cache synced with the cluster");
             }
-            Ok(watcher::Event::Apply(ns)) => sink.apply(to_json(&ns)),
-            Ok(watcher::Event::Delete(ns)) => {
-                if let Some(name) = ns.metadata.name.as_deref() {
-                    sink.delete(name);
-                }
-            }
-            Err(e) => tracing::warn!(error = %e, "namespace watch interrupted; retrying"),
+            Ok(watcher::Event::Apply(object)) => feed.apply(feed.to_json(&object)),
+            Ok(watcher::Event::Delete(object)) => feed.delete(&object),
+            Err(e) => tracing::warn!(error = %e, "{what} watch interrupted; retrying"),
         }
     }
     Ok(())
 }
 
-fn to_json(namespace: &Namespace) -> Json {
-    let mut json = serde_json::to_value(namespace).unwrap_or(Json::Null);
-    // Watch events carry no type information; the policy engines expect it.
+/// An object as JSON with its `apiVersion` and `kind`: watch events carry no
+/// type information, and the policy engines expect it.
+fn to_json<K>(object: &K) -> Json
+where
+    K: k8s_openapi::Resource + k8s_openapi::serde::Serialize,
+{
+    let mut json = serde_json::to_value(object).unwrap_or(Json::Null);
     if let Some(map) = json.as_object_mut() {
-        map.insert("apiVersion".into(), Json::String("v1".into()));
-        map.insert("kind".into(), Json::String("Namespace".into()));
+        map.insert("apiVersion".into(), Json::String(K::API_VERSION.into()));
+        map.insert("kind".into(), Json::String(K::KIND.into()));
     }
     json
 }

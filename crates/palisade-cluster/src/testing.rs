@@ -11,7 +11,10 @@
 //! is no previous instance), field selectors, SelfSubjectReview, the
 //! kubelet checkpoint API through the node proxy, and `Status` objects for
 //! 401, 403 (with the real message: `User "x" cannot list resource "pods" in
-//! API group "" in the namespace "y"`) and 404.
+//! API group "" in the namespace "y"`) and 404. Watches (`?watch=true`) stream
+//! `ADDED`/`MODIFIED`/`DELETED` events for every change made after the given
+//! `resourceVersion` (by requests, [`State::add`] or [`State::remove`]), so
+//! kube-rs watchers can be tested against it.
 //!
 //! The server runs on its own thread and runtime, so synchronous tests (the
 //! CLI's) and asynchronous ones can both use it. Every request is recorded.
@@ -88,6 +91,22 @@ pub struct State {
     /// Whether the kubelet checkpoint API answers (else 404, as without the feature).
     pub checkpoint_enabled: bool,
     resource_version: u64,
+    /// Every change, in resourceVersion order, for watches.
+    events: Vec<Change>,
+    /// Set when the server stops, so that open watches end (graceful shutdown
+    /// waits for them).
+    closing: bool,
+}
+
+/// One change, as a watch reports it.
+#[derive(Debug, Clone)]
+struct Change {
+    resource_version: u64,
+    plural: String,
+    namespace: String,
+    /// `ADDED`, `MODIFIED` or `DELETED`.
+    kind: &'static str,
+    object: Json,
 }
 
 fn core_resources() -> Vec<Resource> {
@@ -211,6 +230,8 @@ impl State {
             user: "alice@example.com".into(),
             checkpoint_enabled: false,
             resource_version: 100,
+            events: Vec::new(),
+            closing: false,
         }
     }
 
@@ -253,10 +274,40 @@ impl State {
                 meta.insert("namespace".into(), json!(namespace));
             }
         }
-        self.objects
-            .entry(resource.plural.clone())
-            .or_default()
-            .insert((namespace, name), object);
+        let objects = self.objects.entry(resource.plural.clone()).or_default();
+        let key = (namespace.clone(), name);
+        let kind = if objects.contains_key(&key) {
+            "MODIFIED"
+        } else {
+            "ADDED"
+        };
+        objects.insert(key, object.clone());
+        self.events.push(Change {
+            resource_version: self.resource_version,
+            plural: resource.plural,
+            namespace,
+            kind,
+            object,
+        });
+    }
+
+    /// Deletes an object (as a DELETE request does), returning it with the
+    /// resourceVersion of its deletion.
+    pub fn remove(&mut self, plural: &str, namespace: &str, name: &str) -> Option<Json> {
+        let mut object = self
+            .objects
+            .get_mut(plural)?
+            .remove(&(namespace.to_string(), name.to_string()))?;
+        let rv = self.next_rv();
+        object["metadata"]["resourceVersion"] = json!(rv);
+        self.events.push(Change {
+            resource_version: self.resource_version,
+            plural: plural.to_string(),
+            namespace: namespace.to_string(),
+            kind: "DELETED",
+            object: object.clone(),
+        });
+        Some(object)
     }
 
     /// The stored object.
@@ -388,6 +439,7 @@ impl FakeApiServer {
 
 impl Drop for FakeApiServer {
     fn drop(&mut self) {
+        self.state().closing = true;
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());
         }
@@ -516,13 +568,13 @@ fn selector_matches(object: &Json, fields: Option<&String>, labels: Option<&Stri
 }
 
 async fn handle(
-    AxumState(state): AxumState<Arc<Mutex<State>>>,
+    AxumState(shared): AxumState<Arc<Mutex<State>>>,
     method: Method,
     uri: Uri,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let mut state = match state.lock() {
+    let mut state = match shared.lock() {
         Ok(guard) => guard,
         Err(poisoned) => poisoned.into_inner(),
     };
@@ -577,6 +629,7 @@ async fn handle(
         ["apis", group, version] => resource_list(&state, group, version),
         ["api", "v1", rest @ ..] => resource_request(
             &mut state,
+            &shared,
             &method,
             "",
             "v1",
@@ -589,6 +642,7 @@ async fn handle(
             let (g, v) = (group.to_string(), version.to_string());
             resource_request(
                 &mut state,
+                &shared,
                 &method,
                 &g,
                 &v,
@@ -698,6 +752,7 @@ fn forbidden(
 #[allow(clippy::too_many_arguments)]
 fn resource_request(
     state: &mut State,
+    shared: &Arc<Mutex<State>>,
     method: &Method,
     group: &str,
     version: &str,
@@ -763,6 +818,7 @@ fn resource_request(
         )
     };
     match (method.clone(), name) {
+        (Method::GET, None) if watch => watch_stream(state, shared, &resource, namespace, query),
         (Method::GET, None) => list(state, &resource, namespace, query),
         (Method::GET, Some(name)) if sub.is_empty() => match state.get(plural, &ns_key, name) {
             Some(object) => ok(object.clone()),
@@ -892,11 +948,7 @@ fn resource_request(
             }
         }
         (Method::DELETE, Some(name)) if sub.is_empty() => {
-            let removed = state
-                .objects
-                .get_mut(plural)
-                .and_then(|m| m.remove(&(ns_key.clone(), name.to_string())));
-            match removed {
+            match state.remove(plural, &ns_key, name) {
                 Some(object) => ok(object),
                 None => not_found(name),
             }
@@ -908,6 +960,118 @@ fn resource_request(
             json!({}),
         ),
     }
+}
+
+/// How often an open watch looks for new changes.
+const WATCH_POLL: std::time::Duration = std::time::Duration::from_millis(20);
+
+/// `?watch=true`: the changes after `resourceVersion` (without one, or with
+/// `0`, the current objects as `ADDED` first, as the real server does), then
+/// new ones as they happen, until `timeoutSeconds` (at most 290, kube-rs's
+/// default) or the server stops. Bookmarks are never sent (they are optional).
+fn watch_stream(
+    state: &State,
+    shared: &Arc<Mutex<State>>,
+    resource: &Resource,
+    namespace: Option<&str>,
+    query: &BTreeMap<String, String>,
+) -> Response {
+    let field_selector = query.get("fieldSelector").cloned();
+    let label_selector = query.get("labelSelector").cloned();
+    let api_version = resource.api_version();
+    let kind = resource.kind.clone();
+    let plural = resource.plural.clone();
+    let namespace = namespace.map(str::to_string);
+    let matches = move |change: &Change| {
+        change.plural == plural
+            && namespace.as_ref().is_none_or(|ns| *ns == change.namespace)
+            && selector_matches(
+                &change.object,
+                field_selector.as_ref(),
+                label_selector.as_ref(),
+            )
+    };
+    let line = move |event: &str, object: &Json| {
+        let mut object = object.clone();
+        if let Some(map) = object.as_object_mut() {
+            map.insert("apiVersion".into(), json!(api_version));
+            map.insert("kind".into(), json!(kind));
+        }
+        format!("{}\n", json!({"type": event, "object": object}))
+    };
+    let since = query
+        .get("resourceVersion")
+        .filter(|rv| !rv.is_empty() && *rv != "0")
+        .and_then(|rv| rv.parse::<u64>().ok());
+    let mut pending: std::collections::VecDeque<String> = Default::default();
+    let seen = match since {
+        Some(rv) => rv,
+        None => {
+            for (_, object) in state.objects.get(&resource.plural).into_iter().flatten() {
+                let change = Change {
+                    resource_version: 0,
+                    plural: resource.plural.clone(),
+                    namespace: object["metadata"]["namespace"]
+                        .as_str()
+                        .unwrap_or_default()
+                        .to_string(),
+                    kind: "ADDED",
+                    object: object.clone(),
+                };
+                if matches(&change) {
+                    pending.push_back(line("ADDED", object));
+                }
+            }
+            state.resource_version
+        }
+    };
+    let timeout = query
+        .get("timeoutSeconds")
+        .and_then(|t| t.parse::<u64>().ok())
+        .unwrap_or(290)
+        .min(290);
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(timeout);
+    let shared = shared.clone();
+    let stream = futures::stream::unfold((pending, seen), move |(mut pending, mut seen)| {
+        let shared = shared.clone();
+        let matches = matches.clone();
+        let line = line.clone();
+        async move {
+            loop {
+                if let Some(next) = pending.pop_front() {
+                    return Some((Ok::<_, std::convert::Infallible>(next), (pending, seen)));
+                }
+                {
+                    let state = match shared.lock() {
+                        Ok(guard) => guard,
+                        Err(poisoned) => poisoned.into_inner(),
+                    };
+                    if state.closing {
+                        return None;
+                    }
+                    let after = seen;
+                    for change in state.events.iter().filter(|c| c.resource_version > after) {
+                        seen = change.resource_version;
+                        if matches(change) {
+                            pending.push_back(line(change.kind, &change.object));
+                        }
+                    }
+                }
+                if pending.is_empty() {
+                    if tokio::time::Instant::now() >= deadline {
+                        return None;
+                    }
+                    tokio::time::sleep(WATCH_POLL).await;
+                }
+            }
+        }
+    });
+    (
+        StatusCode::OK,
+        [("content-type", "application/json")],
+        axum::body::Body::from_stream(stream),
+    )
+        .into_response()
 }
 
 fn list(

@@ -14,6 +14,7 @@
 pub mod admission;
 pub mod metrics;
 pub mod namespaces;
+pub mod pods;
 pub mod policies;
 pub mod tls;
 
@@ -37,6 +38,7 @@ use serde_json::json;
 use crate::admission::{decode, failure_verdict, BadRequest, Judge, Verdict};
 use crate::metrics::{FailureLabels, KindLabels, Metrics, ResultLabels};
 use crate::namespaces::{read_namespace_dir, NamespaceCache, NamespaceSource};
+use crate::pods::PrivilegedPods;
 use crate::policies::{fingerprint, PolicySnapshot, PolicyStore};
 use crate::tls::TlsFiles;
 
@@ -104,16 +106,26 @@ impl ServeConfig {
     }
 }
 
-/// Something that keeps the namespace cache up to date (a cluster watch);
-/// it runs for the life of the server.
-pub type NamespaceFeed =
-    Box<dyn FnOnce(Arc<NamespaceCache>) -> Pin<Box<dyn Future<Output = Result<()>> + Send>> + Send>;
+/// What a cluster watch keeps up to date.
+#[derive(Debug, Clone)]
+pub struct ClusterView {
+    /// Namespaces, for admission (readiness waits for their first list).
+    pub namespaces: Arc<NamespaceCache>,
+    /// Privileged pods running, for the `palisade_privileged_pods` gauge only.
+    pub pods: Arc<PrivilegedPods>,
+}
+
+/// Something that keeps the [`ClusterView`] up to date (the cluster
+/// watches); it runs for the life of the server.
+pub type ClusterFeed =
+    Box<dyn FnOnce(ClusterView) -> Pin<Box<dyn Future<Output = Result<()>> + Send>> + Send>;
 
 /// The state every handler shares.
 pub struct AppState {
     config: ServeConfig,
     policies: PolicyStore,
     namespaces: Arc<NamespaceCache>,
+    pods: Arc<PrivilegedPods>,
     metrics: Metrics,
     detect: Option<Arc<palisade_detect::Engine>>,
 }
@@ -130,6 +142,11 @@ impl AppState {
 
     pub fn namespaces(&self) -> &Arc<NamespaceCache> {
         &self.namespaces
+    }
+
+    /// The privileged pods counted from the cluster's pod watch (empty without one).
+    pub fn pods(&self) -> &Arc<PrivilegedPods> {
+        &self.pods
     }
 
     fn ready(&self) -> Result<(), &'static str> {
@@ -165,7 +182,7 @@ impl RunningServer {
 pub const JUDGE_STACK_BYTES: usize = palisade_policy::vap::EVAL_STACK_SIZE;
 
 /// Runs the server until SIGINT or SIGTERM, on its own runtime.
-pub fn run(config: ServeConfig, feed: Option<NamespaceFeed>) -> Result<()> {
+pub fn run(config: ServeConfig, feed: Option<ClusterFeed>) -> Result<()> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .thread_stack_size(JUDGE_STACK_BYTES)
@@ -209,7 +226,7 @@ async fn shutdown_signal() {
 /// make serving impossible (the address, the certificate) are returned;
 /// broken policies are not: the server starts unready and reloads them when
 /// they change.
-pub async fn start(config: ServeConfig, feed: Option<NamespaceFeed>) -> Result<RunningServer> {
+pub async fn start(config: ServeConfig, feed: Option<ClusterFeed>) -> Result<RunningServer> {
     let metrics = Metrics::new();
     let loaded_tls = tls::load(&config.tls)?;
     metrics.certificate_expiry.set(loaded_tls.expires_at);
@@ -236,11 +253,13 @@ pub async fn start(config: ServeConfig, feed: Option<NamespaceFeed>) -> Result<R
         reload_namespaces(&config.namespace_dirs, &namespaces);
         namespaces.mark_synced();
     }
+    let pods = Arc::new(PrivilegedPods::new(metrics.privileged_pods.clone()));
     let detect = config.audit.as_ref().map(|a| a.0.clone());
     let state = Arc::new(AppState {
         config: config.clone(),
         policies: PolicyStore::default(),
         namespaces: namespaces.clone(),
+        pods: pods.clone(),
         metrics,
         detect,
     });
@@ -265,10 +284,13 @@ pub async fn start(config: ServeConfig, feed: Option<NamespaceFeed>) -> Result<R
     }));
     tasks.push(tokio::spawn(watch_files(state.clone(), rustls_config)));
     if let Some(feed) = feed {
-        let cache = namespaces.clone();
+        let view = ClusterView {
+            namespaces: namespaces.clone(),
+            pods,
+        };
         tasks.push(tokio::spawn(async move {
-            if let Err(e) = feed(cache).await {
-                tracing::error!(error = %format!("{e:#}"), "namespace watch stopped");
+            if let Err(e) = feed(view).await {
+                tracing::error!(error = %format!("{e:#}"), "cluster watch stopped");
             }
         }));
     }

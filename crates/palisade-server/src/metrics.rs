@@ -68,6 +68,11 @@ pub struct KindLabels {
     pub kind: String,
 }
 
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct NamespaceLabels {
+    pub namespace: String,
+}
+
 /// Every metric the server exports.
 pub struct Metrics {
     pub registry: Registry,
@@ -84,6 +89,8 @@ pub struct Metrics {
     pub namespaces_cached: Gauge,
     pub detect_events: Family<DetectLabels, Counter>,
     pub audit_events: Family<SourceLabels, Counter>,
+    /// Kept by [`crate::pods::PrivilegedPods`] from the cluster's pod watch.
+    pub privileged_pods: Family<NamespaceLabels, Gauge>,
 }
 
 impl Default for Metrics {
@@ -177,8 +184,15 @@ impl Metrics {
             "Kubernetes audit events received on /audit and evaluated",
             audit_events.clone(),
         );
+        let privileged_pods = Family::<NamespaceLabels, Gauge>::default();
+        registry.register(
+            "privileged_pods",
+            "Pending or running pods with a privileged container, by namespace (serve --cluster only; namespaces without any have no series)",
+            privileged_pods.clone(),
+        );
         Metrics {
             registry,
+            privileged_pods,
             detect_events,
             audit_events,
             requests,

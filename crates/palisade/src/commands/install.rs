@@ -11,13 +11,14 @@ use clap::{Args, Subcommand, ValueEnum};
 #[derive(Debug, Subcommand)]
 pub enum InstallCommand {
     /// Manifests for the admission webhook: Namespace, ServiceAccount, RBAC to watch
-    /// Namespaces, Deployment, PodDisruptionBudget, Service, NetworkPolicy and the
+    /// Namespaces and Pods, Deployment, PodDisruptionBudget, Service, NetworkPolicy and the
     /// ValidatingWebhookConfiguration
     #[command(after_long_help = INSTALL_EXAMPLES)]
     Webhook(WebhookArgs),
     /// Manifests for runtime detection: a DaemonSet running the eBPF syscall sensor
     /// (`palisade detect --source syscall`) on every node with Falco's rules from a
-    /// ConfigMap, and the audit webhook wiring for Kubernetes audit rules
+    /// ConfigMap, a headless Service for its metrics, NetworkPolicies, and the audit webhook
+    /// wiring for Kubernetes audit rules
     #[command(after_long_help = DETECTOR_HELP)]
     Detector(DetectorArgs),
     /// A PrometheusRule on Palisade's metrics (docs/metrics.md); --dashboard adds the Grafana
@@ -192,30 +193,34 @@ metadata:
   namespace: {ns}
   labels:
     {labels}
-# The token is mounted only into the webhook's pods, which need it to watch Namespaces.
+# The token is mounted only into the webhook's pods, which need it to watch Namespaces and Pods.
 automountServiceAccountToken: false
 ---
+# Namespaces: their labels and objects, for admission. Pods: the palisade_privileged_pods gauge.
 apiVersion: rbac.authorization.k8s.io/v1
 kind: ClusterRole
 metadata:
-  name: {NAME}-namespace-reader
+  name: {NAME}-reader
   labels:
     {labels}
 rules:
 - apiGroups: [\"\"]
   resources: [namespaces]
   verbs: [get, list, watch]
+- apiGroups: [\"\"]
+  resources: [pods]
+  verbs: [list, watch]
 ---
 apiVersion: rbac.authorization.k8s.io/v1
 kind: ClusterRoleBinding
 metadata:
-  name: {NAME}-namespace-reader
+  name: {NAME}-reader
   labels:
     {labels}
 roleRef:
   apiGroup: rbac.authorization.k8s.io
   kind: ClusterRole
-  name: {NAME}-namespace-reader
+  name: {NAME}-reader
 subjects:
 - kind: ServiceAccount
   name: {NAME}
@@ -476,7 +481,7 @@ spec:
       protocol: UDP
     - port: 53
       protocol: TCP
-  # The API server (to watch Namespaces), on the addresses given with --api-server-cidr.
+  # The API server (to watch Namespaces and Pods), on the addresses given with --api-server-cidr.
   - to:
 {api_server_peers}    ports:
     - port: 443
@@ -631,6 +636,11 @@ spec:
         - name: metrics
           containerPort: {port}
           protocol: TCP
+        readinessProbe:
+          httpGet:
+            path: /healthz
+            port: metrics
+          periodSeconds: 10
         livenessProbe:
           httpGet:
             path: /healthz
@@ -681,6 +691,45 @@ spec:
         hostPath:
           path: /etc
           type: Directory
+---
+# One endpoint per node's sensor, for Prometheus (a ServiceMonitor on the port named metrics).
+apiVersion: v1
+kind: Service
+metadata:
+  name: palisade-detector-metrics
+  namespace: {ns}
+  labels:
+    {labels}
+spec:
+  clusterIP: None
+  selector:
+    app.kubernetes.io/name: palisade
+    app.kubernetes.io/component: detector
+  ports:
+  - name: metrics
+    port: {port}
+    targetPort: metrics
+    protocol: TCP
+---
+# The sensor calls nothing over the network (its alerts are its log): ingress to the metrics
+# port only, no egress.
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata:
+  name: palisade-detector
+  namespace: {ns}
+  labels:
+    {labels}
+spec:
+  podSelector:
+    matchLabels:
+      app.kubernetes.io/name: palisade
+      app.kubernetes.io/component: detector
+  policyTypes: [Ingress, Egress]
+  ingress:
+  - ports:
+    - port: {port}
+      protocol: TCP
 ",
         version = env!("CARGO_PKG_VERSION"),
     );
@@ -780,6 +829,25 @@ spec:
   - name: https
     port: 443
     targetPort: https
+---
+# The API server posts from outside the pod network: ingress to the receiver's port only, no egress.
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata:
+  name: palisade-audit
+  namespace: {ns}
+  labels:
+    {labels}
+spec:
+  podSelector:
+    matchLabels:
+      app.kubernetes.io/name: palisade
+      app.kubernetes.io/component: audit-detector
+  policyTypes: [Ingress, Egress]
+  ingress:
+  - ports:
+    - port: 9443
+      protocol: TCP
 # The API server's audit webhook configuration (not a cluster object: a kubeconfig file on
 # the control plane nodes, given to kube-apiserver with
 #   --audit-policy-file=/etc/kubernetes/audit-policy.yaml
@@ -846,8 +914,11 @@ mod detector_tests {
                 "Namespace",
                 "ServiceAccount",
                 "DaemonSet",
+                "Service",
+                "NetworkPolicy",
                 "Deployment",
-                "Service"
+                "Service",
+                "NetworkPolicy"
             ]
         );
         for line in text.lines().filter(|l| l.contains("readOnly:")) {

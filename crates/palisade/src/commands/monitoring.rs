@@ -4,8 +4,7 @@
 //! Every expression names only metrics that `palisade serve` (crates/palisade-server/src/metrics.rs)
 //! or the syscall sensor (crates/palisade-sensor/src/drops.rs) registers; the
 //! tests parse those files, so a renamed metric or label fails here rather than
-//! in a silent alert. The one exception is opt-in (`--proposed`): the
-//! "privileged pods running" alert needs a gauge no component exports yet.
+//! in a silent alert.
 
 use clap::Args;
 
@@ -46,10 +45,11 @@ pub struct MonitoringArgs {
     #[arg(long, value_name = "SECONDS", default_value_t = 1.0)]
     pub latency_threshold: f64,
 
-    /// Include alerts on metrics proposed but not yet exported: PalisadePrivilegedPodsRunning on
-    /// palisade_privileged_pods (see docs/metrics.md)
-    #[arg(long)]
-    pub proposed: bool,
+    /// Namespaces whose privileged pods are expected (a PromQL regular expression on the
+    /// namespace; empty for none): PalisadePrivilegedPodsRunning ignores them. CNI, CSI and
+    /// kube-proxy pods run privileged in kube-system on most clusters
+    #[arg(long, value_name = "REGEX", default_value = "kube-system")]
+    pub privileged_namespaces: String,
 }
 
 impl Default for MonitoringArgs {
@@ -61,7 +61,7 @@ impl Default for MonitoringArgs {
             dashboard: false,
             cert_warning_days: 14,
             latency_threshold: 1.0,
-            proposed: false,
+            privileged_namespaces: "kube-system".into(),
         }
     }
 }
@@ -88,7 +88,7 @@ pub struct Alert {
 
 /// The alerts, in the order they are printed.
 pub fn alerts(args: &MonitoringArgs) -> Vec<Alert> {
-    let mut alerts = vec![
+    vec![
         // The seed's first alert counted Gatekeeper's audit gauge with increase()
         // and fired for 0m on every single series; this sums Palisade's admission
         // counter per rule and action, so one alert says what is violated and how.
@@ -190,22 +190,33 @@ pub fn alerts(args: &MonitoringArgs) -> Vec<Alert> {
             summary: "A renewed serving certificate could not be loaded",
             description: "Reading the serving certificate failed; the old certificate is still served.",
         },
-    ];
-    if args.proposed {
-        // Not exported yet: a future audit loop in `serve --cluster` is to keep
-        // this gauge (privileged pods running, by namespace). kube-state-metrics
-        // has no such metric, which is why the seed's expression never fired.
-        alerts.push(Alert {
+        // The seed's third alert: kube-state-metrics has no metric for
+        // securityContext.privileged, so its expression never fired.
+        // `serve --cluster` watches Pods and keeps this gauge; a privileged
+        // pod that keeps running (not a short debug session) fires. Every
+        // webhook replica counts the whole cluster: max, not sum.
+        Alert {
             name: "PalisadePrivilegedPodsRunning",
-            expr: "sum by (namespace) (palisade_privileged_pods) > 0".into(),
+            expr: format!(
+                "max by (namespace) (palisade_privileged_pods{}) > 0",
+                namespace_exclusion(&args.privileged_namespaces)
+            ),
             for_: "15m",
             severity: "warning",
             summary: "Privileged pods are running",
-            description:
-                "{{ $value }} privileged pods are running in namespace {{ $labels.namespace }}.",
-        });
+            description: "{{ $value }} pods with a privileged container are running in namespace {{ $labels.namespace }}, where privileged pods have run for at least 15 minutes.",
+        },
+    ]
+}
+
+/// `{namespace!~"REGEX"}`, or nothing for an empty expression.
+fn namespace_exclusion(regex: &str) -> String {
+    if regex.is_empty() {
+        return String::new();
     }
-    alerts
+    // A PromQL string: backslashes and double quotes escaped.
+    let escaped = regex.replace('\\', "\\\\").replace('"', "\\\"");
+    format!("{{namespace!~\"{escaped}\"}}")
 }
 
 /// YAML double-quoted string.
@@ -240,12 +251,6 @@ pub fn monitoring_manifests(args: &MonitoringArgs) -> String {
     }
     let mut out =
         String::from("# Palisade alerting rules for the Prometheus Operator (docs/metrics.md).\n");
-    if !args.proposed {
-        out.push_str(
-            "# \"Privileged pods running\" needs palisade_privileged_pods, which no component exports\n\
-             # yet; PalisadeBaselineViolationsAdmitted covers privileged pods at admission.\n",
-        );
-    }
     out.push_str(&format!(
         "apiVersion: monitoring.coreos.com/v1\nkind: PrometheusRule\nmetadata:\n  name: palisade\n  namespace: {}\n  labels:\n    app.kubernetes.io/name: palisade\n",
         quoted(&args.namespace)
@@ -484,6 +489,7 @@ mod tests {
             ("palisade_certificate_expiry_timestamp_seconds", &[]),
             ("palisade_certificate_reloads_total", &["result"]),
             ("palisade_namespaces_cached", &[]),
+            ("palisade_privileged_pods", &["namespace"]),
             ("palisade_audit_events_total", &["source"]),
             (
                 "palisade_detect_events_total",
@@ -563,23 +569,48 @@ mod tests {
     }
 
     #[test]
-    fn the_proposed_metric_is_opt_in_and_still_missing() {
+    fn the_privileged_pods_alert_is_on_by_default_on_the_exported_gauge() {
         let metrics = exported();
-        let args = MonitoringArgs {
-            proposed: true,
+        assert_eq!(
+            metrics.get("palisade_privileged_pods"),
+            Some(&BTreeSet::from(["namespace".to_string()]))
+        );
+        let text = monitoring_manifests(&MonitoringArgs::default());
+        assert!(
+            text.contains("- alert: PalisadePrivilegedPodsRunning\n"),
+            "{text}"
+        );
+        let alert = |args: &MonitoringArgs| {
+            alerts(args)
+                .into_iter()
+                .find(|a| a.name == "PalisadePrivilegedPodsRunning")
+                .map(|a| a.expr)
+                .unwrap_or_default()
+        };
+        assert_eq!(
+            alert(&MonitoringArgs::default()),
+            "max by (namespace) (palisade_privileged_pods{namespace!~\"kube-system\"}) > 0"
+        );
+        // Every namespace, or a regex with characters PromQL strings escape.
+        let every = MonitoringArgs {
+            privileged_namespaces: String::new(),
             ..MonitoringArgs::default()
         };
-        let problems = check(&alerts(&args), &metrics);
-        // When palisade_privileged_pods is exported, this fails: turn the alert on by default.
         assert_eq!(
-            problems,
-            vec![
-                "PalisadePrivilegedPodsRunning: palisade_privileged_pods is not exported"
-                    .to_string()
-            ]
+            alert(&every),
+            "max by (namespace) (palisade_privileged_pods) > 0"
         );
-        assert!(!monitoring_manifests(&MonitoringArgs::default())
-            .contains("alert: PalisadePrivilegedPodsRunning"));
+        let escaped = MonitoringArgs {
+            privileged_namespaces: r#"kube-system|csi-\w+|"odd""#.into(),
+            ..MonitoringArgs::default()
+        };
+        assert_eq!(
+            alert(&escaped),
+            r#"max by (namespace) (palisade_privileged_pods{namespace!~"kube-system|csi-\\w+|\"odd\""}) > 0"#
+        );
+        for args in [every, escaped] {
+            assert_eq!(check(&alerts(&args), &metrics), Vec::<String>::new());
+        }
     }
 
     #[test]

@@ -9,8 +9,9 @@ use std::time::Duration;
 use anyhow::{Context, Result};
 use clap::{Args, ValueEnum};
 use palisade_server::namespaces::NamespaceCache;
+use palisade_server::pods::PrivilegedPods;
 use palisade_server::tls::{self_signed, TlsFiles};
-use palisade_server::{NamespaceFeed, PodSecurityConfiguration, ServeConfig};
+use palisade_server::{ClusterFeed, ClusterView, PodSecurityConfiguration, ServeConfig};
 
 pub const SERVE_EXAMPLES: &str = "\
 Examples:
@@ -18,7 +19,8 @@ Examples:
   # a directory, namespaces from manifests
   palisade serve --self-signed -p policies/ --namespaces namespaces/
 
-  # In a cluster (see `palisade install webhook`): certificate from a Secret, namespaces watched
+  # In a cluster (see `palisade install webhook`): certificate from a Secret, namespaces (and
+  # pods, for the palisade_privileged_pods gauge) watched
   palisade serve --tls-cert /tls/tls.crt --tls-key /tls/tls.key -p /policies --cluster
 
   # Pod Security defaults and exemptions from the API server's admission configuration
@@ -89,7 +91,8 @@ pub struct ServeArgs {
     #[arg(long = "namespaces", value_name = "PATH", conflicts_with = "cluster")]
     pub namespaces: Vec<PathBuf>,
 
-    /// Watch the cluster's Namespaces (in a pod: its service account; else the kubeconfig)
+    /// Watch the cluster's Namespaces, and its Pods for the palisade_privileged_pods gauge (in a
+    /// pod: its service account; else the kubeconfig)
     #[arg(long)]
     pub cluster: bool,
 
@@ -193,6 +196,24 @@ impl palisade_cluster::NamespaceSink for CacheSink {
     }
 }
 
+/// Feeds the privileged pods gauge from the cluster client's pod watch.
+struct PodCountSink(Arc<PrivilegedPods>);
+
+impl palisade_cluster::PodSink for PodCountSink {
+    fn replace_all(&self, pods: Vec<serde_json::Value>) {
+        self.0.replace_all(pods);
+    }
+    fn apply(&self, pod: serde_json::Value) {
+        self.0.apply(&pod);
+    }
+    fn delete(&self, namespace: &str, name: &str) {
+        self.0.delete(namespace, name);
+    }
+    fn synced(&self) {
+        self.0.mark_synced();
+    }
+}
+
 pub fn run(args: &ServeArgs) -> Result<ExitCode> {
     palisade_server::install_crypto_provider();
     palisade_server::init_logging();
@@ -247,15 +268,20 @@ pub fn run(args: &ServeArgs) -> Result<ExitCode> {
     if let Some(path) = &args.pod_security_config {
         config.pod_security = read_pod_security_config(path)?;
     }
-    let feed: Option<NamespaceFeed> = args.cluster.then(|| {
+    let feed: Option<ClusterFeed> = args.cluster.then(|| {
         let options = palisade_cluster::ClusterOptions {
             kubeconfig: args.kubeconfig.clone(),
             context: args.context.clone(),
         };
-        let feed: NamespaceFeed = Box::new(move |cache: Arc<NamespaceCache>| {
+        let feed: ClusterFeed = Box::new(move |view: ClusterView| {
             Box::pin(async move {
                 let client = palisade_cluster::connect(&options).await?;
-                palisade_cluster::watch_namespaces(client, &CacheSink(cache)).await
+                palisade_cluster::watch_namespaces_and_pods(
+                    client,
+                    &CacheSink(view.namespaces),
+                    &PodCountSink(view.pods),
+                )
+                .await
             })
         });
         feed
