@@ -41,7 +41,7 @@ pub enum ColorChoice {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Scan manifests: Pod Security Standards, hardening, reliability and secret checks
+    /// Scan manifests: Pod Security Standards, hardening, reliability, secret and NetworkPolicy checks
     #[command(after_long_help = SCAN_EXAMPLES)]
     Scan(Box<ScanArgs>),
     /// Admission policies offline: Gatekeeper templates and constraints, ValidatingAdmissionPolicies

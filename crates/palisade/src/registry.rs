@@ -20,9 +20,12 @@ pub fn find(id: &str) -> Option<&'static RuleMeta> {
         .find(|r| r.id.eq_ignore_ascii_case(id))
 }
 
-/// Whether a rule runs only when enabled (`--enable`, or `enable:` in the configuration).
+/// Whether a rule runs in `palisade scan` only when enabled (`--enable`, or
+/// `enable:` in the configuration).
 pub fn is_optional(id: &str) -> bool {
-    palisade_checks::is_optional(id) || id.starts_with("rbac-risk/")
+    palisade_checks::is_optional(id)
+        || id.starts_with("rbac-risk/")
+        || crate::commands::analysis::NETPOL_RULES_OPTIONAL_IN_SCAN.contains(&id)
 }
 
 /// Whether any analyzer looks at objects of `kind` (the report marks the others "no checks").

@@ -1082,6 +1082,65 @@ fn netpol_lint_finds_the_seed_policys_mistakes() {
 }
 
 #[test]
+fn scan_runs_the_netpol_lint() {
+    let Some(dir) = shared("seed-examples") else {
+        return;
+    };
+    let seed = dir.join("02-networkpolicy.yaml");
+    let seed = seed.to_str().expect("utf-8");
+    let report = json(&palisade(&["scan", seed, "-o", "json"]));
+    for rule in [
+        "netpol/separate-namespace-and-pod-peers",
+        "netpol/namespace-selector-custom-name-label",
+        "netpol/egress-blocks-dns",
+        "netpol/egress-rule-to-anywhere",
+    ] {
+        let found = findings_of(&report, rule);
+        assert!(!found.is_empty(), "{rule}: {report}");
+        assert!(found
+            .iter()
+            .all(|f| f["location"]["line"].as_u64().is_some_and(|l| l > 1)));
+    }
+    let report = json(&palisade(&[
+        "scan",
+        seed,
+        "-o",
+        "json",
+        "--disable",
+        "netpol/egress-*",
+    ]));
+    assert!(findings_of(&report, "netpol/egress-blocks-dns").is_empty());
+    assert!(findings_of(&report, "netpol/egress-rule-to-anywhere").is_empty());
+    assert!(!findings_of(&report, "netpol/separate-namespace-and-pod-peers").is_empty());
+
+    // The lint rules that repeat a `network/` check are off unless enabled.
+    let input = "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web, namespace: shop}\nspec:\n  selector: {matchLabels: {app: web}}\n  template:\n    metadata: {labels: {app: web}}\n    spec:\n      containers: [{name: web, image: 'web:1.0'}]\n---\napiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: typo, namespace: shop}\nspec:\n  podSelector: {matchLabels: {app: wbe}}\n  policyTypes: [Ingress]\n";
+    let report = json(&palisade_stdin(
+        &["scan", "-", "-o", "json", "--no-config"],
+        input,
+    ));
+    assert!(findings_of(&report, "netpol/policy-selects-no-workload").is_empty());
+    assert!(!findings_of(&report, "network/policy-selects-no-pod").is_empty());
+    let report = json(&palisade_stdin(
+        &[
+            "scan",
+            "-",
+            "-o",
+            "json",
+            "--no-config",
+            "--enable",
+            "netpol/policy-selects-no-workload",
+        ],
+        input,
+    ));
+    assert_eq!(
+        findings_of(&report, "netpol/policy-selects-no-workload").len(),
+        1,
+        "{report:#}"
+    );
+}
+
+#[test]
 fn rbac_and_netpol_read_a_live_cluster() {
     use palisade_cluster::testing::FakeApiServer;
     use serde_json::json;

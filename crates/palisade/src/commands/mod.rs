@@ -1,3 +1,4 @@
+pub mod analysis;
 pub mod cluster_input;
 pub mod detect;
 pub mod incident;

@@ -10,14 +10,11 @@ use std::process::ExitCode;
 use anyhow::{bail, Context, Result};
 use clap::Args;
 use palisade_config::Pattern;
-use palisade_model::{
-    load_inputs, Finding, Input, InputError, LoadOptions, Object, RuleMeta, Severity,
-};
+use palisade_model::{load_inputs, Input, LoadOptions, Object, RuleMeta, Severity};
 use palisade_report::html::{
     EscalationView, GraphEdge, HtmlExtras, NamespaceIsolation, NamespacePosture, NetworkSection,
     RbacSection, WorkloadIsolation,
 };
-use rayon::prelude::*;
 
 use crate::registry::all_rules;
 
@@ -124,7 +121,7 @@ pub fn run(args: &ReportArgs) -> Result<ExitCode> {
         bail!("nothing to report on: give a PATH, `-f PATH`, `-` for standard input, or --cluster");
     }
     let (mut config, config_errors) =
-        super::scan::configuration(args.config.as_deref(), args.no_config, &inputs)?;
+        super::analysis::configuration(args.config.as_deref(), args.no_config, &inputs)?;
     for rule in &args.disable {
         config.disable.push(Pattern::rule(rule));
     }
@@ -132,7 +129,7 @@ pub fn run(args: &ReportArgs) -> Result<ExitCode> {
         config.enable.push(Pattern::rule(rule));
     }
     let policy =
-        super::scan::pss_policy(args.level.as_deref(), args.pss_version.as_deref(), &config)?;
+        super::analysis::pss_policy(args.level.as_deref(), args.pss_version.as_deref(), &config)?;
     let options = LoadOptions {
         default_namespace: args.namespace.clone(),
     };
@@ -147,48 +144,24 @@ pub fn run(args: &ReportArgs) -> Result<ExitCode> {
     }
     super::cluster_input::drop_controlled(&mut loaded.objects);
 
-    // The same analyses as `palisade scan`, RBAC risks included (they are
-    // what the report's RBAC section is about).
-    let scanner = palisade_pss::Scanner::new(&loaded.objects, policy);
-    let check_options = palisade_checks::CheckOptions {
-        allowed_registries: config.allowed_registries.clone(),
-        required_labels: config.required_labels.clone(),
+    // The same analyses as `palisade scan`, with the NetworkPolicy analyzer
+    // built for the report's coverage section even without policies.
+    let plan = super::analysis::Plan {
+        config: &config,
+        pss: policy,
+        in_framework: &|_| true,
+        policies: &args.policies,
+        always_analyze_network: true,
+        progress: &indicatif::ProgressBar::hidden(),
     };
-    let mut checker = palisade_checks::Checker::new(&loaded.objects, &check_options);
-    checker.enable(|rule| config.is_enabled(rule.meta.id));
-    checker.retain(|rule| !config.is_disabled(rule.meta.id));
-    let mut findings: Vec<Finding> = loaded
-        .objects
-        .par_iter()
-        .flat_map_iter(|object| {
-            let mut found = scanner.scan(object);
-            found.extend(checker.check(object));
-            found
-        })
-        .collect();
-    // As in `palisade scan`: the RBAC risk rules overlap the per-manifest
-    // `rbac/` checks, so they are findings only when enabled; the report's RBAC
-    // section shows the risks either way.
-    let rbac = palisade_rbac::Rbac::from_objects(&loaded.objects);
-    findings.extend(super::scan::rbac_risk_findings(
-        &rbac,
-        &loaded.objects,
-        &config,
-        &|_| true,
-    ));
-    let mut policy_errors: Vec<InputError> = Vec::new();
-    if !args.policies.is_empty() {
-        let run = super::policy::run_policies(&args.policies, &loaded.objects, &loaded.objects);
-        findings.extend(run.findings);
-        policy_errors = run.errors;
-    }
-    let exemption_errors = palisade_config::apply(&mut findings, &loaded.objects, &config);
+    let analysis = super::analysis::analyze(&loaded.objects, &plan, &mut |_| {});
+    let findings = analysis.findings;
 
     let extras = HtmlExtras {
         title: args.title.clone().unwrap_or_default(),
         namespaces: namespaces(&loaded.objects),
-        network: Some(network(&loaded.objects)),
-        rbac: Some(rbac_section(&rbac)),
+        network: analysis.network.map(network),
+        rbac: Some(rbac_section(&analysis.rbac)),
     };
     let rules: Vec<&RuleMeta> = all_rules();
     let mut report = palisade_report::Report::new(
@@ -199,12 +172,9 @@ pub fn run(args: &ReportArgs) -> Result<ExitCode> {
         args.fail_on.unwrap_or(Severity::Critical),
     );
     report.checked_kind = crate::registry::is_checked_kind;
-    report.errors.extend(
-        config_errors
-            .iter()
-            .chain(&exemption_errors)
-            .chain(&policy_errors),
-    );
+    report
+        .errors
+        .extend(config_errors.iter().chain(&analysis.errors));
     report.sort();
 
     let file =
@@ -262,9 +232,8 @@ fn namespaces(objects: &[Object]) -> Vec<NamespacePosture> {
 
 /// NetworkPolicy coverage and the allowed connections; an analysis error is
 /// shown in the section rather than failing the report.
-fn network(objects: &[Object]) -> NetworkSection {
-    let resources = palisade_netpol::read_resources(objects);
-    let analyzer = match palisade_netpol::connlist::Analyzer::new(resources, false) {
+fn network(analyzer: Result<palisade_netpol::connlist::Analyzer, String>) -> NetworkSection {
+    let analyzer = match analyzer {
         Ok(analyzer) => analyzer,
         Err(e) => {
             return NetworkSection {

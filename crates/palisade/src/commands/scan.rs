@@ -1,14 +1,12 @@
 //! `palisade scan`: load → Pod Security Standards + checks → exemptions → report.
 
 use std::io::IsTerminal;
-use std::path::Path;
 use std::process::ExitCode;
 
-use anyhow::{anyhow, bail, Result};
+use anyhow::{bail, Result};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use palisade_config::{Config, Pattern};
-use palisade_model::{load_inputs, Finding, Input, InputError, LoadOptions, RuleMeta, Severity};
-use rayon::prelude::*;
+use palisade_config::Pattern;
+use palisade_model::{load_inputs, Input, LoadOptions, RuleMeta, Severity};
 
 use crate::cli::ScanArgs;
 use crate::registry::all_rules;
@@ -24,7 +22,7 @@ pub fn run(args: &ScanArgs, color: bool) -> Result<ExitCode> {
         bail!("nothing to scan: give a PATH, `-f PATH`, `-` for standard input, or --cluster (see `palisade scan --help`)");
     }
     let (mut config, config_errors) =
-        configuration(args.config.as_deref(), args.no_config, &inputs)?;
+        super::analysis::configuration(args.config.as_deref(), args.no_config, &inputs)?;
     for rule in &args.disable {
         config.disable.push(Pattern::rule(rule));
     }
@@ -37,7 +35,8 @@ pub fn run(args: &ScanArgs, color: bool) -> Result<ExitCode> {
     if args.peer_annotations {
         config.peer_annotations = true;
     }
-    let policy = pss_policy(args.level.as_deref(), args.pss_version.as_deref(), &config)?;
+    let policy =
+        super::analysis::pss_policy(args.level.as_deref(), args.pss_version.as_deref(), &config)?;
     let fail_on = args.fail_on.or(config.fail_on).unwrap_or(Severity::Low);
     let in_framework = |rule: &RuleMeta| {
         args.framework
@@ -69,40 +68,16 @@ pub fn run(args: &ScanArgs, color: bool) -> Result<ExitCode> {
 
     progress.set_length(loaded.objects.len() as u64);
     progress.set_message("checking");
-    let scanner = palisade_pss::Scanner::new(&loaded.objects, policy);
-    let check_options = palisade_checks::CheckOptions {
-        allowed_registries: config.allowed_registries.clone(),
-        required_labels: config.required_labels.clone(),
+    let plan = super::analysis::Plan {
+        config: &config,
+        pss: policy,
+        in_framework: &in_framework,
+        policies: &args.policies,
+        always_analyze_network: false,
+        progress: &progress,
     };
-    let mut checker = palisade_checks::Checker::new(&loaded.objects, &check_options);
-    timer.lap("index");
-    checker.enable(|rule| config.is_enabled(rule.meta.id));
-    checker.retain(|rule| !config.is_disabled(rule.meta.id) && in_framework(&rule.meta));
-    let pss_rule = |id: &str| palisade_pss::rule(id).is_none_or(in_framework);
-    let mut findings: Vec<Finding> = loaded
-        .objects
-        .par_iter()
-        .flat_map_iter(|object| {
-            let mut found = scanner.scan(object);
-            found.retain(|f| pss_rule(f.rule));
-            found.extend(checker.check(object));
-            progress.inc(1);
-            found
-        })
-        .collect();
-    progress.finish_and_clear();
-    // RBAC risk checks judge the effective policy of the whole input (aggregation,
-    // bindings); they overlap the per-manifest `rbac/` checks, so they are optional.
-    findings.extend(rbac_risk_findings(
-        &palisade_rbac::Rbac::from_objects(&loaded.objects),
-        &loaded.objects,
-        &config,
-        &in_framework,
-    ));
-    timer.lap("analyze");
-    let policy_errors = apply_policies(args, &loaded.objects, &mut findings);
-    let exemption_errors = palisade_config::apply(&mut findings, &loaded.objects, &config);
-    timer.lap("exemptions");
+    let analysis = super::analysis::analyze(&loaded.objects, &plan, &mut |phase| timer.lap(phase));
+    let findings = analysis.findings;
 
     let rules: Vec<&RuleMeta> = all_rules()
         .into_iter()
@@ -117,12 +92,9 @@ pub fn run(args: &ScanArgs, color: bool) -> Result<ExitCode> {
     );
     report.checked_kind = crate::registry::is_checked_kind;
     report.framework = args.framework;
-    report.errors.extend(
-        config_errors
-            .iter()
-            .chain(&exemption_errors)
-            .chain(&policy_errors),
-    );
+    report
+        .errors
+        .extend(config_errors.iter().chain(&analysis.errors));
     report.sort();
     timer.lap("report");
 
@@ -162,60 +134,6 @@ impl Timer {
     }
 }
 
-/// `--policies`: Gatekeeper templates and constraints evaluated on the input (with
-/// the input as inventory); their violations join the findings. Returns the
-/// policies' own problems as input errors.
-fn apply_policies(
-    args: &ScanArgs,
-    objects: &[palisade_model::Object],
-    findings: &mut Vec<Finding>,
-) -> Vec<InputError> {
-    if args.policies.is_empty() {
-        return Vec::new();
-    }
-    let run = super::policy::run_policies(&args.policies, objects, objects);
-    findings.extend(run.findings);
-    run.errors
-}
-
-/// The configuration: `--config FILE`, else `.palisade.yaml` found upward from
-/// the first path (or the working directory for stdin), unless `--no-config`.
-/// A broken configuration file is an input error, reported with the others.
-pub(super) fn configuration(
-    config: Option<&Path>,
-    no_config: bool,
-    inputs: &[Input],
-) -> Result<(Config, Vec<InputError>)> {
-    if no_config {
-        return Ok((Config::default(), Vec::new()));
-    }
-    let path = match config {
-        Some(path) => {
-            if !path.is_file() {
-                bail!("--config: {} is not a file", path.display());
-            }
-            Some(path.to_path_buf())
-        }
-        None => {
-            let start = inputs
-                .iter()
-                .find_map(|i| match i {
-                    Input::Path(p) => Some(p.as_path()),
-                    Input::Stdin => None,
-                })
-                .unwrap_or(Path::new("."));
-            palisade_config::discover(start)
-        }
-    };
-    match path {
-        None => Ok((Config::default(), Vec::new())),
-        Some(path) => match palisade_config::load(&path) {
-            Ok(config) => Ok((config, Vec::new())),
-            Err(errors) => Ok((Config::default(), errors)),
-        },
-    }
-}
-
 /// A progress bar on standard error when it is a terminal; hidden in pipes and CI logs.
 fn progress_bar() -> ProgressBar {
     if !std::io::stderr().is_terminal() {
@@ -228,45 +146,4 @@ fn progress_bar() -> ProgressBar {
     );
     bar.enable_steady_tick(std::time::Duration::from_millis(120));
     bar
-}
-
-/// The Pod Security policy for objects whose namespace sets none: the flags,
-/// else the configuration, else `restricted:latest`.
-pub(super) fn pss_policy(
-    level: Option<&str>,
-    version: Option<&str>,
-    config: &Config,
-) -> Result<palisade_pss::Policy> {
-    let level = level
-        .or(config.pss_level.as_deref())
-        .unwrap_or("restricted");
-    let version = version
-        .or(config.pss_version.as_deref())
-        .unwrap_or("latest");
-    Ok(palisade_pss::Policy::new(
-        level.parse().map_err(|e| anyhow!("--level: {e}"))?,
-        version.parse().map_err(|e| anyhow!("--pss-version: {e}"))?,
-    ))
-}
-
-/// The RBAC layer's risk findings for the rules the configuration enables:
-/// they judge the effective policy of the whole input and overlap the
-/// per-manifest `rbac/` checks, so they are optional.
-pub(super) fn rbac_risk_findings(
-    rbac: &palisade_rbac::Rbac,
-    objects: &[palisade_model::Object],
-    config: &Config,
-    in_framework: &dyn Fn(&RuleMeta) -> bool,
-) -> Vec<Finding> {
-    let risk_rules: Vec<&str> = palisade_rbac::rules()
-        .iter()
-        .filter(|r| config.is_enabled(r.id) && !config.is_disabled(r.id) && in_framework(r))
-        .map(|r| r.id)
-        .collect();
-    if risk_rules.is_empty() {
-        return Vec::new();
-    }
-    let mut risks = palisade_rbac::risk_findings(rbac, objects);
-    risks.retain(|f| risk_rules.contains(&f.rule));
-    risks
 }
