@@ -9,6 +9,11 @@ use palisade_model::{load_inputs, Input, LoadOptions};
 use palisade_policy::gatekeeper::{AdmissionEvaluator, Inventory, PolicySet, Review};
 
 fn main() {
+    // As `palisade` itself does at start: no stack traces captured for
+    // library errors (regorus's undefined lookups), panics unaffected.
+    if std::env::var_os("RUST_LIB_BACKTRACE").is_none() {
+        std::env::set_var("RUST_LIB_BACKTRACE", "0");
+    }
     let args: Vec<String> = std::env::args().skip(1).collect();
     let library = args.first().map(PathBuf::from).unwrap_or_else(|| {
         Path::new(env!("CARGO_MANIFEST_DIR"))

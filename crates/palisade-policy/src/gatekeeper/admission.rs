@@ -89,6 +89,11 @@ struct TemplateSlot {
     vm: Option<super::rego_compat::VmProgram>,
     /// Engines with `data.inventory` loaded, ready for another request.
     pool: Mutex<Vec<regorus::Engine>>,
+    /// VMs with the program and `data.inventory` loaded, ready for another
+    /// request: each run resets the VM's state, and setting one up (program,
+    /// registers, a check of the data against the rule tree) cost as much as
+    /// running a small template.
+    vm_pool: Mutex<Vec<regorus::rvm::RegoVM>>,
 }
 
 /// A [`PolicySet`] ready to judge admission requests from many threads.
@@ -96,6 +101,8 @@ pub struct AdmissionEvaluator {
     set: PolicySet,
     slots: Vec<TemplateSlot>,
     data: regorus::Value,
+    /// Each constraint's `parameters` as a Rego value, converted once.
+    parameters: Vec<regorus::Value>,
 }
 
 impl AdmissionEvaluator {
@@ -142,11 +149,22 @@ impl AdmissionEvaluator {
                         .then(|| t.compile_vm().ok())
                         .flatten(),
                     pool: Mutex::new(Vec::new()),
+                    vm_pool: Mutex::new(Vec::new()),
                 })
             })
             .collect();
         let data = regorus::Value::from(serde_json::json!({ "inventory": inventory }));
-        AdmissionEvaluator { set, slots, data }
+        let parameters = set
+            .constraints
+            .iter()
+            .map(|c| regorus::Value::from(c.parameters.clone()))
+            .collect();
+        AdmissionEvaluator {
+            set,
+            slots,
+            data,
+            parameters,
+        }
     }
 
     pub fn policy_set(&self) -> &PolicySet {
@@ -174,13 +192,15 @@ impl AdmissionEvaluator {
         // Matching is cheap and sequential; the matched templates are
         // independent and run in parallel (latency on an idle core), merged
         // back in template order so the answer is stable.
-        let mut work: Vec<(&TemplateSlot, Vec<&Constraint>)> = Vec::new();
+        let mut work: Vec<(&TemplateSlot, Vec<usize>)> = Vec::new();
         for slot in &self.slots {
-            let matching: Vec<&Constraint> = slot
+            let matching: Vec<usize> = slot
                 .constraints
                 .iter()
-                .map(|&i| &self.set.constraints[i])
-                .filter(|c| match super::match_with_namespace(c, &review, namespace.map(|n| n.labels)) {
+                .copied()
+                .filter(|&i| {
+                    let c = &self.set.constraints[i];
+                    match super::match_with_namespace(c, &review, namespace.map(|n| n.labels)) {
                     MatchOutcome::Matches => true,
                     MatchOutcome::NoMatch => false,
                     MatchOutcome::NamespaceUnknown => {
@@ -190,6 +210,7 @@ impl AdmissionEvaluator {
                         ));
                         false
                     }
+                }
                 })
                 .collect();
             if !matching.is_empty() {
@@ -201,7 +222,7 @@ impl AdmissionEvaluator {
         }
         let review_value =
             (self.set.engine == Engine::Rego).then(|| regorus::Value::from(review.json.clone()));
-        let run = |(slot, matching): &(&TemplateSlot, Vec<&Constraint>)| {
+        let run = |(slot, matching): &(&TemplateSlot, Vec<usize>)| {
             let mut part = RequestOutcome::default();
             if deadline.is_some_and(|d| Instant::now() >= d) {
                 part.timed_out = true;
@@ -210,7 +231,9 @@ impl AdmissionEvaluator {
             let template = &self.set.templates[slot.template];
             match &review_value {
                 Some(value) => self.evaluate_rego(slot, template, matching, value, &mut part),
-                None => self.evaluate_cel(template, matching, &review, &mut part),
+                None => {
+                    self.evaluate_cel(template, &self.constraints(matching), &review, &mut part)
+                }
             }
             part
         };
@@ -229,16 +252,24 @@ impl AdmissionEvaluator {
         out
     }
 
-    /// Runs the constraints on the template's VM program; returns those that
-    /// could not run there (a VM error), for the interpreter to take.
-    fn evaluate_vm<'c>(
+    fn constraints(&self, indices: &[usize]) -> Vec<&Constraint> {
+        indices.iter().map(|&i| &self.set.constraints[i]).collect()
+    }
+
+    /// A VM for the slot's program: from the pool, else newly set up.
+    fn take_vm(
         &self,
+        slot: &TemplateSlot,
         program: &super::rego_compat::VmProgram,
-        template: &ConstraintTemplate,
-        constraints: &[&'c Constraint],
-        review: &regorus::Value,
-        out: &mut RequestOutcome,
-    ) -> Vec<&'c Constraint> {
+    ) -> Option<regorus::rvm::RegoVM> {
+        let pooled = slot
+            .vm_pool
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .pop();
+        if pooled.is_some() {
+            return pooled;
+        }
         let mut vm = regorus::rvm::RegoVM::new_with_policy(program.policy.clone());
         vm.load_program(program.program.clone());
         vm.set_strict_builtin_errors(false);
@@ -249,34 +280,68 @@ impl AdmissionEvaluator {
             limit: super::template::EVALUATION_TIME_LIMIT,
             check_interval: std::num::NonZeroU32::new(64).unwrap_or(std::num::NonZeroU32::MIN),
         }));
-        if vm.set_data(self.data.clone()).is_err() {
+        vm.set_data(self.data.clone()).ok()?;
+        Some(vm)
+    }
+
+    /// Runs the constraints on the template's VM program; returns those that
+    /// could not run there (a VM error), for the interpreter to take.
+    fn evaluate_vm(
+        &self,
+        slot: &TemplateSlot,
+        program: &super::rego_compat::VmProgram,
+        template: &ConstraintTemplate,
+        constraints: &[usize],
+        review: &regorus::Value,
+        out: &mut RequestOutcome,
+    ) -> Vec<usize> {
+        let Some(mut vm) = self.take_vm(slot, program) else {
             return constraints.to_vec();
-        }
+        };
         let mut left = Vec::new();
-        for &constraint in constraints {
+        let mut healthy = true;
+        for &index in constraints {
+            let constraint = &self.set.constraints[index];
             let mut input = regorus::Value::new_object();
             if let Ok(map) = input.as_object_mut() {
                 map.insert(regorus::Value::from("review"), review.clone());
                 map.insert(
                     regorus::Value::from("parameters"),
-                    regorus::Value::from(constraint.parameters.clone()),
+                    self.parameters[index].clone(),
                 );
             }
             vm.set_input(input);
             let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
                 vm.execute_entry_point_by_name(&template.violation_rule)
             }));
-            let Ok(Ok(value)) = result else {
-                left.push(constraint);
-                continue;
+            let value = match result {
+                Ok(Ok(value)) => value,
+                Ok(Err(_)) => {
+                    left.push(index);
+                    continue;
+                }
+                Err(_) => {
+                    // A panic may have left the VM half-way: not pooled again.
+                    healthy = false;
+                    left.push(index);
+                    continue;
+                }
             };
             match super::violations_of(&value) {
                 Ok(found) => {
                     out.evaluated += 1;
                     out.record(constraint, found);
                 }
-                Err(_) => left.push(constraint),
+                Err(_) => left.push(index),
             }
+        }
+        if healthy {
+            // Nothing of this request stays reachable from the pooled VM.
+            vm.set_input(regorus::Value::Undefined);
+            slot.vm_pool
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner())
+                .push(vm);
         }
         left
     }
@@ -285,7 +350,7 @@ impl AdmissionEvaluator {
         &self,
         slot: &TemplateSlot,
         template: &ConstraintTemplate,
-        constraints: &[&Constraint],
+        constraints: &[usize],
         review: &regorus::Value,
         out: &mut RequestOutcome,
     ) {
@@ -293,7 +358,7 @@ impl AdmissionEvaluator {
         let left;
         let constraints = match &slot.vm {
             Some(program) => {
-                left = self.evaluate_vm(program, template, constraints, review, out);
+                left = self.evaluate_vm(slot, program, template, constraints, review, out);
                 if left.is_empty() {
                     return;
                 }
@@ -321,10 +386,10 @@ impl AdmissionEvaluator {
                 engine
             }
         };
-        for constraint in constraints {
+        for &index in constraints {
+            let constraint = &self.set.constraints[index];
             out.evaluated += 1;
-            let parameters = regorus::Value::from(constraint.parameters.clone());
-            match eval_violations(&mut engine, template, review, &parameters) {
+            match eval_violations(&mut engine, template, review, &self.parameters[index]) {
                 Ok(found) => out.record(constraint, found),
                 Err(message) => out.errors.push(format!(
                     "{} {}: {message}",
