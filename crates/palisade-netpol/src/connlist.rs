@@ -13,7 +13,8 @@ use std::collections::{BTreeMap, HashMap};
 use crate::conn::{ConnSet, PortSet};
 use crate::eval::{Engine, PeerRef, PodCtx, Representative, R};
 use crate::ipset::{disjoint_ip_blocks, IpBlock};
-use crate::model::{ContainerPort, IngressKind, IntOrStr, Resources, NS_NAME_LABEL};
+use crate::model::{ContainerPort, IngressKind, IntOrStr, NetAttach, Resources, NS_NAME_LABEL};
+use crate::networks::{Network, Networks, PairConns};
 use crate::selector::{selector_key, LabelSelector, Labels};
 
 pub const INGRESS_CONTROLLER_NAME: &str = "ingress-controller";
@@ -31,6 +32,9 @@ pub struct ListOptions {
     /// `protocol-port`, e.g. `tcp-8080`.
     pub focus_conn: Option<String>,
     pub exposure: bool,
+    /// netpol-analyzer's `--multiple-networks`: per-network sections (the
+    /// resources must have been read with multiple networks too).
+    pub multiple_networks: bool,
 }
 
 /// A workload: pods of one owner (or one bare Pod).
@@ -45,6 +49,8 @@ pub struct Workload {
     pub fake: bool,
     pub source: Option<palisade_model::ObjectId>,
     pub source_line: u32,
+    /// Secondary networks it asks for (multiple networks only).
+    pub secondary: BTreeMap<String, NetAttach>,
 }
 
 impl Workload {
@@ -77,6 +83,9 @@ pub struct Connection {
     pub src: PeerInfo,
     pub dst: PeerInfo,
     pub conns: ConnSet,
+    /// The network the connection is on (the pod network unless multiple
+    /// networks are analysed).
+    pub network: Network,
 }
 
 /// Exposure of a workload toward (or from) peers the input does not contain.
@@ -120,25 +129,40 @@ pub struct ConnList {
     /// `TCP 8080` when a focus connection was given.
     pub focus_conn: Option<String>,
     pub warnings: Vec<String>,
+    /// Multiple networks were analysed: outputs show the networks.
+    pub multiple_networks: bool,
+    /// Per workload (`ns/name[Kind]`, sorted): its primary network and
+    /// secondary networks, as the txt mapping prints them.
+    pub workload_networks: Vec<(String, String, Vec<String>)>,
+    /// How many workloads are on the pod network.
+    pub pod_network_workloads: usize,
 }
 
 /// Connections between the keys of source and destination peers.
 struct Matrix {
-    rows: Vec<Vec<Option<ConnSet>>>,
+    rows: Vec<Vec<Option<PairConns>>>,
     /// Key index of each source (destination) peer, by position.
     src_of: Vec<usize>,
     dst_of: Vec<usize>,
 }
 
 impl Matrix {
-    fn get(&self, src_pos: usize, dst_pos: usize) -> Option<&ConnSet> {
+    fn get(&self, src_pos: usize, dst_pos: usize) -> Option<&PairConns> {
         let (s, d) = (*self.src_of.get(src_pos)?, *self.dst_of.get(dst_pos)?);
         self.rows.get(s)?.get(d)?.as_ref()
     }
 }
 
-/// What the policies can see of a workload: namespace, labels, container ports.
-type ClassKey = (String, Vec<(String, String)>, Vec<ContainerPort>);
+/// What the policies can see of a workload: namespace, labels, container
+/// ports, and (multiple networks) its secondary networks and whether it is a
+/// VirtualMachine.
+type ClassKey = (
+    String,
+    Vec<(String, String)>,
+    Vec<ContainerPort>,
+    Vec<(String, NetAttach)>,
+    bool,
+);
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub(crate) enum PeerId {
@@ -163,6 +187,11 @@ pub struct Analyzer {
     selections: Vec<(Vec<usize>, Vec<usize>)>,
     empty_labels: Labels,
     pub warnings: Vec<String>,
+    /// The networks and who is on them (only the pod network unless
+    /// multiple networks are analysed).
+    pub nets: Networks,
+    /// Multiple networks are analysed.
+    pub multi: bool,
 }
 
 impl Analyzer {
@@ -178,6 +207,7 @@ impl Analyzer {
             fake: true,
             source: None,
             source_line: 0,
+            secondary: BTreeMap::new(),
         };
         let ns_labels = self
             .engine
@@ -197,7 +227,11 @@ impl Analyzer {
         if let Some(e) = res.errors.first() {
             return Err(e.clone());
         }
+        let multi = res.multi_networks;
+        // As netpol-analyzer: exposure analysis is not supported with multiple networks.
+        let exposure = exposure && !multi;
         let mut engine = Engine::new(&res, exposure)?;
+        let (nets, net_warnings) = Networks::build(&res, &engine.namespaces)?;
         // Pods keyed by namespace/name: a later one replaces an earlier one.
         let mut keyed: Vec<(String, usize)> = Vec::new();
         let mut index: HashMap<String, usize> = HashMap::new();
@@ -232,6 +266,7 @@ impl Analyzer {
                 fake: false,
                 source: pod.source.clone(),
                 source_line: pod.source_line,
+                secondary: pod.secondary.clone(),
             };
             let n = workloads.len();
             if let std::collections::hash_map::Entry::Vacant(e) = by_display.entry(w.display()) {
@@ -398,6 +433,11 @@ impl Analyzer {
                         .map(|(k, v)| (k.clone(), v.clone()))
                         .collect(),
                     w.ports.clone(),
+                    w.secondary
+                        .iter()
+                        .map(|(k, v)| (k.clone(), v.clone()))
+                        .collect(),
+                    w.kind == "VirtualMachine",
                 );
                 let n = class_of.len();
                 *class_of.entry(key).or_insert(n)
@@ -433,10 +473,12 @@ impl Analyzer {
             reps,
             src_ips,
             dst_ips,
-            warnings: res.warnings.clone(),
+            warnings: res.warnings.iter().cloned().chain(net_warnings).collect(),
             resources: res,
             classes,
             empty_labels: Labels::new(),
+            nets,
+            multi,
         })
     }
 
@@ -669,8 +711,18 @@ impl Analyzer {
 
     /// netpol-analyzer's connectivity list.
     pub fn list(&self, opts: &ListOptions) -> R<ConnList> {
-        let mut out = ConnList::default();
+        let mut out = ConnList {
+            multiple_networks: self.multi,
+            ..ConnList::default()
+        };
         let mut exposure = opts.exposure;
+        if exposure && self.multi {
+            exposure = false;
+            out.warnings.push(
+                "exposure analysis is not supported with multiple networks: ignoring exposure"
+                    .to_string(),
+            );
+        }
         if !opts.focus_workloads.is_empty() && !opts.focus_workload_peers.is_empty() && exposure {
             exposure = false;
             out.warnings.push(
@@ -702,6 +754,9 @@ impl Analyzer {
         }
         let ingress_analysis = IngressAnalysis::new(self)?;
         let exclude_ingress = ingress_analysis.is_empty();
+        if self.multi {
+            (out.workload_networks, out.pod_network_workloads) = self.workload_networks();
+        }
 
         // Peers shown in the dot graph.
         for w in &self.workloads {
@@ -773,7 +828,7 @@ impl Analyzer {
         let mut ingress_visited = vec![false; self.workloads.len()];
         let mut egress_visited = vec![false; self.workloads.len()];
         // Workload pairs in the same classes get the same connections.
-        let mut class_cache: HashMap<(usize, usize), ConnSet> = HashMap::new();
+        let mut class_cache: HashMap<(usize, usize), PairConns> = HashMap::new();
         // Without a focus every pair is needed: evaluate the distinct pairs of
         // classes (and IP blocks, representatives) once, in parallel.
         let matrix = if opts.focus_workloads.is_empty() {
@@ -789,7 +844,7 @@ impl Analyzer {
                     continue;
                 }
                 let from_matrix = matrix.as_ref().and_then(|m| m.get(sx, dx)).cloned();
-                let allowed = match (src, dst) {
+                let pair = match (src, dst) {
                     _ if from_matrix.is_some() => from_matrix.unwrap_or_default(),
                     (PeerId::Workload(a), PeerId::Workload(b)) => {
                         let key = (self.classes[a], self.classes[b]);
@@ -826,32 +881,46 @@ impl Analyzer {
                 }
                 let src_rep = matches!(src, PeerId::Rep(_));
                 let dst_rep = matches!(dst, PeerId::Rep(_));
-                if allowed.is_empty() && !src_rep && !dst_rep {
-                    continue;
-                }
-                if let Some(f) = &focus_conn {
-                    if !f.contained_in(&allowed) {
+                // One connection per network the pair shares.
+                for (net, allowed) in pair.entries() {
+                    if allowed.is_empty() && !src_rep && !dst_rep {
                         continue;
                     }
-                }
-                let conn = focus_conn.clone().unwrap_or(allowed);
-                if exposure && (src_rep || dst_rep) {
-                    match (src, dst) {
-                        (PeerId::Rep(r), PeerId::Workload(w)) => {
-                            self.add_rep_exposure(&mut st, w, r, &conn, true, focus_conn.as_ref())?
+                    if let Some(f) = &focus_conn {
+                        if !f.contained_in(allowed) {
+                            continue;
                         }
-                        (PeerId::Workload(w), PeerId::Rep(r)) => {
-                            self.add_rep_exposure(&mut st, w, r, &conn, false, focus_conn.as_ref())?
-                        }
-                        _ => {}
                     }
-                    continue;
+                    let conn = focus_conn.clone().unwrap_or_else(|| allowed.clone());
+                    if exposure && (src_rep || dst_rep) {
+                        match (src, dst) {
+                            (PeerId::Rep(r), PeerId::Workload(w)) => self.add_rep_exposure(
+                                &mut st,
+                                w,
+                                r,
+                                &conn,
+                                true,
+                                focus_conn.as_ref(),
+                            )?,
+                            (PeerId::Workload(w), PeerId::Rep(r)) => self.add_rep_exposure(
+                                &mut st,
+                                w,
+                                r,
+                                &conn,
+                                false,
+                                focus_conn.as_ref(),
+                            )?,
+                            _ => {}
+                        }
+                        continue;
+                    }
+                    out.connections.push(Connection {
+                        src: si.clone(),
+                        dst: di.clone(),
+                        conns: conn,
+                        network: self.nets.list[net].clone(),
+                    });
                 }
-                out.connections.push(Connection {
-                    src: si.clone(),
-                    dst: di.clone(),
-                    conns: conn,
-                });
             }
         }
         out.warnings.extend(self.engine.warnings());
@@ -916,10 +985,14 @@ impl Analyzer {
                 }
                 conn = f.clone();
             }
+            // The ingress controller is outside: on the workload's primary network.
+            let network =
+                self.nets.list[self.nets.primary_of(&self.workloads[w].namespace)].clone();
             out.connections.push(Connection {
                 src: ic_info.clone(),
                 dst: winfo,
                 conns: conn,
+                network,
             });
         }
         if opts.focus_workloads.is_empty() && pair_count == 0 {
@@ -959,7 +1032,7 @@ impl Analyzer {
         // The evaluation contexts once per key (not per pair): building one
         // looks the namespace's labels up.
         let dst_refs: Vec<PeerRef> = dsts.iter().map(|&d| self.peer_ref(d)).collect();
-        let rows: Vec<Vec<Option<ConnSet>>> = srcs
+        let rows: Vec<Vec<Option<PairConns>>> = srcs
             .par_iter()
             .map(|&s| {
                 let src_ref = self.peer_ref(s);
@@ -975,7 +1048,7 @@ impl Analyzer {
                     }
                     // Two workloads of one class are evaluated like any pair (a
                     // workload to itself is never listed).
-                    let c = self.engine.allowed(&src_ref, dst_ref)?;
+                    let c = self.pair_all(s, d, &src_ref, dst_ref)?;
                     row.push(Some(c));
                 }
                 Ok(row)
@@ -988,15 +1061,18 @@ impl Analyzer {
         })
     }
 
-    fn pair_conns(&self, src: PeerId, dst: PeerId) -> R<ConnSet> {
+    fn pair_conns(&self, src: PeerId, dst: PeerId) -> R<PairConns> {
         let s = self.peer_ref(src);
         let d = self.peer_ref(dst);
         if let (PeerId::Workload(a), PeerId::Workload(b)) = (src, dst) {
             if a == b {
-                return Ok(ConnSet::all());
+                return Ok(PairConns {
+                    conns: ConnSet::all(),
+                    ..PairConns::default()
+                });
             }
         }
-        self.engine.allowed(&s, &d)
+        self.pair_all(src, dst, &s, &d)
     }
 
     fn is_focus_peer(&self, peer: &PeerInfo, opts: &ListOptions) -> bool {
@@ -1187,6 +1263,10 @@ impl<'a> IngressAnalysis<'a> {
         let workload = &self.analyzer.workloads[w];
         // netpol-analyzer counts every container port as a TCP port here.
         let mut tcp = ConnSet::none();
+        if workload.kind == "VirtualMachine" {
+            // A VirtualMachine declares no ports: all TCP ports count.
+            tcp.add(crate::conn::TCP, PortSet::all());
+        }
         for p in &workload.ports {
             tcp.add(crate::conn::TCP, PortSet::range(p.port, p.port));
         }

@@ -110,6 +110,7 @@ fn refine(
                     src: ip_peer(piece.clone()),
                     dst: c.dst.clone(),
                     conns: c.conns.clone(),
+                    network: c.network.clone(),
                 });
             }
         } else if let Some(ip) = &c.dst.ip {
@@ -118,6 +119,7 @@ fn refine(
                     src: c.src.clone(),
                     dst: ip_peer(piece.clone()),
                     conns: c.conns.clone(),
+                    network: c.network.clone(),
                 });
             }
         } else {
@@ -212,12 +214,14 @@ pub fn diff_lists(
                         src: c.src.clone(),
                         dst: ip_peer(piece.clone()),
                         conns: c.conns.clone(),
+                        network: c.network.clone(),
                     }
                 } else {
                     Connection {
                         src: ip_peer(piece.clone()),
                         dst: c.dst.clone(),
                         conns: c.conns.clone(),
+                        network: c.network.clone(),
                     }
                 };
                 let e = merged.entry(key(&new)).or_default();

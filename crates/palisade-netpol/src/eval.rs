@@ -369,7 +369,7 @@ impl Engine {
         }
     }
 
-    fn selectors_match_peer(
+    pub(crate) fn selectors_match_peer(
         ns_sel: Option<&LabelSelector>,
         pod_sel: Option<&LabelSelector>,
         peer: &PeerRef,

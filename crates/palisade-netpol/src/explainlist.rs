@@ -18,10 +18,11 @@ use crate::connlist::{
 use crate::eval::{Engine, PeerRef, PodCtx, R};
 use crate::ipset::IntervalSet;
 use crate::model::{AdminPolicy, AnpPort, IngressKind, NetworkPolicy, NpPort};
+use crate::networks::{Network, NetworkKind};
 use crate::selector::LabelSelector;
 use crate::xconn::{
-    Rules, XConn, XPortSet, ANP_KIND, BANP_KIND, DEFAULT_KIND, INGRESS_KIND, NOT_REFERENCED_PORTS,
-    NP_KIND, ROUTE_KIND, SYSTEM_DEFAULT_RULE,
+    Rules, XConn, XPortSet, ANP_KIND, BANP_KIND, DEFAULT_KIND, INGRESS_KIND, MNP_KIND,
+    NOT_REFERENCED_PORTS, NP_KIND, ROUTE_KIND, SYSTEM_DEFAULT_RULE, UDN_KIND,
 };
 
 /// `--explain-only`: show only allowed or only denied connections.
@@ -49,6 +50,8 @@ pub struct ExplainedConn {
     pub src: PeerInfo,
     pub dst: PeerInfo,
     pub conn: XConn,
+    /// The network the pair is explained on.
+    pub network: Network,
 }
 
 /// The result of `list --explain`.
@@ -145,9 +148,9 @@ struct XLayer {
 }
 
 /// Peer strings used in the reasons.
-struct Names<'a> {
-    src: &'a str,
-    dst: &'a str,
+pub(crate) struct Names<'a> {
+    pub(crate) src: &'a str,
+    pub(crate) dst: &'a str,
 }
 
 fn dir_name(ingress: bool) -> &'static str {
@@ -513,10 +516,26 @@ impl<'a> XEngine<'a> {
         names: &Names,
     ) -> R<XConn> {
         let policy = format!("NetworkPolicy '{}'", np.full_name());
+        Self::rule_conns(NP_KIND, &policy, np, ports, dst, idx, ingress, names)
+    }
+
+    /// The explained connections a rule's `ports` allow: for a
+    /// NetworkPolicy, or a MultiNetworkPolicy (`kind`, `policy` its label).
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn rule_conns(
+        kind: &str,
+        policy: &str,
+        np: &NetworkPolicy,
+        ports: &[NpPort],
+        dst: Option<&PeerRef>,
+        idx: usize,
+        ingress: bool,
+        names: &Names,
+    ) -> R<XConn> {
         let rule_name = format!("{} rule #{}", dir_name(ingress), idx + 1);
         let allowed = format!("{policy} allows connections by {rule_name}");
         if ports.is_empty() {
-            return Ok(XConn::with_rule(true, NP_KIND, &allowed, ingress));
+            return Ok(XConn::with_rule(true, kind, &allowed, ingress));
         }
         let (policy_peer, rule_peer) = if ingress {
             (names.dst, names.src)
@@ -526,11 +545,11 @@ impl<'a> XEngine<'a> {
         let unmatched = format!(
             "{policy} selects {policy_peer}, and {rule_name} selects {rule_peer}, {NOT_REFERENCED_PORTS}"
         );
-        let allowed_rules = Rules::with_rule(NP_KIND, &allowed, ingress);
-        let mut res = XConn::with_rule(false, NP_KIND, &unmatched, ingress);
+        let allowed_rules = Rules::with_rule(kind, &allowed, ingress);
+        let mut res = XConn::with_rule(false, kind, &unmatched, ingress);
         for port in ports {
             let protocol = port.protocol.clone().unwrap_or_else(|| "TCP".to_string());
-            let mut ps = XPortSet::new(false, Rules::with_rule(NP_KIND, &unmatched, ingress));
+            let mut ps = XPortSet::new(false, Rules::with_rule(kind, &unmatched, ingress));
             match &port.port {
                 None => ps = XPortSet::new(true, allowed_rules.clone()),
                 Some(p) => {
@@ -568,7 +587,7 @@ impl<'a> XEngine<'a> {
         if res.is_empty() {
             res = XConn::with_rule(
                 false,
-                NP_KIND,
+                kind,
                 &format!("{policy} selects {policy_peer}, and {rule_name} selects {rule_peer}, but named ports of the rule have no match in the configuration of the destination peer"),
                 ingress,
             );
@@ -672,30 +691,171 @@ impl Analyzer {
                 if !self.include_pair(src, dst, si, di, false, focus_dir, opts) {
                     continue;
                 }
-                let conn = x.pair(
-                    &self.peer_ref(src),
-                    &si.display,
-                    &self.peer_ref(dst),
-                    &di.display,
-                )?;
-                if conn.is_empty() && only == Some(ExplainOnly::Allow) {
-                    continue;
+                for (net, conn) in self.explain_pair(x, src, dst, si, di)? {
+                    if conn.is_empty() && only == Some(ExplainOnly::Allow) {
+                        continue;
+                    }
+                    if !conn.is_empty() && only == Some(ExplainOnly::Deny) && focus.is_none() {
+                        continue;
+                    }
+                    let Some(conn) = focused(conn, focus, only) else {
+                        continue;
+                    };
+                    out.conns.push(ExplainedConn {
+                        src: si.clone(),
+                        dst: di.clone(),
+                        conn,
+                        network: self.nets.list[net].clone(),
+                    });
                 }
-                if !conn.is_empty() && only == Some(ExplainOnly::Deny) && focus.is_none() {
-                    continue;
-                }
-                let Some(conn) = focused(conn, focus, only) else {
-                    continue;
-                };
-                out.conns.push(ExplainedConn {
-                    src: si.clone(),
-                    dst: di.clone(),
-                    conn,
-                });
             }
         }
         self.explained_ingress(x, opts, focus_dir, focus, only, &mut out)?;
         Ok(out)
+    }
+
+    /// The explained connections of a pair, per network: the primary one
+    /// (denied with the isolating networks when they differ) and the shared
+    /// secondary ones.
+    fn explain_pair(
+        &self,
+        x: &XEngine,
+        src: PeerId,
+        dst: PeerId,
+        si: &PeerInfo,
+        di: &PeerInfo,
+    ) -> R<Vec<(usize, XConn)>> {
+        let (src_ref, dst_ref) = (self.peer_ref(src), self.peer_ref(dst));
+        if !self.multi {
+            return Ok(vec![(
+                0,
+                x.pair(&src_ref, &si.display, &dst_ref, &di.display)?,
+            )]);
+        }
+        let (sp, dp) = (self.peer_primary(src), self.peer_primary(dst));
+        let (net, isolated) = self.primary_for_pair(sp, dp, &si.namespace, &di.namespace);
+        let mut out = Vec::new();
+        if isolated {
+            let udn = |p: Option<usize>| match p.map(|n| &self.nets.list[n]) {
+                Some(n) if n.is_primary() => Some(n),
+                _ => None,
+            };
+            let mut parts = Vec::new();
+            for (n, peer) in [(udn(sp), &si.display), (udn(dp), &di.display)] {
+                if let Some(n) = n {
+                    parts.push(format!(
+                        "{} '{}' isolates {peer}",
+                        n.resource_kind(),
+                        n.name
+                    ));
+                }
+            }
+            let rule = parts.join("; and ");
+            let mut conn = XConn::new(false);
+            conn.add_common_rule(UDN_KIND, &rule, true);
+            conn.add_common_rule(UDN_KIND, &rule, false);
+            out.push((net, conn));
+        } else {
+            out.push((net, x.pair(&src_ref, &si.display, &dst_ref, &di.display)?));
+        }
+        if let (PeerId::Workload(s), PeerId::Workload(d), Some(_), Some(_)) = (src, dst, sp, dp) {
+            let theirs = self.workload_secondary(d);
+            for (n, name) in self.workload_secondary(s) {
+                if !theirs.iter().any(|(m, _)| *m == n) {
+                    continue;
+                }
+                let names = Names {
+                    src: &si.display,
+                    dst: &di.display,
+                };
+                let mut conn =
+                    self.mnp_xgress_explained(s, d, name, false, &src_ref, &dst_ref, &names)?;
+                conn.set_result(false);
+                let mut ingress =
+                    self.mnp_xgress_explained(s, d, name, true, &src_ref, &dst_ref, &names)?;
+                ingress.set_result(true);
+                conn.intersect(&mut ingress);
+                out.push((n, conn));
+            }
+        }
+        Ok(out)
+    }
+
+    /// What the MultiNetworkPolicies of secondary network `name` allow in
+    /// one direction between workloads `s` and `d`, with reasons (all, with
+    /// none, when no policy selects the pod).
+    #[allow(clippy::too_many_arguments)]
+    fn mnp_xgress_explained(
+        &self,
+        s: usize,
+        d: usize,
+        name: &str,
+        ingress: bool,
+        src_ref: &PeerRef,
+        dst_ref: &PeerRef,
+        names: &Names,
+    ) -> R<XConn> {
+        let (selected, other, other_ref) = if ingress {
+            (d, s, src_ref)
+        } else {
+            (s, d, dst_ref)
+        };
+        let policies = self.mnps_selecting(selected, name, ingress)?;
+        if policies.is_empty() {
+            return Ok(XConn::new(true));
+        }
+        let (policy_peer, rule_peer) = if ingress {
+            (names.dst, names.src)
+        } else {
+            (names.src, names.dst)
+        };
+        let dir = dir_name(ingress);
+        let mut allowed = XConn::new(false);
+        for i in policies {
+            let mnp = &self.resources.mnps[i];
+            let np = &mnp.policy;
+            let policy = format!("MultiNetworkPolicy '{}'", np.full_name());
+            let rules = if ingress { &np.ingress } else { &np.egress };
+            let mut res = XConn::new(false);
+            if rules.is_empty() {
+                res.add_common_rule(
+                    MNP_KIND,
+                    &format!("{policy} selects {policy_peer}, but {rule_peer} is not allowed by any {dir} rule (no rules defined)"),
+                    ingress,
+                );
+            } else {
+                let mut selected_any = false;
+                for (idx, rule) in rules.iter().enumerate() {
+                    if !self.mnp_rule_selects(mnp, &rule.peers, other, name, other_ref)? {
+                        continue;
+                    }
+                    selected_any = true;
+                    let mut c = XEngine::rule_conns(
+                        MNP_KIND,
+                        &policy,
+                        np,
+                        &rule.ports,
+                        Some(dst_ref),
+                        idx,
+                        ingress,
+                        names,
+                    )?;
+                    res.union(&mut c, false);
+                    if res.all {
+                        break;
+                    }
+                }
+                if !selected_any {
+                    res.add_common_rule(
+                        MNP_KIND,
+                        &format!("{policy} selects {policy_peer}, but {rule_peer} is not allowed by any {dir} rule"),
+                        ingress,
+                    );
+                }
+            }
+            allowed.union(&mut res, true);
+        }
+        Ok(allowed)
     }
 
     /// Connections from the ingress controller through Ingress and Route objects.
@@ -802,10 +962,13 @@ impl Analyzer {
             let Some(conn) = focused(conn, focus, only) else {
                 continue;
             };
+            let network =
+                self.nets.list[self.nets.primary_of(&self.workloads[w].namespace)].clone();
             out.conns.push(ExplainedConn {
                 src: ic_info.clone(),
                 dst: winfo,
                 conn,
+                network,
             });
         }
         Ok(())
@@ -820,43 +983,120 @@ fn group_header(header: &str) -> String {
     format!("\n{hashes}\n{line}\n{hashes}\n")
 }
 
-/// The explain text (netpol-analyzer's txt output with `--explain`),
-/// followed by the exposure section when exposure analysis was asked.
-pub fn render_explained(e: &ExplainedList) -> String {
-    let mut lines: Vec<(&ExplainedConn, bool)> =
-        e.conns.iter().map(|c| (c, c.conn.only_default())).collect();
+/// An explained pair as printed.
+struct XLine {
+    src: String,
+    dst: String,
+    network: String,
+    explanation: String,
+    default: bool,
+}
+
+/// The explanations of one network: the specific ones, then the pairs the
+/// system default allows (`in <network>` added to the headers with
+/// multiple networks).
+fn explained_section(lines: &mut [XLine], network: &str, multi: bool) -> String {
     lines.sort_by(|a, b| {
-        a.0.src
-            .display
-            .cmp(&b.0.src.display)
-            .then_with(|| a.0.dst.display.cmp(&b.0.dst.display))
+        a.src
+            .cmp(&b.src)
+            .then_with(|| a.dst.cmp(&b.dst))
+            .then_with(|| a.network.cmp(&b.network))
     });
+    let suffix = if multi {
+        format!(" in {network}")
+    } else {
+        String::new()
+    };
     let mut explained = String::new();
     let mut defaults = String::new();
-    for (c, default) in &lines {
-        if *default {
-            let _ = writeln!(defaults, "{} => {}", c.src.display, c.dst.display);
+    for l in lines.iter() {
+        if l.default {
+            let _ = writeln!(defaults, "{} => {}", l.src, l.dst);
         } else {
             explained.push_str(SEPARATION_LINE);
             let _ = write!(
                 explained,
                 "Connections between {} => {}:\n\n{}",
-                c.src.display,
-                c.dst.display,
-                c.conn.explanation()
+                l.src, l.dst, l.explanation
             );
         }
     }
     let mut res = String::new();
     if !explained.is_empty() {
-        res.push_str(&group_header("Specific connections and their reasons"));
+        res.push_str(&group_header(&format!(
+            "Specific connections and their reasons{suffix}"
+        )));
         res.push_str(&explained);
     }
     if !defaults.is_empty() {
-        res.push_str(&group_header(
-            "All Connections due to the system default (Allow all)",
-        ));
+        res.push_str(&group_header(&format!(
+            "All Connections due to the system default (Allow all){suffix}"
+        )));
         res.push_str(&defaults);
+    }
+    res
+}
+
+/// The explain text (netpol-analyzer's txt output with `--explain`),
+/// followed by the exposure section when exposure analysis was asked.
+/// With multiple networks: one part per network, pairs denied only by the
+/// isolation of primary networks left out (with a note).
+pub fn render_explained(e: &ExplainedList) -> String {
+    let multi = e.list.multiple_networks;
+    let mut pod: Vec<XLine> = Vec::new();
+    let mut nets: [BTreeMap<String, Vec<XLine>>; 3] = Default::default();
+    let mut cross_network = false;
+    for c in &e.conns {
+        if c.conn.cross_network_denied() {
+            cross_network = true;
+            continue;
+        }
+        let mut explanation = c.conn.explanation();
+        let (mut src, mut dst) = (c.src.display.clone(), c.dst.display.clone());
+        if c.network.kind == NetworkKind::Udn {
+            // Peers of the UDN's namespace are labelled, and a denied
+            // destination the explanation names (isolated in its own UDN).
+            if !c.src.is_ip && c.src.namespace == c.network.name {
+                src = crate::format::udn_labelled(&src);
+            }
+            let denied_named =
+                c.conn.list_string().is_empty() && explanation.contains(c.dst.namespace.as_str());
+            if !c.dst.is_ip && (c.dst.namespace == c.network.name || denied_named) {
+                dst = crate::format::udn_labelled(&dst);
+            }
+            explanation = explanation
+                .replace(&c.src.display, &src)
+                .replace(&c.dst.display, &dst);
+        }
+        let line = XLine {
+            src,
+            dst,
+            network: c.network.name.clone(),
+            explanation,
+            default: c.conn.only_default(),
+        };
+        let slot = match c.network.kind {
+            NetworkKind::Pod => {
+                pod.push(line);
+                continue;
+            }
+            NetworkKind::Udn => 0,
+            NetworkKind::Cudn => 1,
+            NetworkKind::Nad => 2,
+        };
+        nets[slot]
+            .entry(c.network.name.clone())
+            .or_default()
+            .push(line);
+    }
+    let mut res = explained_section(&mut pod, crate::networks::POD_NETWORK_NAME, multi);
+    for (title, map) in crate::format::NETWORK_TITLES.iter().zip(nets.iter_mut()) {
+        for (name, lines) in map.iter_mut() {
+            res.push_str(&explained_section(lines, &format!("{title} {name}"), true));
+        }
+    }
+    if cross_network {
+        res.push_str("\n*** Note: Connections between any peers from separate isolated networks are denied by default and therefore not listed in this report.");
     }
     if e.list.exposure.is_none() {
         return res;

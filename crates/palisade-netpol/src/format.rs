@@ -7,6 +7,7 @@ use std::fmt::Write as _;
 use crate::conn::{short_range, ConnSet, ALL_CONNS_STR, NO_CONNS_STR};
 use crate::connlist::{ConnList, Connection, ExposedPeer, ExposureItem, PeerInfo};
 use crate::model::NS_NAME_LABEL;
+use crate::networks::{Network, NetworkKind};
 use crate::selector::LabelSelector;
 
 /// An output format.
@@ -35,11 +36,13 @@ impl Format {
 }
 
 /// A listed connection as printed.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 struct Line {
     src: String,
     dst: String,
     conn: String,
+    /// The connection's network (the pod network for exposure lines).
+    network: Network,
 }
 
 /// The connection as the list prints it: numbered ports only.
@@ -67,19 +70,49 @@ pub fn list_conn_string(c: &ConnSet) -> String {
     parts.join(",")
 }
 
+/// `ns/name[Kind]` as `ns[udn]/name[Kind]`: a peer isolated in its
+/// namespace's UserDefinedNetwork.
+pub(crate) fn udn_labelled(display: &str) -> String {
+    match display.split_once('/') {
+        Some((ns, rest)) => format!("{ns}[udn]/{rest}"),
+        None => display.to_string(),
+    }
+}
+
+/// How a connection's end prints: labelled when it is in the UDN of its
+/// namespace.
+pub(crate) fn peer_string(p: &PeerInfo, network: &Network) -> String {
+    if network.kind == NetworkKind::Udn && !p.is_ip && p.namespace == network.name {
+        udn_labelled(&p.display)
+    } else {
+        p.display.clone()
+    }
+}
+
 fn line_of(c: &Connection) -> Line {
     Line {
-        src: c.src.display.clone(),
-        dst: c.dst.display.clone(),
+        src: peer_string(&c.src, &c.network),
+        dst: peer_string(&c.dst, &c.network),
         conn: list_conn_string(&c.conns),
+        network: c.network.clone(),
     }
 }
 
 fn sort_lines(lines: &mut [Line], by_src: bool) {
     if by_src {
-        lines.sort_by(|a, b| a.src.cmp(&b.src).then_with(|| a.dst.cmp(&b.dst)));
+        lines.sort_by(|a, b| {
+            a.src
+                .cmp(&b.src)
+                .then_with(|| a.dst.cmp(&b.dst))
+                .then_with(|| a.network.name.cmp(&b.network.name))
+        });
     } else {
-        lines.sort_by(|a, b| a.dst.cmp(&b.dst).then_with(|| a.src.cmp(&b.src)));
+        lines.sort_by(|a, b| {
+            a.dst
+                .cmp(&b.dst)
+                .then_with(|| a.src.cmp(&b.src))
+                .then_with(|| a.network.name.cmp(&b.network.name))
+        });
     }
 }
 
@@ -157,12 +190,14 @@ fn exposure_line(peer: &str, other: String, conn: String, ingress: bool) -> Line
             src: other,
             dst: peer.to_string(),
             conn,
+            ..Line::default()
         }
     } else {
         Line {
             src: peer.to_string(),
             dst: other,
             conn,
+            ..Line::default()
         }
     }
 }
@@ -238,20 +273,79 @@ pub fn render(list: &ConnList, format: Format) -> String {
     }
 }
 
+/// Lines on the pod network, and per primary UDN, primary CUDN and
+/// secondary NAD network (by name).
+type Sections<'a> = (Vec<&'a Line>, [BTreeMap<&'a str, Vec<&'a Line>>; 3]);
+
+fn sections(lines: &[Line]) -> Sections<'_> {
+    let mut pod = Vec::new();
+    let mut nets: [BTreeMap<&str, Vec<&Line>>; 3] = Default::default();
+    for l in lines {
+        let slot = match l.network.kind {
+            NetworkKind::Pod => {
+                pod.push(l);
+                continue;
+            }
+            NetworkKind::Udn => 0,
+            NetworkKind::Cudn => 1,
+            NetworkKind::Nad => 2,
+        };
+        nets[slot].entry(&l.network.name).or_default().push(l);
+    }
+    (pod, nets)
+}
+
+/// The section titles of the networks, as [`sections`] orders them.
+pub(crate) const NETWORK_TITLES: [&str; 3] = ["primary UDN", "primary CUDN", "secondary NAD"];
+
 fn render_txt(list: &ConnList) -> String {
     let mut ip_maps = IpMaps::default();
     let lines = connlist_lines(list, &mut ip_maps);
     let mut res = String::new();
-    match &list.focus_conn {
-        None => {
-            for l in &lines {
-                let _ = writeln!(res, "{} => {} : {}", l.src, l.dst, l.conn);
+    let (pod, nets) = sections(&lines);
+    let has_networks = nets.iter().any(|m| !m.is_empty());
+    let write_line = |res: &mut String, l: &Line| {
+        if list.focus_conn.is_some() {
+            let _ = writeln!(res, "{} => {}", l.src, l.dst);
+        } else {
+            let _ = writeln!(res, "{} => {} : {}", l.src, l.dst, l.conn);
+        }
+    };
+    if let Some(f) = &list.focus_conn {
+        let _ = writeln!(res, "Permitted connections on {f}:");
+        if has_networks && !pod.is_empty() {
+            res.push_str("Permitted connectivity analyzed in Pod network:\n");
+        }
+    } else if has_networks {
+        res.push_str("Permitted connectivity analyzed in Pod network:\n");
+        if pod.is_empty() && list.multiple_networks {
+            res.push_str(if list.pod_network_workloads == 0 {
+                "all input workloads are configured with (C)UDN as their primary network interface\n"
+            } else {
+                "All connections are not allowed for the workloads in the pod-network\n"
+            });
+        }
+    }
+    for l in &pod {
+        write_line(&mut res, l);
+    }
+    for (title, map) in NETWORK_TITLES.iter().zip(&nets) {
+        for (name, lines) in map {
+            let _ = write!(
+                res,
+                "\nPermitted connectivity analyzed in {title} {name}:\n"
+            );
+            for l in lines {
+                write_line(&mut res, l);
             }
         }
-        Some(f) => {
-            let _ = writeln!(res, "Permitted connections on {f}:");
-            for l in &lines {
-                let _ = writeln!(res, "{} => {}", l.src, l.dst);
+    }
+    if list.focus_conn.is_none() && list.multiple_networks && !list.workload_networks.is_empty() {
+        res.push_str("\nWorkload-to-Networks Mapping:\n");
+        for (w, primary, secondary) in &list.workload_networks {
+            let _ = write!(res, "{w}: \n\tPrimary Network: {primary}\n");
+            if !secondary.is_empty() {
+                let _ = writeln!(res, "\tSecondary Networks: {}", secondary.join(","));
             }
         }
     }
@@ -277,6 +371,7 @@ pub fn render_exposure_txt(
             src: src.clone(),
             dst: dst.clone(),
             conn: conn.clone(),
+            ..Line::default()
         };
         if *src_ip {
             ip_maps
@@ -441,32 +536,38 @@ fn csv_row(out: &mut String, fields: &[&str]) {
     out.push('\n');
 }
 
-fn csv_rows(out: &mut String, lines: &[Line], src_first: bool, with_conn: bool) {
+fn csv_rows(out: &mut String, lines: &[Line], src_first: bool, with_conn: bool, network: bool) {
     for l in lines {
         let (a, b) = if src_first {
             (&l.src, &l.dst)
         } else {
             (&l.dst, &l.src)
         };
+        let mut row: Vec<&str> = vec![a, b];
         if with_conn {
-            csv_row(out, &[a, b, &l.conn]);
-        } else {
-            csv_row(out, &[a, b]);
+            row.push(&l.conn);
         }
+        if network {
+            row.push(&l.network.name);
+        }
+        csv_row(out, &row);
     }
 }
 
-fn csv_header(out: &mut String, src_first: bool, with_conn: bool) {
+fn csv_header(out: &mut String, src_first: bool, with_conn: bool, network: bool) {
     let (a, b) = if src_first {
         ("src", "dst")
     } else {
         ("dst", "src")
     };
+    let mut row = vec![a, b];
     if with_conn {
-        csv_row(out, &[a, b, "conn"]);
-    } else {
-        csv_row(out, &[a, b]);
+        row.push("conn");
     }
+    if network {
+        row.push("network");
+    }
+    csv_row(out, &row);
 }
 
 fn render_csv(list: &ConnList) -> String {
@@ -474,8 +575,8 @@ fn render_csv(list: &ConnList) -> String {
     let lines = connlist_lines(list, &mut ip_maps);
     let with_conn = list.focus_conn.is_none();
     let mut out = String::new();
-    csv_header(&mut out, true, with_conn);
-    csv_rows(&mut out, &lines, true, with_conn);
+    csv_header(&mut out, true, with_conn, list.multiple_networks);
+    csv_rows(&mut out, &lines, true, with_conn, list.multiple_networks);
     if let Some(exposed) = &list.exposure {
         let (ing, eg, _) = exposure_lines(exposed, &ip_maps);
         let mut head = "Exposure Analysis Result".to_string();
@@ -494,19 +595,32 @@ fn render_csv(list: &ConnList) -> String {
                 "Egress Exposure:"
             };
             csv_row(&mut out, &[sub, "", ""]);
-            csv_header(&mut out, !ingress, with_conn);
-            csv_rows(&mut out, lines, !ingress, with_conn);
+            csv_header(&mut out, !ingress, with_conn, false);
+            csv_rows(&mut out, lines, !ingress, with_conn, false);
         }
     }
     out
 }
 
 fn md_header(src_first: bool, with_conn: bool) -> String {
+    md_header_net(src_first, with_conn, false)
+}
+
+/// The md table header; `network` adds netpol-analyzer's network column
+/// (with its trailing space when the connection column is there too).
+fn md_header_net(src_first: bool, with_conn: bool, network: bool) -> String {
     let (a, b) = if src_first {
         ("src", "dst")
     } else {
         ("dst", "src")
     };
+    if network {
+        return if with_conn {
+            format!("| {a} | {b} | conn | network | \n|-----|-----|------|------|")
+        } else {
+            format!("| {a} | {b} | network |\n|-----|-----|------|")
+        };
+    }
     if with_conn {
         format!("| {a} | {b} | conn |\n|-----|-----|------|")
     } else {
@@ -515,6 +629,10 @@ fn md_header(src_first: bool, with_conn: bool) -> String {
 }
 
 fn md_lines(lines: &[Line], src_first: bool, with_conn: bool) -> Vec<String> {
+    md_lines_net(lines, src_first, with_conn, false)
+}
+
+fn md_lines_net(lines: &[Line], src_first: bool, with_conn: bool, network: bool) -> Vec<String> {
     lines
         .iter()
         .map(|l| {
@@ -523,6 +641,14 @@ fn md_lines(lines: &[Line], src_first: bool, with_conn: bool) -> Vec<String> {
             } else {
                 (&l.dst, &l.src)
             };
+            let net = &l.network.name;
+            if network {
+                return if with_conn {
+                    format!("| {a} | {b} | {} | {net} | ", l.conn)
+                } else {
+                    format!("| {a} | {b} | {net} |")
+                };
+            }
             if with_conn {
                 format!("| {a} | {b} | {} |", l.conn)
             } else {
@@ -536,8 +662,9 @@ fn render_md(list: &ConnList) -> String {
     let mut ip_maps = IpMaps::default();
     let lines = connlist_lines(list, &mut ip_maps);
     let with_conn = list.focus_conn.is_none();
-    let mut all = vec![md_header(true, with_conn)];
-    all.extend(md_lines(&lines, true, with_conn));
+    let net = list.multiple_networks;
+    let mut all = vec![md_header_net(true, with_conn, net)];
+    all.extend(md_lines_net(&lines, true, with_conn, net));
     let Some(exposed) = &list.exposure else {
         return all.join("\n") + "\n";
     };
@@ -626,45 +753,75 @@ fn is_external(p: &PeerInfo) -> bool {
 fn render_dot(list: &ConnList) -> String {
     let mut ns_peers: BTreeMap<String, Vec<String>> = BTreeMap::new();
     let mut ns_rep_peers: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    // Peers on a primary UDN (by namespace), and per CUDN and per NAD
+    // network, by namespace.
+    let mut udn_peers: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    let mut net_peers: [BTreeMap<String, BTreeMap<String, Vec<String>>>; 2] = Default::default();
     let mut external: Vec<String> = Vec::new();
     let mut edges: Vec<String> = Vec::new();
     let mut visited: std::collections::HashSet<String> = std::collections::HashSet::new();
-    let mut add_peer =
-        |p: &PeerInfo, ns_peers: &mut BTreeMap<String, Vec<String>>, external: &mut Vec<String>| {
-            if !visited.insert(p.display.clone()) {
-                return;
-            }
-            let (label, color) = if p.is_ip {
-                (p.display.clone(), "red2")
-            } else if p.name == crate::connlist::INGRESS_CONTROLLER_NAME {
-                (p.display.clone(), "blue")
-            } else {
-                (format!("{}[{}]", p.name, p.kind), "blue")
-            };
-            let line = dot_peer_line(&p.display, &label, color);
-            if is_external(p) {
-                external.push(line);
-            } else {
-                dot_add_to_ns(&p.namespace, line, ns_peers);
-            }
+    // A peer on a NAD network is a node of that network's group too: its
+    // node name carries the network's name.
+    let node_id = |p: &PeerInfo, net: Option<&Network>| match net {
+        Some(n) if n.kind == NetworkKind::Nad => format!("{}{}", p.display, n.name),
+        _ => p.display.clone(),
+    };
+    let mut add_peer = |p: &PeerInfo,
+                        net: Option<&Network>,
+                        ns_peers: &mut BTreeMap<String, Vec<String>>,
+                        external: &mut Vec<String>| {
+        let id = node_id(p, net);
+        if !visited.insert(id.clone()) {
+            return;
+        }
+        let (label, color) = if p.is_ip {
+            (p.display.clone(), "red2")
+        } else if p.name == crate::connlist::INGRESS_CONTROLLER_NAME {
+            (p.display.clone(), "blue")
+        } else {
+            (format!("{}[{}]", p.name, p.kind), "blue")
         };
+        let line = dot_peer_line(&id, &label, color);
+        if is_external(p) {
+            external.push(line);
+            return;
+        }
+        match net.map(|n| (n.kind, n.name.as_str())) {
+            Some((NetworkKind::Udn, _)) => udn_peers
+                .entry(format!("{}[udn]", p.namespace))
+                .or_default()
+                .push(format!("\t{line}")),
+            Some((NetworkKind::Cudn, name)) => dot_add_to_ns(
+                &p.namespace,
+                line,
+                net_peers[0].entry(name.to_string()).or_default(),
+            ),
+            Some((NetworkKind::Nad, name)) => dot_add_to_ns(
+                &p.namespace,
+                line,
+                net_peers[1].entry(name.to_string()).or_default(),
+            ),
+            _ => dot_add_to_ns(&p.namespace, line, ns_peers),
+        }
+    };
     for c in &list.connections {
-        let (s, d) = (&c.src.display, &c.dst.display);
+        let net = Some(&c.network);
+        let (s, d) = (node_id(&c.src, net), node_id(&c.dst, net));
         let weight = if s <= d { "0.5" } else { "1" };
         edges.push(dot_edge(
-            s,
-            d,
+            &s,
+            &d,
             &list_conn_string(&c.conns),
             "gold2",
             weight,
             "",
         ));
-        add_peer(&c.src, &mut ns_peers, &mut external);
-        add_peer(&c.dst, &mut ns_peers, &mut external);
+        add_peer(&c.src, net, &mut ns_peers, &mut external);
+        add_peer(&c.dst, net, &mut ns_peers, &mut external);
     }
     for p in &list.peers {
         if !p.is_ip {
-            add_peer(p, &mut ns_peers, &mut external);
+            add_peer(p, None, &mut ns_peers, &mut external);
         }
     }
     let mut rep_visited: std::collections::HashSet<String> = std::collections::HashSet::new();
@@ -727,8 +884,29 @@ fn render_dot(list: &ConnList) -> String {
     edges.sort();
     external.sort();
     let mut all = vec!["digraph {".to_string()];
-    all.extend(dot_ns_groups(&ns_peers, "black"));
-    all.extend(dot_ns_groups(&ns_rep_peers, "red2"));
+    if udn_peers.is_empty() && net_peers.iter().all(BTreeMap::is_empty) {
+        all.extend(dot_ns_groups(&ns_peers, "black"));
+        all.extend(dot_ns_groups(&ns_rep_peers, "red2"));
+    } else {
+        // Grouped by network: the pod network, UDN namespaces, then each
+        // CUDN and NAD network with its namespaces.
+        if !ns_peers.is_empty() || !ns_rep_peers.is_empty() {
+            all.push("\tsubgraph \"cluster_pod_network\" {".to_string());
+            all.push("\tlabel=\"pod network\"".to_string());
+            all.extend(dot_ns_groups(&ns_peers, "black"));
+            all.extend(dot_ns_groups(&ns_rep_peers, "red2"));
+            all.push("\t}".to_string());
+        }
+        all.extend(dot_ns_groups(&udn_peers, "black"));
+        for (map, label) in net_peers.iter().zip(["[cluster-udn]", "[nad]"]) {
+            for (name, groups) in map {
+                all.push(format!("\tsubgraph \"cluster_{name}\" {{"));
+                all.push(format!("\tlabel=\"{name}{label}\""));
+                all.extend(dot_ns_groups(groups, "black"));
+                all.push("\t}".to_string());
+            }
+        }
+    }
     all.extend(external);
     all.extend(edges);
     all.push("}".to_string());

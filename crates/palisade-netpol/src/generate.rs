@@ -244,6 +244,7 @@ pub fn parse_desired(text: &str) -> R<Vec<Connection>> {
                 src: parse_peer(field("src")?)?,
                 dst: parse_peer(field("dst")?)?,
                 conns: parse_conn(field("conn")?)?,
+                network: Default::default(),
             });
         }
         return Ok(out);
@@ -269,6 +270,7 @@ pub fn parse_desired(text: &str) -> R<Vec<Connection>> {
             src: parse_peer(src).map_err(|e| format!("line {}: {e}", n + 1))?,
             dst: parse_peer(dst).map_err(|e| format!("line {}: {e}", n + 1))?,
             conns: parse_conn(conn).map_err(|e| format!("line {}: {e}", n + 1))?,
+            network: Default::default(),
         });
     }
     Ok(out)

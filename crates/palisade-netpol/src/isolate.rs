@@ -10,6 +10,11 @@
 //! reports every connection of the selected pods that stays allowed, and
 //! [`Isolation::still_allowing`] names the NetworkPolicies responsible.
 //! Pods with `hostNetwork: true` are not subject to NetworkPolicies at all.
+//!
+//! With [`IsolateOptions::admin`], an AdminNetworkPolicy is emitted too: its
+//! Deny rules take precedence over every NetworkPolicy, so the traffic other
+//! NetworkPolicies allow is cut as well (an AdminNetworkPolicy cannot name
+//! external sources on ingress: those stay governed by NetworkPolicies).
 
 use std::fmt::Write as _;
 
@@ -38,6 +43,17 @@ pub struct IsolateOptions {
     pub allow_from_namespace: Option<String>,
     /// The policy's name (default `palisade-isolate-…`).
     pub name: Option<String>,
+    /// Also emit an AdminNetworkPolicy denying the pods' traffic, which
+    /// overrides the NetworkPolicies that allow some of it.
+    pub admin: bool,
+}
+
+/// The AdminNetworkPolicy of an isolation (`--admin`).
+#[derive(Debug, Clone, Serialize)]
+pub struct AdminIsolation {
+    pub name: String,
+    /// Lower is stronger: the strongest priority no input policy uses.
+    pub priority: i64,
 }
 
 /// The isolating policy and what it selects.
@@ -55,8 +71,10 @@ pub struct Isolation {
     pub also_selected: Vec<String>,
     pub allow_from_namespace: Option<String>,
     /// NetworkPolicies that select the pods and allow some traffic: the
-    /// isolation does not override them.
+    /// isolating NetworkPolicy does not override them (the admin policy does).
     pub still_allowing: Vec<String>,
+    /// The AdminNetworkPolicy emitted with `admin`.
+    pub admin: Option<AdminIsolation>,
     pub warnings: Vec<String>,
 }
 
@@ -344,15 +362,53 @@ pub fn isolate(analyzer: &Analyzer, opts: &IsolateOptions) -> R<Isolation> {
         );
     }
     for p in &still_allowing {
+        if opts.admin {
+            warnings.push(format!(
+                "{p} also selects the pods and allows traffic: the AdminNetworkPolicy's Deny rules override it (except ingress from IP blocks, which an AdminNetworkPolicy cannot deny)"
+            ));
+        } else {
+            warnings.push(format!(
+                "{p} also selects the pods and allows traffic: NetworkPolicies add up, so it stays allowed unless that policy is changed"
+            ));
+        }
+    }
+    if !still_allowing.is_empty() && !opts.admin {
         warnings.push(format!(
-            "{p} also selects the pods and allows traffic: NetworkPolicies add up, so it stays allowed unless that policy is changed"
+            "the isolation is incomplete: {} other NetworkPolicy rule set(s) select the pods and allow traffic, and a NetworkPolicy cannot deny what another allows; use --admin to add an AdminNetworkPolicy with Deny rules, which takes precedence over NetworkPolicies",
+            still_allowing.len()
         ));
     }
+    let name = opts
+        .name
+        .clone()
+        .unwrap_or_else(|| format!("palisade-isolate-{default_name}"));
+    let admin = if opts.admin {
+        // The strongest priority (lowest number) no input admin policy uses:
+        // two AdminNetworkPolicies of one priority are ambiguous.
+        let used: std::collections::BTreeSet<i64> =
+            analyzer.resources.anps.iter().map(|a| a.priority).collect();
+        let priority = (crate::eval::MIN_ANP_PRIORITY..=crate::eval::MAX_ANP_PRIORITY)
+            .find(|p| !used.contains(p))
+            .ok_or_else(|| "every AdminNetworkPolicy priority is in use".to_string())?;
+        if let Some(stronger) = used.iter().find(|p| **p < priority) {
+            warnings.push(format!(
+                "input AdminNetworkPolicies have stronger priorities (from {stronger}) than the isolating one ({priority}): their Allow rules still apply; check the verification"
+            ));
+        }
+        if ns == "kube-system" || ns.starts_with("openshift-") {
+            warnings.push(format!(
+                "isolating pods of {ns} with an AdminNetworkPolicy can cut cluster components"
+            ));
+        }
+        Some(AdminIsolation {
+            name: name.clone(),
+            priority,
+        })
+    } else {
+        None
+    };
     Ok(Isolation {
-        name: opts
-            .name
-            .clone()
-            .unwrap_or_else(|| format!("palisade-isolate-{default_name}")),
+        name,
         namespace: ns.to_string(),
         selector,
         targets,
@@ -360,6 +416,7 @@ pub fn isolate(analyzer: &Analyzer, opts: &IsolateOptions) -> R<Isolation> {
         also_selected,
         allow_from_namespace: opts.allow_from_namespace.clone(),
         still_allowing: still_allowing.into_iter().collect(),
+        admin,
         warnings,
     })
 }
@@ -393,8 +450,62 @@ fn selector_json(sel: &LabelSelector) -> serde_json::Value {
     serde_json::Value::Object(m)
 }
 
-/// The policy as a Kubernetes object (JSON).
+/// The AdminNetworkPolicy of an isolation: its subject is the pods, with
+/// (forensics) an Allow from one namespace, then Deny of all ingress from
+/// the cluster and all egress.
+fn admin_json(iso: &Isolation, admin: &AdminIsolation) -> serde_json::Value {
+    let mut ingress = Vec::new();
+    if let Some(f) = &iso.allow_from_namespace {
+        ingress.push(serde_json::json!({
+            "name": "allow-forensics",
+            "action": "Allow",
+            "from": [{"namespaces": {"matchLabels": {NS_NAME_LABEL: f}}}],
+        }));
+    }
+    ingress.push(serde_json::json!({
+        "name": "deny-all-ingress",
+        "action": "Deny",
+        "from": [{"namespaces": {}}],
+    }));
+    serde_json::json!({
+        "apiVersion": "policy.networking.k8s.io/v1alpha1",
+        "kind": "AdminNetworkPolicy",
+        "metadata": {
+            "name": admin.name,
+            "labels": {"app.kubernetes.io/managed-by": "palisade"},
+        },
+        "spec": {
+            "priority": admin.priority,
+            "subject": {"pods": {
+                "namespaceSelector": {"matchLabels": {NS_NAME_LABEL: iso.namespace}},
+                "podSelector": selector_json(&iso.selector),
+            }},
+            "ingress": ingress,
+            "egress": [{
+                "name": "deny-all-egress",
+                "action": "Deny",
+                "to": [{"namespaces": {}}, {"networks": ["0.0.0.0/0", "::/0"]}],
+            }],
+        },
+    })
+}
+
+/// The policies as Kubernetes objects (JSON): the NetworkPolicy, or with
+/// `--admin` a List of it and the AdminNetworkPolicy.
 pub fn to_json(iso: &Isolation) -> serde_json::Value {
+    let np = np_json(iso);
+    match &iso.admin {
+        None => np,
+        Some(admin) => serde_json::json!({
+            "apiVersion": "v1",
+            "kind": "List",
+            "items": [np, admin_json(iso, admin)],
+        }),
+    }
+}
+
+/// The isolating NetworkPolicy (JSON).
+fn np_json(iso: &Isolation) -> serde_json::Value {
     let ingress: Vec<serde_json::Value> = match &iso.allow_from_namespace {
         Some(ns) => vec![serde_json::json!({
             "from": [{"namespaceSelector": {"matchLabels": {NS_NAME_LABEL: ns}}}]
@@ -486,7 +597,96 @@ pub fn to_yaml(iso: &Isolation) -> String {
             let _ = writeln!(out, "  # no ingress or egress rules: nothing is allowed");
         }
     }
+    if let Some(admin) = &iso.admin {
+        write_admin_yaml(&mut out, iso, admin);
+    }
     out
+}
+
+fn write_selector_yaml(out: &mut String, sel: &LabelSelector, indent: &str) {
+    if sel.is_empty() {
+        let _ = writeln!(out, "{indent}{{}}");
+        return;
+    }
+    if !sel.match_labels.is_empty() {
+        let _ = writeln!(out, "{indent}matchLabels:");
+        for (k, v) in &sel.match_labels {
+            let _ = writeln!(out, "{indent}  {}: {}", q(k), q(v));
+        }
+    }
+    if !sel.match_expressions.is_empty() {
+        let _ = writeln!(out, "{indent}matchExpressions:");
+        for e in &sel.match_expressions {
+            let values: Vec<String> = e.values.iter().map(|v| q(v)).collect();
+            if values.is_empty() {
+                let _ = writeln!(
+                    out,
+                    "{indent}- {{key: {}, operator: {}}}",
+                    q(&e.key),
+                    e.operator
+                );
+            } else {
+                let _ = writeln!(
+                    out,
+                    "{indent}- {{key: {}, operator: {}, values: [{}]}}",
+                    q(&e.key),
+                    e.operator,
+                    values.join(", ")
+                );
+            }
+        }
+    }
+}
+
+/// The AdminNetworkPolicy document (see [`admin_json`]).
+fn write_admin_yaml(out: &mut String, iso: &Isolation, admin: &AdminIsolation) {
+    let _ = writeln!(out, "---");
+    let _ = writeln!(
+        out,
+        "# Deny rules of an AdminNetworkPolicy take precedence over every NetworkPolicy"
+    );
+    let _ = writeln!(out, "apiVersion: policy.networking.k8s.io/v1alpha1");
+    let _ = writeln!(out, "kind: AdminNetworkPolicy");
+    let _ = writeln!(out, "metadata:");
+    let _ = writeln!(out, "  name: {}", q(&admin.name));
+    let _ = writeln!(
+        out,
+        "  labels: {{\"app.kubernetes.io/managed-by\": palisade}}"
+    );
+    let _ = writeln!(out, "spec:");
+    let _ = writeln!(out, "  priority: {}", admin.priority);
+    let _ = writeln!(out, "  subject:");
+    let _ = writeln!(out, "    pods:");
+    let _ = writeln!(out, "      namespaceSelector:");
+    let _ = writeln!(
+        out,
+        "        matchLabels: {{{}: {}}}",
+        q(NS_NAME_LABEL),
+        q(&iso.namespace)
+    );
+    let _ = writeln!(out, "      podSelector:");
+    write_selector_yaml(out, &iso.selector, "        ");
+    let _ = writeln!(out, "  ingress:");
+    if let Some(f) = &iso.allow_from_namespace {
+        let _ = writeln!(out, "  - name: allow-forensics");
+        let _ = writeln!(out, "    action: Allow");
+        let _ = writeln!(out, "    from:");
+        let _ = writeln!(
+            out,
+            "    - namespaces: {{matchLabels: {{{}: {}}}}}",
+            q(NS_NAME_LABEL),
+            q(f)
+        );
+    }
+    let _ = writeln!(out, "  - name: deny-all-ingress");
+    let _ = writeln!(out, "    action: Deny");
+    let _ = writeln!(out, "    from: [{{namespaces: {{}}}}]");
+    let _ = writeln!(out, "  egress:");
+    let _ = writeln!(out, "  - name: deny-all-egress");
+    let _ = writeln!(out, "    action: Deny");
+    let _ = writeln!(out, "    to:");
+    let _ = writeln!(out, "    - namespaces: {{}}");
+    let _ = writeln!(out, "    - networks: [\"0.0.0.0/0\", \"::/0\"]");
 }
 
 /// The connections of `objects` with the isolating policy added.

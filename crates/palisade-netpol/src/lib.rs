@@ -15,6 +15,9 @@
 //! - [`isolate`]: the NetworkPolicy that quarantines a pod (all ingress and
 //!   egress cut, optionally ingress kept from a forensics namespace);
 //! - [`diff`]: how connectivity changes between two versions of the manifests;
+//! - [`networks`]: with [`ListOptions::multiple_networks`], primary
+//!   (Cluster)UserDefinedNetworks, secondary networks with
+//!   MultiNetworkPolicies and VirtualMachines, listed per network;
 //! - [`coverage`] and [`lint`]: isolation gaps and policy mistakes, as findings
 //!   documented in [`rules`].
 //!
@@ -65,18 +68,19 @@ pub mod ipset;
 pub mod isolate;
 pub mod lint;
 pub mod model;
+pub mod networks;
 pub mod rules;
 pub mod selector;
 pub mod xconn;
 
 pub use connlist::{Analyzer, ConnList, Connection, ListOptions, PeerInfo};
-pub use model::{read_resources, Resources};
+pub use model::{read_resources, read_resources_with, Resources};
 
 use palisade_model::Object;
 
 /// Reads `objects` and lists the allowed connections.
 pub fn analyze_objects(objects: &[Object], opts: &ListOptions) -> Result<ConnList, String> {
-    let res = read_resources(objects);
+    let res = read_resources_with(objects, opts.multiple_networks);
     let analyzer = Analyzer::new(res, opts.exposure)?;
     analyzer.list(opts)
 }

@@ -93,6 +93,95 @@ pub struct Pod {
     pub source: Option<ObjectId>,
     pub source_line: u32,
     pub host_network: bool,
+    /// Secondary networks the pod asks for (the `k8s.v1.cni.cncf.io/networks`
+    /// annotation, or a VirtualMachine's multus networks), by network name.
+    /// Read only with multiple networks enabled.
+    pub secondary: BTreeMap<String, NetAttach>,
+}
+
+/// A pod's attachment to a secondary network.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct NetAttach {
+    /// The namespace of the NetworkAttachmentDefinition; empty: the pod's.
+    pub namespace: String,
+    /// Addresses (CIDR notation) the pod has on the network.
+    pub ips: Vec<String>,
+}
+
+/// A (Cluster)UserDefinedNetwork: only primary ones change connectivity.
+#[derive(Debug, Clone)]
+pub struct UserDefinedNetwork {
+    pub name: String,
+    /// Empty for a ClusterUserDefinedNetwork.
+    pub namespace: String,
+    /// `Some` for a ClusterUserDefinedNetwork: the namespaces it spans.
+    pub namespace_selector: Option<LabelSelector>,
+    pub topology: String,
+    /// The `role` of the `layer2` / `layer3` sections, when present.
+    pub layer2_role: Option<String>,
+    pub layer3_role: Option<String>,
+}
+
+impl UserDefinedNetwork {
+    pub fn is_cluster(&self) -> bool {
+        self.namespace_selector.is_some()
+    }
+
+    pub fn is_primary(&self) -> bool {
+        self.layer2_role.as_deref() == Some("Primary")
+            || self.layer3_role.as_deref() == Some("Primary")
+    }
+
+    /// How errors name it: `ns/name` for a UDN, `name` for a CUDN.
+    pub fn display_name(&self) -> String {
+        if self.is_cluster() {
+            self.name.clone()
+        } else {
+            format!("{}/{}", self.namespace, self.name)
+        }
+    }
+
+    /// The fields OVN-Kubernetes requires: a Layer2/Layer3 topology with
+    /// only its own section, and a Primary/Secondary role.
+    pub fn validate(&self) -> Result<(), String> {
+        let name = self.display_name();
+        let (l2, l3) = (self.layer2_role.is_some(), self.layer3_role.is_some());
+        match self.topology.as_str() {
+            "Layer2" if l3 => {
+                return Err(format!(
+                    "{name}: topology Layer2 cannot have a layer3 configuration"
+                ))
+            }
+            "Layer3" if l2 => {
+                return Err(format!(
+                    "{name}: topology Layer3 cannot have a layer2 configuration"
+                ))
+            }
+            "Layer2" | "Layer3" => {}
+            t => {
+                return Err(format!(
+                    "{name}: invalid topology {t:?}: expected Layer2 or Layer3"
+                ))
+            }
+        }
+        for role in [&self.layer2_role, &self.layer3_role].into_iter().flatten() {
+            if role != "Primary" && role != "Secondary" {
+                return Err(format!(
+                    "{name}: invalid role {role:?}: expected Primary or Secondary"
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A MultiNetworkPolicy: a NetworkPolicy for the secondary networks its
+/// `k8s.v1.cni.cncf.io/policy-for` annotation names.
+#[derive(Debug, Clone)]
+pub struct MultiNetworkPolicy {
+    pub policy: NetworkPolicy,
+    /// The annotation (comma-separated `[namespace/]name` list), when present.
+    pub policy_for: Option<String>,
 }
 
 impl Pod {
@@ -342,6 +431,15 @@ pub struct Resources {
     pub errors: Vec<String>,
     pub has_workloads: bool,
     pub has_policies: bool,
+    /// Whether multiple networks were read (netpol-analyzer's
+    /// `--multiple-networks`): (Cluster)UserDefinedNetworks,
+    /// NetworkAttachmentDefinitions, MultiNetworkPolicies and VirtualMachines.
+    pub multi_networks: bool,
+    /// (Cluster)UserDefinedNetworks in input order.
+    pub udns: Vec<UserDefinedNetwork>,
+    /// NetworkAttachmentDefinitions: (name, namespace).
+    pub nads: Vec<(String, String)>,
+    pub mnps: Vec<MultiNetworkPolicy>,
 }
 
 /// The kinds whose pods take part.
@@ -480,15 +578,48 @@ fn line(node: &Node) -> u32 {
     node.span.start.line
 }
 
-/// Reads every relevant object, in input order. Secondary networks
-/// (UserDefinedNetworks, NetworkAttachmentDefinitions, MultiNetworkPolicies)
-/// are not modelled: their objects are ignored and pods are analysed on the
-/// pod network.
+/// Reads every relevant object, in input order, on the pod network only:
+/// (Cluster)UserDefinedNetworks, NetworkAttachmentDefinitions,
+/// MultiNetworkPolicies and VirtualMachines are ignored (netpol-analyzer's
+/// default).
 pub fn read_resources(objects: &[Object]) -> Resources {
-    let mut res = Resources::default();
+    read_resources_with(objects, false)
+}
+
+/// Reads every relevant object, in input order; with `multi_networks`, also
+/// the objects of multiple networks and the pods' secondary networks.
+pub fn read_resources_with(objects: &[Object], multi_networks: bool) -> Resources {
+    let mut res = Resources {
+        multi_networks,
+        ..Resources::default()
+    };
     for object in objects {
         let kind = object.kind();
         let outcome = match kind {
+            "UserDefinedNetwork" | "ClusterUserDefinedNetwork" if multi_networks => {
+                read_udn(object).map(|u| res.udns.push(u))
+            }
+            "NetworkAttachmentDefinition" if multi_networks => {
+                res.nads
+                    .push((object.id.name.clone(), namespace_of(object)));
+                Ok(())
+            }
+            "MultiNetworkPolicy" if multi_networks => read_netpol(object).map(|np| {
+                res.has_policies = true;
+                let policy_for = object
+                    .root
+                    .path(&["metadata", "annotations", POLICY_FOR_ANNOTATION])
+                    .and_then(Node::as_str)
+                    .map(str::to_string);
+                res.mnps.push(MultiNetworkPolicy {
+                    policy: np,
+                    policy_for,
+                })
+            }),
+            "VirtualMachine" if multi_networks => read_vm(object).map(|pod| {
+                res.has_workloads = true;
+                res.pods.push(pod)
+            }),
             "Namespace" => read_namespace(object).map(|ns| res.namespaces.push(ns)),
             "NetworkPolicy" => read_netpol(object).map(|np| {
                 res.has_policies = true;
@@ -531,7 +662,7 @@ pub fn read_resources(objects: &[Object]) -> Resources {
             "Service" => read_service(object).map(|s| res.services.push(s)),
             "Route" => read_route(object).map(|r| res.ingresses.push(r)),
             "Ingress" => read_ingress(object).map(|r| res.ingresses.push(r)),
-            k if WORKLOAD_KINDS.contains(&k) => read_workload(object).map(|pods| {
+            k if WORKLOAD_KINDS.contains(&k) => read_workload(object, multi_networks).map(|pods| {
                 res.has_workloads = true;
                 res.pods.extend(pods)
             }),
@@ -1139,7 +1270,211 @@ fn container_ports(spec: Option<&Node>, base: &str) -> R<Vec<ContainerPort>> {
     Ok(ports)
 }
 
-fn read_workload(object: &Object) -> R<Vec<Pod>> {
+/// The annotation that attaches a pod to secondary networks.
+pub const NETWORKS_ANNOTATION: &str = "k8s.v1.cni.cncf.io/networks";
+/// The annotation naming the networks a MultiNetworkPolicy is for.
+pub const POLICY_FOR_ANNOTATION: &str = "k8s.v1.cni.cncf.io/policy-for";
+
+/// Splits `namespace/name` (the namespace is empty when absent).
+fn split_network(s: &str) -> (String, String) {
+    match s.split_once('/') {
+        Some((ns, rest)) => (
+            rest.split('/').next().unwrap_or_default().to_string(),
+            ns.to_string(),
+        ),
+        None => (s.to_string(), String::new()),
+    }
+}
+
+/// Parses the networks annotation: a JSON list of `{name, namespace, ips}`
+/// or a comma-separated list of `[namespace/]name[@interface]`.
+pub fn parse_networks_annotation(v: &str) -> R<BTreeMap<String, NetAttach>> {
+    let mut out = BTreeMap::new();
+    if v.is_empty() {
+        return Ok(out);
+    }
+    if v.contains(['[', '{', '"']) {
+        #[derive(serde::Deserialize)]
+        struct Selection {
+            #[serde(default)]
+            name: String,
+            #[serde(default)]
+            namespace: String,
+            #[serde(default)]
+            ips: Vec<String>,
+        }
+        let list: Vec<Selection> = serde_json::from_str(v)
+            .map_err(|e| format!("invalid {NETWORKS_ANNOTATION} annotation: {e}"))?;
+        for s in list {
+            if !s.name.is_empty() {
+                out.insert(
+                    s.name,
+                    NetAttach {
+                        namespace: s.namespace,
+                        ips: s.ips,
+                    },
+                );
+            }
+        }
+        return Ok(out);
+    }
+    for item in v.split(',') {
+        let item = item.trim();
+        let item = item.split('@').next().unwrap_or_default();
+        let (name, namespace) = split_network(item);
+        out.insert(
+            name,
+            NetAttach {
+                namespace,
+                ips: Vec::new(),
+            },
+        );
+    }
+    Ok(out)
+}
+
+/// Addresses in CIDR notation (`a.b.c.d/n`) in a line of text.
+fn cidrs_in(line: &str) -> Vec<String> {
+    let is_cidr = |t: &str| -> bool {
+        let Some((ip, mask)) = t.split_once('/') else {
+            return false;
+        };
+        let octets: Vec<&str> = ip.split('.').collect();
+        octets.len() == 4
+            && octets
+                .iter()
+                .all(|o| (1..=3).contains(&o.len()) && o.bytes().all(|b| b.is_ascii_digit()))
+            && (1..=2).contains(&mask.len())
+            && mask.bytes().all(|b| b.is_ascii_digit())
+    };
+    line.split(|c: char| !(c.is_ascii_digit() || c == '.' || c == '/'))
+        .filter(|t| is_cidr(t))
+        .map(str::to_string)
+        .collect()
+}
+
+/// A VirtualMachine as one pod: the template's labels, no container ports,
+/// its multus networks (with the secondary interfaces' addresses of its
+/// cloud-init network data, which cannot be told apart per network).
+fn read_vm(object: &Object) -> R<Pod> {
+    let template = object.root.path(&["spec", "template"]);
+    let labels = string_map(
+        template.and_then(|t| t.path(&["metadata", "labels"])),
+        "spec.template.metadata.labels",
+    )?;
+    let spec = template.and_then(|t| t.get_set("spec"));
+    let mut ips = Vec::new();
+    for (i, v) in seq(
+        spec.and_then(|s| s.get("volumes")),
+        "spec.template.spec.volumes",
+    )?
+    .iter()
+    .enumerate()
+    {
+        let data = opt_str(
+            v.path(&["cloudInitNoCloud", "networkData"]),
+            &format!("spec.template.spec.volumes[{i}].cloudInitNoCloud.networkData"),
+        )?
+        .unwrap_or_default();
+        let mut iface = String::new();
+        for line in data.split('\n') {
+            let line = line.trim();
+            if let Some(name) = line.strip_suffix(':') {
+                iface = name.to_string();
+                continue;
+            }
+            if !iface.is_empty() && iface != "eth0" {
+                ips.extend(cidrs_in(line));
+            }
+        }
+    }
+    let mut secondary = BTreeMap::new();
+    for (i, n) in seq(
+        spec.and_then(|s| s.get("networks")),
+        "spec.template.spec.networks",
+    )?
+    .iter()
+    .enumerate()
+    {
+        let Some(full) = opt_str(
+            n.path(&["multus", "networkName"]),
+            &format!("spec.template.spec.networks[{i}].multus.networkName"),
+        )?
+        else {
+            continue;
+        };
+        // Keyed by the name as written (with its namespace), as netpol-analyzer does.
+        let (_, namespace) = split_network(&full);
+        secondary.insert(
+            full,
+            NetAttach {
+                namespace,
+                ips: ips.clone(),
+            },
+        );
+    }
+    Ok(Pod {
+        name: format!("{}-1", object.id.name),
+        namespace: namespace_of(object),
+        labels,
+        ports: Vec::new(),
+        owner: Some(Owner {
+            kind: "VirtualMachine".to_string(),
+            name: object.id.name.clone(),
+        }),
+        source: Some(object.id.clone()),
+        source_line: line(&object.root),
+        host_network: false,
+        secondary,
+    })
+}
+
+/// A (Cluster)UserDefinedNetwork's name, scope, topology and roles.
+fn read_udn(object: &Object) -> R<UserDefinedNetwork> {
+    let cluster = object.kind() == "ClusterUserDefinedNetwork";
+    let (net, base) = if cluster {
+        (object.root.path(&["spec", "network"]), "spec.network")
+    } else {
+        (object.root.get("spec"), "spec")
+    };
+    let role = |layer: &str| -> R<Option<String>> {
+        match map(net.and_then(|n| n.get(layer)), &format!("{base}.{layer}"))? {
+            None => Ok(None),
+            Some(l) => Ok(Some(
+                opt_str(l.get("role"), &format!("{base}.{layer}.role"))?.unwrap_or_default(),
+            )),
+        }
+    };
+    let namespace_selector = if cluster {
+        Some(
+            label_selector(
+                object.root.path(&["spec", "namespaceSelector"]),
+                "spec.namespaceSelector",
+            )?
+            .unwrap_or_default(),
+        )
+    } else {
+        None
+    };
+    Ok(UserDefinedNetwork {
+        name: object.id.name.clone(),
+        namespace: if cluster {
+            String::new()
+        } else {
+            namespace_of(object)
+        },
+        namespace_selector,
+        topology: opt_str(
+            net.and_then(|n| n.get("topology")),
+            &format!("{base}.topology"),
+        )?
+        .unwrap_or_default(),
+        layer2_role: role("layer2")?,
+        layer3_role: role("layer3")?,
+    })
+}
+
+fn read_workload(object: &Object, multi_networks: bool) -> R<Vec<Pod>> {
     let kind = object.kind();
     let ns = namespace_of(object);
     let holder = if kind == "Pod" {
@@ -1163,6 +1498,17 @@ fn read_workload(object: &Object) -> R<Vec<Pod>> {
         "template.spec"
     };
     let ports = container_ports(spec, base)?;
+    let secondary = if multi_networks {
+        match metadata
+            .and_then(|m| m.path(&["annotations", NETWORKS_ANNOTATION]))
+            .and_then(Node::as_str)
+        {
+            Some(v) => parse_networks_annotation(v)?,
+            None => BTreeMap::new(),
+        }
+    } else {
+        BTreeMap::new()
+    };
     let host_network = spec
         .and_then(|s| s.get("hostNetwork"))
         .and_then(Node::as_bool)
@@ -1201,6 +1547,7 @@ fn read_workload(object: &Object) -> R<Vec<Pod>> {
             source: Some(object.id.clone()),
             source_line: line(&object.root),
             host_network,
+            secondary,
         }]);
     }
     let replicas = match kind {
@@ -1226,6 +1573,7 @@ fn read_workload(object: &Object) -> R<Vec<Pod>> {
             source: Some(object.id.clone()),
             source_line: line(&object.root),
             host_network,
+            secondary: secondary.clone(),
         })
         .collect())
 }

@@ -25,6 +25,9 @@ pub const ANP_KIND: &str = "AdminNetworkPolicy";
 pub const BANP_KIND: &str = "BaselineAdminNetworkPolicy";
 pub const INGRESS_KIND: &str = "Ingress";
 pub const ROUTE_KIND: &str = "Route";
+/// Isolation by primary user-defined networks.
+pub const UDN_KIND: &str = "UDN";
+pub const MNP_KIND: &str = "MultiNetworkPolicy";
 /// The system default (no kind).
 pub const DEFAULT_KIND: &str = "";
 
@@ -42,6 +45,10 @@ pub enum LayerKind {
     Baseline,
     NetworkPolicy,
     Admin,
+    /// Isolation between primary networks.
+    Udn,
+    /// MultiNetworkPolicies (secondary networks).
+    MultiNetworkPolicy,
 }
 
 fn layer_of(kind: &str) -> LayerKind {
@@ -49,6 +56,8 @@ fn layer_of(kind: &str) -> LayerKind {
         ANP_KIND => LayerKind::Admin,
         NP_KIND | INGRESS_KIND | ROUTE_KIND => LayerKind::NetworkPolicy,
         BANP_KIND => LayerKind::Baseline,
+        UDN_KIND => LayerKind::Udn,
+        MNP_KIND => LayerKind::MultiNetworkPolicy,
         _ => LayerKind::Default,
     }
 }
@@ -94,6 +103,11 @@ impl XgressRules {
 
     pub fn only_default(&self) -> bool {
         self.rules.len() == 1 && self.dominant == LayerKind::Default
+    }
+
+    /// Only the isolation of primary networks decided.
+    pub fn only_udn(&self) -> bool {
+        self.rules.len() == 1 && self.dominant == LayerKind::Udn
     }
 
     pub fn add(&mut self, kind: &str, rule: &str) {
@@ -223,6 +237,11 @@ impl Rules {
         self.ingress.only_default() && self.egress.only_default()
     }
 
+    /// Both directions were decided by primary network isolation only.
+    pub fn only_udn(&self) -> bool {
+        self.ingress.only_udn() && self.egress.only_udn()
+    }
+
     fn set_result(&mut self, allowed: bool, ingress: bool) {
         let d = if allowed {
             Decision::Allowed
@@ -274,6 +293,10 @@ impl Rules {
         }
         if res.is_empty() {
             return "\n".to_string();
+        }
+        // Isolation by user-defined networks is a common rule of both directions.
+        if self.egress.dominant == LayerKind::Udn {
+            return format!(" due to existence of user defined networks:\n{res}");
         }
         format!(" due to the following policies and rules:\n{res}")
     }
@@ -792,6 +815,11 @@ impl XConn {
     /// Only the system default decided both directions.
     pub fn only_default(&self) -> bool {
         self.all && self.protos.is_empty() && self.common.only_default()
+    }
+
+    /// Denied only because the peers are on different primary networks.
+    pub fn cross_network_denied(&self) -> bool {
+        !self.all && self.protos.is_empty() && self.common.only_udn()
     }
 
     /// The connection restricted to one protocol and port, with that port's

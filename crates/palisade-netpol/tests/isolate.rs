@@ -73,8 +73,18 @@ fn opts(target: Target, allow: Option<&str>) -> IsolateOptions {
         target,
         allow_from_namespace: allow.map(str::to_string),
         name: None,
+        admin: false,
     }
 }
+
+fn admin_opts(target: Target, allow: Option<&str>) -> IsolateOptions {
+    IsolateOptions {
+        admin: true,
+        ..opts(target, allow)
+    }
+}
+
+const DB_FROM_API: &str = "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: db-from-api, namespace: shop}\nspec:\n  podSelector: {matchLabels: {app: db}}\n  policyTypes: [Ingress, Egress]\n  ingress: [{from: [{podSelector: {matchLabels: {app: api}}}], ports: [{port: 5432}]}]\n  egress: [{to: [{ipBlock: {cidr: 10.0.0.0/8}}]}]\n";
 
 /// The connections of `l` not touching any of `peers`.
 fn without(l: &ConnList, peers: &[String]) -> Vec<palisade_netpol::Connection> {
@@ -201,6 +211,84 @@ fn existing_allow_policies_are_reported_not_hidden() {
         left,
         vec!["shop/api[Deployment] => shop/db[Pod] : TCP 5432"]
     );
+    // Said plainly, with the way out.
+    assert!(
+        iso.warnings
+            .iter()
+            .any(|w| w.contains("isolation is incomplete") && w.contains("--admin")),
+        "{:?}",
+        iso.warnings
+    );
+    assert!(iso.admin.is_none());
+}
+
+#[test]
+fn admin_isolation_overrides_other_network_policies() {
+    let objs = objects(DB_FROM_API);
+    let an = analyzer(&objs);
+    let plain = isolate(&an, &opts(Target::Pod("db".into()), None)).expect("isolate");
+    assert_eq!(
+        verify(&objs, &plain).expect("verify"),
+        vec![
+            "shop/api[Deployment] => shop/db[Pod] : TCP 5432",
+            "shop/db[Pod] => 10.0.0.0-10.255.255.255[External] : All Connections",
+        ]
+    );
+    let iso = isolate(&an, &admin_opts(Target::Pod("db".into()), None)).expect("isolate");
+    let admin = iso.admin.as_ref().expect("admin policy");
+    assert_eq!(admin.priority, 0);
+    assert!(!iso
+        .warnings
+        .iter()
+        .any(|w| w.contains("isolation is incomplete")));
+    let yaml = to_yaml(&iso);
+    assert!(yaml.contains("kind: NetworkPolicy\n"), "{yaml}");
+    assert!(yaml.contains("---\n"), "{yaml}");
+    assert!(yaml.contains("kind: AdminNetworkPolicy\n"), "{yaml}");
+    assert!(yaml.contains("    action: Deny\n"), "{yaml}");
+    // The admin Deny wins over the other policy's allows, both ways.
+    assert_eq!(verify(&objs, &iso).expect("verify"), Vec::<String>::new());
+    let after = list_with_isolation(&objs, &iso).expect("list");
+    assert_eq!(touching(&after, "shop/db[Pod]"), Vec::<String>::new());
+    // Nothing else changes.
+    let keep = vec!["shop/db[Pod]".to_string()];
+    let diffs = compare(&without(&list(&objs), &keep), &without(&after, &keep));
+    assert!(diffs.is_empty(), "{diffs:?}");
+    // JSON: a List of both policies.
+    let json = to_json(&iso);
+    assert_eq!(json["kind"], "List");
+    assert_eq!(json["items"][1]["kind"], "AdminNetworkPolicy");
+    assert_eq!(json["items"][1]["spec"]["ingress"][0]["action"], "Deny");
+    assert_eq!(
+        json["items"][1]["spec"]["subject"]["pods"]["podSelector"]["matchLabels"]["app"],
+        "db"
+    );
+}
+
+#[test]
+fn admin_isolation_keeps_forensics_and_avoids_used_priorities() {
+    let anp = "apiVersion: policy.networking.k8s.io/v1alpha1\nkind: AdminNetworkPolicy\nmetadata: {name: existing}\nspec:\n  priority: 0\n  subject: {namespaces: {matchLabels: {kubernetes.io/metadata.name: other}}}\n  ingress: [{name: a, action: Allow, from: [{namespaces: {}}]}]\n";
+    let objs = objects(&format!("{DB_FROM_API}---\n{anp}"));
+    let an = analyzer(&objs);
+    let iso = isolate(
+        &an,
+        &admin_opts(Target::Pod("db".into()), Some("forensics")),
+    )
+    .expect("isolate");
+    assert_eq!(iso.admin.as_ref().map(|a| a.priority), Some(1));
+    assert!(
+        iso.warnings
+            .iter()
+            .any(|w| w.contains("stronger priorities")),
+        "{:?}",
+        iso.warnings
+    );
+    let after = list_with_isolation(&objs, &iso).expect("list");
+    assert_eq!(
+        touching(&after, "shop/db[Pod]"),
+        vec!["forensics/toolbox[Pod] => shop/db[Pod] : All Connections"]
+    );
+    assert!(verify(&objs, &iso).expect("verify").is_empty());
 }
 
 #[test]

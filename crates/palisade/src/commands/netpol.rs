@@ -19,7 +19,7 @@ use palisade_netpol::generate::{generate, parse_desired, to_yaml, verify, Genera
 use palisade_netpol::input::load;
 use palisade_netpol::isolate::{self, IsolateOptions, Target};
 use palisade_netpol::lint::{lint_with, LintOptions};
-use palisade_netpol::read_resources;
+use palisade_netpol::read_resources_with;
 
 /// Exit status when findings at or above `--fail-on` were reported.
 const EXIT_FINDINGS: u8 = 1;
@@ -235,6 +235,12 @@ pub struct IsolateArgs {
     #[arg(long, value_name = "NAME")]
     pub name: Option<String>,
 
+    /// Also emit an AdminNetworkPolicy with Deny rules for the pods: it takes precedence over
+    /// NetworkPolicies, so traffic that other NetworkPolicies allow is cut too (ingress from
+    /// outside the cluster stays governed by NetworkPolicies)
+    #[arg(long)]
+    pub admin: bool,
+
     /// Output format
     #[arg(short = 'o', long = "output", value_enum, default_value_t = PolicyFormat::Yaml)]
     pub output: PolicyFormat,
@@ -344,6 +350,13 @@ pub struct ListArgs {
     /// With --explain: only allowed or only denied connections
     #[arg(long = "explain-only", value_enum)]
     pub explain_only: Option<ExplainOnlyArg>,
+
+    /// Also analyse multiple networks: primary (Cluster)UserDefinedNetworks isolate their
+    /// namespaces, NetworkAttachmentDefinitions add secondary networks governed by
+    /// MultiNetworkPolicies, and KubeVirt VirtualMachines are workloads; connections are
+    /// listed per network (not with --exposure)
+    #[arg(long = "multiple-networks")]
+    pub multiple_networks: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -424,6 +437,11 @@ pub struct DiffArgs {
     /// Names of the two versions in the output
     #[arg(long = "ref-names", value_name = "NAME1,NAME2", value_delimiter = ',', num_args = 2, default_values_t = ["ref1".to_string(), "ref2".to_string()])]
     pub ref_names: Vec<String>,
+
+    /// Analyse multiple networks ((Cluster)UserDefinedNetworks, NetworkAttachmentDefinitions,
+    /// MultiNetworkPolicies, VirtualMachines) in both versions, as `list --multiple-networks`
+    #[arg(long = "multiple-networks")]
+    pub multiple_networks: bool,
 
     #[command(flatten)]
     pub out: OutArgs,
@@ -536,8 +554,12 @@ fn write_output(out: &OutArgs, text: &str) -> Result<()> {
     }
 }
 
-fn analyzer_for(loaded: &Loaded, exposure: bool) -> std::result::Result<Analyzer, String> {
-    let resources = read_resources(&loaded.objects);
+fn analyzer_for(
+    loaded: &Loaded,
+    exposure: bool,
+    multiple_networks: bool,
+) -> std::result::Result<Analyzer, String> {
+    let resources = read_resources_with(&loaded.objects, multiple_networks);
     for w in &resources.warnings {
         eprintln!("warning: {w}");
     }
@@ -556,8 +578,12 @@ fn run_list(a: &ListArgs) -> Result<ExitCode> {
         }),
         focus_conn: a.focus_conn.clone(),
         exposure: a.exposure,
+        multiple_networks: a.multiple_networks,
     };
-    let analyzer = match analyzer_for(&loaded, a.exposure) {
+    if a.exposure && a.multiple_networks {
+        eprintln!("warning: --exposure is ignored with --multiple-networks");
+    }
+    let analyzer = match analyzer_for(&loaded, a.exposure, a.multiple_networks) {
         Ok(x) => x,
         Err(e) => {
             eprintln!("error: {e}");
@@ -623,8 +649,8 @@ fn run_explain(a: &ExplainArgs) -> Result<ExitCode> {
     };
     let loaded = load_input(&a.input)?;
     let input_errors = report_input_errors(&loaded);
-    let result =
-        analyzer_for(&loaded, false).and_then(|an| explain(&an, &a.src, &a.dst, port.as_ref()));
+    let result = analyzer_for(&loaded, false, false)
+        .and_then(|an| explain(&an, &a.src, &a.dst, port.as_ref()));
     let e = match result {
         Ok(e) => e,
         Err(e) => {
@@ -653,7 +679,7 @@ fn run_explain(a: &ExplainArgs) -> Result<ExitCode> {
 fn run_generate(a: &GenerateArgs) -> Result<ExitCode> {
     let loaded = load_input(&a.input)?;
     let input_errors = report_input_errors(&loaded);
-    let analyzer = match analyzer_for(&loaded, false) {
+    let analyzer = match analyzer_for(&loaded, false, false) {
         Ok(x) => x,
         Err(e) => {
             eprintln!("error: {e}");
@@ -737,7 +763,11 @@ fn run_diff(a: &DiffArgs) -> Result<ExitCode> {
     for dir in [&a.dir1, &a.dir2] {
         let loaded = load(&[Input::Path(dir.clone())], &LoadOptions::default());
         input_errors |= report_input_errors(&loaded);
-        let list = analyzer_for(&loaded, false).and_then(|an| an.list(&ListOptions::default()));
+        let opts = ListOptions {
+            multiple_networks: a.multiple_networks,
+            ..ListOptions::default()
+        };
+        let list = analyzer_for(&loaded, false, a.multiple_networks).and_then(|an| an.list(&opts));
         match list {
             Ok(l) => lists.push(l),
             Err(e) => {
@@ -802,7 +832,7 @@ fn exit_for(findings: &[Finding], fail_on: Severity, input_errors: bool) -> Exit
 fn run_coverage(a: &CoverageArgs) -> Result<ExitCode> {
     let loaded = load_input(&a.input)?;
     let input_errors = report_input_errors(&loaded);
-    let analyzer = match analyzer_for(&loaded, false) {
+    let analyzer = match analyzer_for(&loaded, false, false) {
         Ok(x) => x,
         Err(e) => {
             eprintln!("error: {e}");
@@ -851,7 +881,7 @@ fn run_coverage(a: &CoverageArgs) -> Result<ExitCode> {
 fn run_lint(a: &LintArgs) -> Result<ExitCode> {
     let loaded = load_input(&a.input)?;
     let input_errors = report_input_errors(&loaded);
-    let analyzer = match analyzer_for(&loaded, false) {
+    let analyzer = match analyzer_for(&loaded, false, false) {
         Ok(x) => x,
         Err(e) => {
             eprintln!("error: {e}");
@@ -894,8 +924,9 @@ fn run_isolate(a: &IsolateArgs) -> Result<ExitCode> {
         target,
         allow_from_namespace: a.allow_from_namespace.clone(),
         name: a.name.clone(),
+        admin: a.admin,
     };
-    let result = analyzer_for(&loaded, false).and_then(|an| isolate::isolate(&an, &opts));
+    let result = analyzer_for(&loaded, false, false).and_then(|an| isolate::isolate(&an, &opts));
     let iso = match result {
         Ok(x) => x,
         Err(e) => {
