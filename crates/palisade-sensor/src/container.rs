@@ -10,6 +10,11 @@
 //! under any "namespace" directory) is left out: it also matches ordinary
 //! cgroups such as systemd services' and sandboxes', which would put host
 //! processes "in a container".
+//!
+//! What only the runtime knows (names, image, pod) is a [`ContainerMeta`],
+//! filled by the CRI client (`crate::cri`).
+
+use std::collections::BTreeMap;
 
 /// The runtime that created a container, as `container.type` names it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -137,6 +142,154 @@ pub fn join_leaf_first(components: &[Vec<u8>]) -> String {
     parts.join("/")
 }
 
+/// What the container runtime says about a container (CRI `ContainerStatus`
+/// and its pod's `PodSandboxStatus`), as Falco's container plugin keeps it.
+/// Strings the runtime left empty stay empty, as in Falco.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ContainerMeta {
+    /// `container.type` as the runtime names itself (`containerd`, `cri-o`,
+    /// `cri`); `None` keeps the cgroup layout's.
+    pub runtime: Option<&'static str>,
+    /// `container.name`: the container's name in the pod spec.
+    pub name: String,
+    /// `container.image`.
+    pub image: String,
+    /// `container.image.repository`.
+    pub image_repository: String,
+    /// `container.image.tag`.
+    pub image_tag: String,
+    /// `container.image.digest`.
+    pub image_digest: String,
+    /// `container.image.id`.
+    pub image_id: String,
+    /// `container.privileged`.
+    pub privileged: bool,
+    /// `container.ip`, `k8s.pod.ip`: the sandbox's primary address.
+    pub ip: String,
+    /// `container.host_pid`, `container.host_network`, `container.host_ipc`.
+    pub host_pid: bool,
+    /// See `host_pid`.
+    pub host_network: bool,
+    /// See `host_pid`.
+    pub host_ipc: bool,
+    /// The container's labels (`container.label[K]`), with the pod's name,
+    /// namespace and uid under kubelet's `io.kubernetes.pod.*` keys.
+    pub labels: BTreeMap<String, String>,
+    /// The full id of the pod sandbox (`k8s.pod.full_sandbox_id`).
+    pub pod_sandbox_id: String,
+    /// The pod's labels (`k8s.pod.label[K]`).
+    pub pod_labels: BTreeMap<String, String>,
+    /// The id is a pod sandbox's (its "pause" process), not a container's.
+    pub is_sandbox: bool,
+}
+
+/// Labels longer than this are left out, as Falco's `label_max_len` default.
+pub const LABEL_MAX_LEN: usize = 100;
+
+impl ContainerMeta {
+    /// A label of the container.
+    pub fn label(&self, key: &str) -> Option<&str> {
+        self.labels.get(key).map(String::as_str)
+    }
+
+    /// `k8s.pod.name`.
+    pub fn pod_name(&self) -> Option<&str> {
+        self.label("io.kubernetes.pod.name")
+    }
+
+    /// `k8s.ns.name`.
+    pub fn pod_namespace(&self) -> Option<&str> {
+        self.label("io.kubernetes.pod.namespace")
+    }
+
+    /// `k8s.pod.uid` (and the legacy `k8s.pod.id`).
+    pub fn pod_uid(&self) -> Option<&str> {
+        self.label("io.kubernetes.pod.uid")
+    }
+}
+
+/// `container.labels`, `k8s.pod.labels`: `key:value` pairs in key order,
+/// joined with `", "`, leaving out kubelet's own `io.kubernetes.*` and
+/// `annotation.*` keys (Falco's `concatenate_container_labels`).
+pub fn join_labels(labels: &BTreeMap<String, String>) -> String {
+    let mut s = String::new();
+    for (k, v) in labels {
+        if k.starts_with("annotation.") || k.starts_with("io.kubernetes.") {
+            continue;
+        }
+        if !s.is_empty() {
+            s.push_str(", ");
+        }
+        s.push_str(k);
+        if !v.is_empty() {
+            s.push(':');
+            s.push_str(v);
+        }
+    }
+    s
+}
+
+/// Splits an image reference into repository and tag, dropping a digest
+/// (`@sha256:...`); a colon before the last slash is a registry port.
+pub fn image_repo_tag(image: &str) -> (&str, &str) {
+    let image = match image.find('@') {
+        Some(at) => &image[..at],
+        None => image,
+    };
+    let last_slash = image.rfind('/');
+    match image.rfind(':') {
+        Some(colon) if last_slash.is_none_or(|s| colon > s) => {
+            (&image[..colon], &image[colon + 1..])
+        }
+        _ => (image, ""),
+    }
+}
+
+/// The image fields from a CRI status's `image.image`, `image_ref` and the
+/// image name annotations runtimes put in the verbose info (Falco's rules:
+/// the digest comes from `image_ref`, the tag from the image as specified).
+pub fn image_fields(
+    spec_image: &str,
+    image_ref: &str,
+    annotations: &BTreeMap<String, String>,
+) -> (String, String, String, String) {
+    let mut name = spec_image.to_string();
+    let mut digest = String::new();
+    let mut tag_from_spec = false;
+    match image_ref.find("sha256:") {
+        Some(0) => digest = image_ref.to_string(),
+        Some(i) if image_ref.as_bytes().get(i - 1) == Some(&b'@') => {
+            name = image_ref[..i - 1].to_string();
+            digest = image_ref[i..].to_string();
+            tag_from_spec = true;
+        }
+        _ => {}
+    }
+    if name.is_empty() || name.starts_with("sha256") {
+        let annotated = [
+            "io.kubernetes.cri.image-name",
+            "io.kubernetes.cri-o.Image",
+            "io.kubernetes.cri-o.ImageName",
+        ]
+        .iter()
+        .find_map(|k| annotations.get(*k));
+        if let Some(a) = annotated {
+            name = a.clone();
+            tag_from_spec = false;
+        }
+    }
+    let (repo, tag) = image_repo_tag(&name);
+    let (repo, mut tag) = (repo.to_string(), tag.to_string());
+    if tag_from_spec {
+        let (_, spec_tag) = image_repo_tag(spec_image);
+        if !spec_tag.is_empty() {
+            tag = spec_tag.to_string();
+            name = format!("{name}:{tag}");
+        }
+    }
+    (name, repo, tag, digest)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -199,5 +352,70 @@ mod tests {
         let comps = vec![b"leaf".to_vec(), b"mid".to_vec(), Vec::new()];
         assert_eq!(join_leaf_first(&comps), "/mid/leaf");
         assert_eq!(join_leaf_first(&[Vec::new()]), "/");
+    }
+
+    #[test]
+    fn image_references() {
+        assert_eq!(image_repo_tag("nginx:1.27"), ("nginx", "1.27"));
+        assert_eq!(
+            image_repo_tag("registry:5000/team/app"),
+            ("registry:5000/team/app", "")
+        );
+        assert_eq!(
+            image_repo_tag("registry:5000/team/app:v2@sha256:ab"),
+            ("registry:5000/team/app", "v2")
+        );
+        assert_eq!(image_repo_tag(""), ("", ""));
+        let none = BTreeMap::new();
+        // containerd: the digest from image_ref, the tag from the spec.
+        let (name, repo, tag, digest) = image_fields(
+            "docker.io/library/nginx:1.27",
+            "docker.io/library/nginx@sha256:0123",
+            &none,
+        );
+        assert_eq!(name, "docker.io/library/nginx:1.27");
+        assert_eq!(repo, "docker.io/library/nginx");
+        assert_eq!(tag, "1.27");
+        assert_eq!(digest, "sha256:0123");
+        // Only an image id: the runtime's annotation names the image.
+        let ann: BTreeMap<String, String> = [(
+            "io.kubernetes.cri.image-name".to_string(),
+            "quay.io/x/y:3".to_string(),
+        )]
+        .into();
+        let (name, repo, tag, digest) = image_fields("sha256:feed", "sha256:feed", &ann);
+        assert_eq!(
+            (name.as_str(), repo.as_str(), tag.as_str()),
+            ("quay.io/x/y:3", "quay.io/x/y", "3")
+        );
+        assert_eq!(digest, "sha256:feed");
+        // Nothing known: nothing invented.
+        assert_eq!(
+            image_fields("", "", &none),
+            (String::new(), String::new(), String::new(), String::new())
+        );
+        // A malformed reference does not panic.
+        let _ = image_fields("@", "sha256:", &none);
+        let _ = image_fields(":", "x@sha256:", &none);
+    }
+
+    #[test]
+    fn label_lists() {
+        let labels: BTreeMap<String, String> = [
+            ("io.kubernetes.pod.name", "web-0"),
+            ("app", "web"),
+            ("annotation.x", "y"),
+            ("flag", ""),
+        ]
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+        assert_eq!(join_labels(&labels), "app:web, flag");
+        let meta = ContainerMeta {
+            labels,
+            ..Default::default()
+        };
+        assert_eq!(meta.pod_name(), Some("web-0"));
+        assert_eq!(meta.pod_namespace(), None);
     }
 }

@@ -1,5 +1,5 @@
 //! Syscall events as the rules engine sees them: the `syscall` source's
-//! fields (`evt.*`, `proc.*`, `fd.*`, `user.*`, `container.*`) computed from a
+//! fields (`evt.*`, `proc.*`, `fd.*`, `user.*`, `container.*`, `k8s.*`) computed from a
 //! record and the process table, with libsinsp's meanings.
 
 use std::borrow::Cow;
@@ -9,6 +9,7 @@ use std::sync::OnceLock;
 
 use palisade_detect::{BoundField, Event, FieldSource, SyscallSource, Value};
 
+use crate::container::{join_labels, ContainerMeta};
 use crate::process::{absolute, Process, ProcessTable};
 use crate::syscalls::{self, Param, Syscall};
 use crate::users::User;
@@ -95,6 +96,8 @@ pub struct SyscallEvent<'a> {
     pub identity: Identity,
     /// Host name (`evt.hostname`).
     pub hostname: &'a str,
+    /// What the runtime said about the process's container, once it did.
+    pub meta: Option<&'a ContainerMeta>,
 }
 
 impl<'a> SyscallEvent<'a> {
@@ -173,6 +176,87 @@ impl<'a> SyscallEvent<'a> {
             Param::Tuple => self.fd.as_ref()?.name.clone()?,
             Param::Addr => user_addr(r)?,
         })
+    }
+
+    /// A `container.*` or `k8s.*` field, as Falco's container plugin gives
+    /// it: the host is a container named `host` with empty image fields and
+    /// no pod; in a container, the id and type come from the cgroup path and
+    /// the rest from the runtime, `<NA>` until (or unless) it answered.
+    fn container_field(&self, f: F, key: Option<&str>) -> Option<Value<'a>> {
+        let p = self.proc?;
+        let borrowed = |v: &'a str| Some(Value::Str(Cow::Borrowed(v)));
+        let Some(c) = &p.container else {
+            return match f {
+                F::ContainerId | F::ContainerFullId | F::ContainerName | F::ContainerType => {
+                    borrowed("host")
+                }
+                F::ContainerPrivileged
+                | F::ContainerHostPid
+                | F::ContainerHostNetwork
+                | F::ContainerHostIpc => Some(Value::Bool(false)),
+                F::ContainerLabel
+                | F::K8sPodName
+                | F::K8sNsName
+                | F::K8sPodUid
+                | F::K8sPodLabel => None,
+                _ => borrowed(""),
+            };
+        };
+        match f {
+            F::ContainerId => return borrowed(c.id()),
+            F::ContainerFullId => return borrowed(&c.full_id),
+            _ => {}
+        }
+        let Some(m) = self.meta else {
+            return match f {
+                F::ContainerType => borrowed(c.runtime.name()),
+                // The pod uid is in the kubelet's cgroup path.
+                F::K8sPodUid => c.pod_uid.as_deref().and_then(borrowed),
+                _ => None,
+            };
+        };
+        let container_only = matches!(
+            f,
+            F::ContainerName
+                | F::ContainerImage
+                | F::ContainerImageId
+                | F::ContainerImageRepository
+                | F::ContainerImageTag
+                | F::ContainerImageDigest
+                | F::ContainerPrivileged
+        );
+        if m.is_sandbox && container_only {
+            // A pod's pause process: the runtime tells of the pod only.
+            return None;
+        }
+        match f {
+            F::ContainerType => borrowed(m.runtime.unwrap_or(c.runtime.name())),
+            F::ContainerName => borrowed(&m.name),
+            F::ContainerImage => borrowed(&m.image),
+            F::ContainerImageId => borrowed(&m.image_id),
+            F::ContainerImageRepository => borrowed(&m.image_repository),
+            F::ContainerImageTag => borrowed(&m.image_tag),
+            F::ContainerImageDigest => borrowed(&m.image_digest),
+            F::ContainerPrivileged => Some(Value::Bool(m.privileged)),
+            F::ContainerIp | F::K8sPodIp => borrowed(&m.ip),
+            F::ContainerHostPid => Some(Value::Bool(m.host_pid)),
+            F::ContainerHostNetwork => Some(Value::Bool(m.host_network)),
+            F::ContainerHostIpc => Some(Value::Bool(m.host_ipc)),
+            F::ContainerLabel => m.label(key?).and_then(borrowed),
+            F::ContainerLabels => Some(s(join_labels(&m.labels))),
+            F::K8sPodName => m.pod_name().and_then(borrowed),
+            F::K8sNsName => m.pod_namespace().and_then(borrowed),
+            F::K8sPodUid => m.pod_uid().or(c.pod_uid.as_deref()).and_then(borrowed),
+            F::K8sPodSandboxId => borrowed(m.pod_sandbox_id.get(..12).unwrap_or(&m.pod_sandbox_id)),
+            F::K8sPodFullSandboxId => borrowed(&m.pod_sandbox_id),
+            F::K8sPodLabel => m
+                .pod_labels
+                .get(key?)
+                .map(String::as_str)
+                .and_then(borrowed),
+            F::K8sPodLabels => Some(s(join_labels(&m.pod_labels))),
+            _ => None,
+        }
     }
 
     fn open_flags(&self) -> Option<u64> {
@@ -514,6 +598,26 @@ enum F {
     ContainerFullId,
     ContainerType,
     ContainerName,
+    ContainerImage,
+    ContainerImageId,
+    ContainerImageRepository,
+    ContainerImageTag,
+    ContainerImageDigest,
+    ContainerPrivileged,
+    ContainerIp,
+    ContainerHostPid,
+    ContainerHostNetwork,
+    ContainerHostIpc,
+    ContainerLabel,
+    ContainerLabels,
+    K8sPodName,
+    K8sNsName,
+    K8sPodUid,
+    K8sPodSandboxId,
+    K8sPodFullSandboxId,
+    K8sPodLabel,
+    K8sPodLabels,
+    K8sPodIp,
 }
 
 fn field_of(name: &str) -> Option<F> {
@@ -615,6 +719,27 @@ fn field_of(name: &str) -> Option<F> {
         "container.full_id" => ContainerFullId,
         "container.type" => ContainerType,
         "container.name" => ContainerName,
+        "container.image" => ContainerImage,
+        "container.image.id" => ContainerImageId,
+        "container.image.repository" => ContainerImageRepository,
+        "container.image.tag" => ContainerImageTag,
+        "container.image.digest" => ContainerImageDigest,
+        "container.privileged" => ContainerPrivileged,
+        "container.ip" => ContainerIp,
+        "container.host_pid" => ContainerHostPid,
+        "container.host_network" => ContainerHostNetwork,
+        "container.host_ipc" => ContainerHostIpc,
+        "container.label" => ContainerLabel,
+        "container.labels" => ContainerLabels,
+        "k8s.pod.name" => K8sPodName,
+        "k8s.ns.name" => K8sNsName,
+        // The legacy name of the pod uid (Falco's container plugin).
+        "k8s.pod.uid" | "k8s.pod.id" => K8sPodUid,
+        "k8s.pod.sandbox_id" => K8sPodSandboxId,
+        "k8s.pod.full_sandbox_id" => K8sPodFullSandboxId,
+        "k8s.pod.label" => K8sPodLabel,
+        "k8s.pod.labels" => K8sPodLabels,
+        "k8s.pod.ip" => K8sPodIp,
         _ => return None,
     })
 }
@@ -1065,18 +1190,33 @@ impl Event for SyscallEvent<'_> {
                 Some(i) => Value::Int(i as i64),
                 None => return false,
             },
-            F::ContainerId | F::ContainerFullId | F::ContainerType | F::ContainerName => {
-                let Some(p) = p else { return false };
-                match (&p.container, f) {
-                    (None, F::ContainerType) => return false,
-                    (None, _) => Value::Str(Cow::Borrowed("host")),
-                    (Some(c), F::ContainerId) => Value::Str(Cow::Borrowed(c.id())),
-                    (Some(c), F::ContainerFullId) => Value::Str(Cow::Borrowed(&c.full_id)),
-                    (Some(c), F::ContainerType) => Value::Str(Cow::Borrowed(c.runtime.name())),
-                    // The name comes from the runtime, which is not asked.
-                    (Some(_), _) => return false,
-                }
-            }
+            F::ContainerId
+            | F::ContainerFullId
+            | F::ContainerType
+            | F::ContainerName
+            | F::ContainerImage
+            | F::ContainerImageId
+            | F::ContainerImageRepository
+            | F::ContainerImageTag
+            | F::ContainerImageDigest
+            | F::ContainerPrivileged
+            | F::ContainerIp
+            | F::ContainerHostPid
+            | F::ContainerHostNetwork
+            | F::ContainerHostIpc
+            | F::ContainerLabel
+            | F::ContainerLabels
+            | F::K8sPodName
+            | F::K8sNsName
+            | F::K8sPodUid
+            | F::K8sPodSandboxId
+            | F::K8sPodFullSandboxId
+            | F::K8sPodLabel
+            | F::K8sPodLabels
+            | F::K8sPodIp => match self.container_field(*f, field.arg.text.as_deref()) {
+                Some(v) => v,
+                None => return false,
+            },
         };
         out.push(v);
         true
@@ -1145,6 +1285,7 @@ mod tests {
                 ..Default::default()
             },
             hostname: "h",
+            meta: None,
         };
         let alerts = engine.evaluate(&evt);
         assert_eq!(alerts.len(), 1);
@@ -1202,6 +1343,7 @@ mod tests {
             fd: Some(fdv),
             identity: Identity::default(),
             hostname: "h",
+            meta: None,
         };
         let fired: Vec<String> = engine.evaluate(&evt).into_iter().map(|a| a.rule).collect();
         assert_eq!(fired, vec!["any".to_string()]);

@@ -11,12 +11,16 @@
 //! libsinsp's field semantics. The kernel side only sends the syscalls some
 //! loaded rule can match (see [`syscalls`]).
 //!
+//! Container and pod names come from the CRI runtime socket ([`cri`], the
+//! `cri` feature, on by default), asked in the background.
+//!
 //! Everything but the loader builds without clang: the `bpf` feature (on by
 //! default) brings the loader, [`bpf::Sensor`].
 
 #[cfg(feature = "bpf")]
 pub mod bpf;
 pub mod container;
+pub mod cri;
 pub mod drops;
 pub mod event;
 pub mod process;

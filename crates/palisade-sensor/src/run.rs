@@ -13,6 +13,7 @@ use std::time::{Duration, Instant};
 
 use palisade_detect::{Alert, Engine};
 
+use crate::cri::{CriOptions, LookupStats, Metadata};
 use crate::drops::{Counters, DropMonitor};
 use crate::state::State;
 use crate::syscalls::ExitHook;
@@ -36,6 +37,8 @@ pub struct RunOptions {
     pub all_syscalls: bool,
     /// How syscall exits are hooked in the kernel.
     pub exit_hook: ExitHook,
+    /// Where container and pod metadata come from.
+    pub cri: CriOptions,
 }
 
 impl Default for RunOptions {
@@ -49,6 +52,7 @@ impl Default for RunOptions {
             drop_threshold: 0.1,
             all_syscalls: false,
             exit_hook: ExitHook::Auto,
+            cri: CriOptions::default(),
         }
     }
 }
@@ -66,6 +70,8 @@ pub struct RunStats {
     pub exit_hook: ExitHook,
     /// Why per-syscall hooks were not used, when `Auto` fell back.
     pub fallback_reason: Option<String>,
+    /// Lookups of container metadata.
+    pub cri: LookupStats,
 }
 
 /// Shared with the metrics endpoint.
@@ -74,6 +80,7 @@ struct Shared {
     counters: Counters,
     records: u64,
     processes: usize,
+    cri: LookupStats,
 }
 
 fn serve_metrics(
@@ -104,6 +111,17 @@ fn serve_metrics(
                             "# HELP palisade_sensor_records_processed_total Records processed by user space.\n# TYPE palisade_sensor_records_processed_total counter\npalisade_sensor_records_processed_total {}\n# HELP palisade_sensor_processes Processes in the process table.\n# TYPE palisade_sensor_processes gauge\npalisade_sensor_processes {}\n",
                             s.records, s.processes
                         ));
+                        let c = s.cri;
+                        b.push_str("# HELP palisade_sensor_cri_lookups_total Container metadata lookups on the CRI socket, by result.\n# TYPE palisade_sensor_cri_lookups_total counter\n");
+                        for (result, n) in [
+                            ("found", c.found),
+                            ("not_found", c.not_found),
+                            ("failed", c.failed),
+                        ] {
+                            b.push_str(&format!(
+                                "palisade_sensor_cri_lookups_total{{result=\"{result}\"}} {n}\n"
+                            ));
+                        }
                         b
                     }
                     Err(_) => String::new(),
@@ -129,14 +147,16 @@ fn serve_metrics(
 
 fn engine_metrics_text(engine: &Engine) -> String {
     let snap = engine.metrics().snapshot();
-    let mut s = String::from("# HELP palisade_detect_alerts_total Alerts raised, by rule.\n# TYPE palisade_detect_alerts_total counter\n");
+    // The name and labels of the webhook's counter for audit-event matches
+    // (and of Falco's events counter), so one alert rule covers both sources.
+    let mut s = String::from("# HELP palisade_detect_events_total Runtime rule matches (alerts), by rule, priority and source.\n# TYPE palisade_detect_events_total counter\n");
     for (rule, (priority, n)) in &snap.alerts_by_rule {
         if *n == 0 {
             continue;
         }
         let rule = rule.replace('\\', "\\\\").replace('"', "\\\"");
         s.push_str(&format!(
-            "palisade_detect_alerts_total{{rule=\"{rule}\",priority=\"{}\"}} {n}\n",
+            "palisade_detect_events_total{{rule=\"{rule}\",priority=\"{}\",source=\"syscall\"}} {n}\n",
             priority.name()
         ));
     }
@@ -167,7 +187,9 @@ pub fn run(
     let mut sensor = Sensor::start(&config)?;
     // Attach first, seed after: a process started in between is in /proc
     // or in the records, never in neither.
-    let mut state = State::new(&opts.proc_root, &opts.host_root, opts.hostname.clone());
+    let meta = Metadata::start(&opts.cri)?;
+    let mut state =
+        State::new(&opts.proc_root, &opts.host_root, opts.hostname.clone()).with_metadata(meta);
     state.seed();
     let shared = Arc::new(Mutex::new(Shared::default()));
     let engine_text = Arc::new(Mutex::new(String::new()));
@@ -212,6 +234,7 @@ pub fn run(
                 s.counters = counters;
                 s.records = stats.records;
                 s.processes = state.table.len();
+                s.cri = state.meta.stats();
             }
             if let Ok(mut t) = engine_text.lock() {
                 *t = engine_metrics_text(engine);
@@ -219,6 +242,7 @@ pub fn run(
         }
     }
     stats.counters = sensor.counters();
+    stats.cri = state.meta.stats();
     Ok(stats)
 }
 

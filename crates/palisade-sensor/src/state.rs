@@ -2,8 +2,10 @@
 //! databases. Each record updates the state, then (for syscall and exec
 //! records) becomes a [`SyscallEvent`] for the rules.
 
-use std::time::Instant;
+use std::collections::HashSet;
+use std::time::{Duration, Instant};
 
+use crate::cri::Metadata;
 use crate::event::{fd_view, Identity, Kind, SyscallEvent};
 use crate::process::ProcessTable;
 use crate::syscalls;
@@ -19,7 +21,13 @@ pub struct State {
     num: u64,
     hostname: String,
     last_purge: Instant,
+    /// Container metadata from the runtime.
+    pub meta: Metadata,
+    last_evict: Instant,
 }
+
+/// How often the metadata of containers with no process left is dropped.
+const EVICT_EVERY: Duration = Duration::from_secs(10);
 
 impl State {
     /// A state reading /proc at `proc_root` and host users under `host_root`.
@@ -30,7 +38,15 @@ impl State {
             num: 0,
             hostname: hostname.into(),
             last_purge: Instant::now(),
+            meta: Metadata::disabled(),
+            last_evict: Instant::now(),
         }
+    }
+
+    /// The same state, with container metadata from `meta`.
+    pub fn with_metadata(mut self, meta: Metadata) -> State {
+        self.meta = meta;
+        self
     }
 
     /// Seeds the process table from /proc.
@@ -41,9 +57,24 @@ impl State {
             .iter()
             .filter_map(|p| p.container.as_ref().map(|c| (c.full_id.clone(), p.pid)))
             .collect();
+        // Ask the runtime about the containers already running now, rather
+        // than at their first event.
+        let now = Instant::now();
         for (c, pid) in members {
+            let _ = self.meta.get(&c, now);
             self.users.note_member(&c, pid);
         }
+    }
+
+    /// Drops the metadata of containers without a process in the table
+    /// (done every few seconds by [`State::handle`]).
+    pub fn evict_gone_containers(&mut self) {
+        let live: HashSet<&str> = self
+            .table
+            .iter()
+            .filter_map(|p| p.container.as_ref().map(|c| c.full_id.as_str()))
+            .collect();
+        self.meta.retain(|id| live.contains(id));
     }
 
     /// Applies one record, and hands its event (if it is one rules see) to `f`.
@@ -53,6 +84,11 @@ impl State {
             self.table.purge(now);
             self.last_purge = now;
         }
+        if now.duration_since(self.last_evict) >= EVICT_EVERY {
+            self.evict_gone_containers();
+            self.last_evict = now;
+        }
+        self.meta.poll(now);
         let (tgid, hdr, kind) = match rec {
             Record::Fork(r) => {
                 self.table.fork(r);
@@ -103,6 +139,7 @@ impl State {
         } else {
             vec![tgid]
         };
+        let meta = container.as_deref().and_then(|c| self.meta.get(c, now));
         let container = container.as_deref();
         let identity = Identity {
             user: self.users.user(&pids, container, hdr.uid),
@@ -130,6 +167,7 @@ impl State {
             fd,
             identity,
             hostname: &self.hostname,
+            meta: meta.as_deref(),
         };
         Some(f(&evt))
     }

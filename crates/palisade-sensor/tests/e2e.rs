@@ -15,6 +15,10 @@ use palisade_detect::{Alert, Engine, RuleMatching};
 use palisade_sensor::run::{RunOptions, Running};
 use palisade_sensor::syscalls::ExitHook;
 
+#[cfg(feature = "cri")]
+#[path = "common/fake_cri.rs"]
+mod fake_cri;
+
 fn shared(rel: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../../../shared")
@@ -79,7 +83,7 @@ const HOST_COPY: &str = r#"
 - rule: Process in container (e2e)
   desc: shows the container fields of every exec in a container
   condition: spawned_process and container
-  output: "exec in container id=%container.id full=%container.full_id type=%container.type name=%proc.name parent=%proc.pname cmd=%proc.cmdline tty=%proc.tty"
+  output: "exec in container id=%container.id full=%container.full_id type=%container.type cname=%container.name pod=%k8s.pod.name ns=%k8s.ns.name name=%proc.name parent=%proc.pname cmd=%proc.cmdline tty=%proc.tty"
   priority: INFO
 "#;
 
@@ -87,6 +91,9 @@ struct Env {
     running: Running,
     dir: tempfile::TempDir,
     seen: Vec<Alert>,
+    /// The CRI runtime that knows the fake container.
+    #[cfg(feature = "cri")]
+    cri: fake_cri::FakeServer,
 }
 
 fn start() -> Option<Env> {
@@ -116,8 +123,29 @@ fn start() -> Option<Env> {
             "rule {needed} not loaded"
         );
     }
+    #[cfg(feature = "cri")]
+    let cri = {
+        let server = fake_cri::FakeServer::start();
+        server.fake.add_container(
+            CONTAINER_ID,
+            SANDBOX_ID,
+            "e2e-web",
+            "registry.example/e2e/web:1.0",
+            "e2e-pod",
+            "e2e-ns",
+        );
+        server
+            .fake
+            .add_sandbox(SANDBOX_ID, "e2e-pod", "e2e-ns", "10.0.0.7");
+        server
+    };
     let opts = RunOptions {
         metrics_addr: Some("127.0.0.1:0".parse().unwrap()),
+        #[cfg(feature = "cri")]
+        cri: palisade_sensor::cri::CriOptions {
+            sockets: vec![cri.path.clone()],
+            ..Default::default()
+        },
         ..RunOptions::default()
     };
     let running = Running::spawn(Arc::new(engine), opts).expect("sensor starts");
@@ -125,6 +153,8 @@ fn start() -> Option<Env> {
         running,
         dir,
         seen: Vec::new(),
+        #[cfg(feature = "cri")]
+        cri,
     })
 }
 
@@ -243,6 +273,12 @@ fn sensor_end_to_end() {
     // 4. An outbound connection to a non-standard SSH port.
     outbound(&mut env, &m);
 
+    // 5. A program run from a memfd.
+    memfd_exec(&mut env, &m);
+
+    // 6. A process attaching to another with ptrace.
+    ptrace_attach(&mut env, &m);
+
     // The counters and alerts are on /metrics (refreshed every second).
     let addr = env.running.metrics_addr.expect("metrics served");
     let deadline = Instant::now() + Duration::from_secs(5);
@@ -263,7 +299,13 @@ fn sensor_end_to_end() {
         "{body}"
     );
     assert!(
-        body.contains("palisade_detect_alerts_total{rule=\"Read sensitive file untrusted\",priority=\"Warning\"}"),
+        body.contains("palisade_detect_events_total{rule=\"Read sensitive file untrusted\",priority=\"Warning\",source=\"syscall\"}"),
+        "{body}"
+    );
+
+    #[cfg(feature = "cri")]
+    assert!(
+        body.contains("palisade_sensor_cri_lookups_total{result=\"found\"}"),
         "{body}"
     );
 
@@ -286,6 +328,9 @@ fn sensor_end_to_end() {
 }
 
 const CONTAINER_ID: &str = "e2e0c6e1a2b4c5d6e7f8091a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d5e";
+/// The fake container's pod sandbox, as the fake CRI runtime reports it.
+#[cfg(feature = "cri")]
+const SANDBOX_ID: &str = "5a4d0c6e1a2b4c5d6e7f8091a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d5";
 
 /// A cgroup named like a containerd container under kubepods, in whichever
 /// hierarchy this machine lets us create one.
@@ -359,6 +404,21 @@ fn container_shell(env: &mut Env, m: &str) {
         }
         c.spawn().unwrap()
     };
+    // The container's first process makes the sensor ask the runtime, in
+    // the background; what follows is seen once the answer is in.
+    #[cfg(feature = "cri")]
+    {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while env.cri.fake.count("PodSandboxStatus", SANDBOX_ID) == 0 {
+            assert!(
+                Instant::now() < deadline,
+                "the sensor did not ask the CRI runtime about the container: {:?}",
+                env.cri.fake.calls.lock().unwrap()
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        std::thread::sleep(Duration::from_millis(300));
+    }
     // A terminal for the shell: a new pty made its controlling terminal.
     let master = unsafe { libc::posix_openpt(libc::O_RDWR | libc::O_NOCTTY) };
     assert!(master >= 0);
@@ -419,6 +479,18 @@ fn container_shell(env: &mut Env, m: &str) {
         "{}",
         a.message
     );
+    #[cfg(feature = "cri")]
+    {
+        // The runtime's name and the pod, from the fake CRI runtime.
+        assert!(a.message.contains("type=containerd"), "{}", a.message);
+        assert!(
+            a.message.contains("cname=e2e-web pod=e2e-pod ns=e2e-ns"),
+            "{}",
+            a.message
+        );
+        assert_eq!(env.cri.fake.count("ListContainers", CONTAINER_ID), 1);
+    }
+    #[cfg(not(feature = "cri"))]
     assert!(a.message.contains("type=cri"), "{}", a.message);
     // The seed rule itself, unchanged, in the container.
     // The shell itself may read /etc/passwd (its cmdline names /etc/hostname
@@ -431,9 +503,146 @@ fn container_shell(env: &mut Env, m: &str) {
         a.message
     );
     assert!(a.message.contains("user=root"), "{}", a.message);
+    // The seed rule's own output names the container and its image.
+    #[cfg(feature = "cri")]
+    assert!(
+        a.message
+            .contains("container=e2e-web image=registry.example/e2e/web"),
+        "{}",
+        a.message
+    );
+    // A kernel module load from the container (which the kernel refuses).
+    kernel_module_load(env, m, &cg);
     let _ = init.kill();
     let _ = init.wait();
     remove_cgroup(&cg);
+}
+
+/// Which helper a re-run of this test binary is (see [`helper`]).
+const HELPER_ENV: &str = "PAL_E2E_HELPER";
+
+/// Runs this test binary again as a helper doing one thing (`what`, one of
+/// the `helper_*` tests), with `tag` among its arguments so that only its
+/// own alerts match; in the cgroup `cgroup` when given.
+fn helper(what: &str, tag: &str, cgroup: Option<&Path>) -> std::process::ExitStatus {
+    use std::os::unix::process::CommandExt;
+    let exe = std::env::current_exe().unwrap();
+    let mut cmd = Command::new(exe);
+    // A second filter that matches no test: the tag, for the alerts.
+    cmd.args([
+        &format!("helper_{what}"),
+        tag,
+        "--exact",
+        "--test-threads=1",
+    ])
+    .env(HELPER_ENV, what)
+    .stdout(Stdio::null())
+    .stderr(Stdio::null());
+    if let Some(cg) = cgroup {
+        let procs = std::ffi::CString::new(cg.join("cgroup.procs").display().to_string()).unwrap();
+        unsafe {
+            cmd.pre_exec(move || {
+                let fd = libc::open(procs.as_ptr(), libc::O_WRONLY);
+                if fd < 0 || libc::write(fd, b"0".as_ptr().cast(), 1) != 1 {
+                    return Err(std::io::Error::last_os_error());
+                }
+                libc::close(fd);
+                Ok(())
+            });
+        }
+    }
+    cmd.status().unwrap()
+}
+
+fn is_helper(what: &str) -> bool {
+    std::env::var(HELPER_ENV).is_ok_and(|v| v == what)
+}
+
+/// Helper: PTRACE_SEIZE on a child of its own (then kills it).
+#[test]
+fn helper_ptrace() {
+    if !is_helper("ptrace") {
+        return;
+    }
+    let mut child = Command::new("sleep").arg("5").spawn().unwrap();
+    let r = unsafe {
+        libc::ptrace(
+            libc::PTRACE_SEIZE,
+            child.id() as libc::pid_t,
+            std::ptr::null_mut::<libc::c_void>(),
+            std::ptr::null_mut::<libc::c_void>(),
+        )
+    };
+    let err = std::io::Error::last_os_error();
+    let _ = child.kill();
+    let _ = child.wait();
+    assert_eq!(r, 0, "PTRACE_SEIZE: {err}");
+}
+
+/// Helper: finit_module on an invalid fd, which the kernel refuses before
+/// looking for a module (or, without module support, at all).
+#[test]
+fn helper_kernel_module() {
+    if !is_helper("kernel_module") {
+        return;
+    }
+    let r = unsafe { libc::syscall(libc::SYS_finit_module, -1, c"".as_ptr(), 0) };
+    assert_eq!(r, -1);
+}
+
+fn kernel_module_load(env: &mut Env, m: &str, cg: &Path) {
+    let tag = format!("kmod-{m}");
+    assert!(helper("kernel_module", &tag, Some(cg)).success());
+    let a = env.wait("Linux Kernel Module Injection Detected", &tag);
+    assert_eq!(field(&a, "evt.type"), "finit_module");
+    assert!(field(&a, "proc.args").contains(&tag));
+    // Refused: a bad fd, or no module support in this kernel.
+    assert!(
+        ["EBADF", "ENOSYS", "EPERM"].contains(&field(&a, "evt.res").as_str()),
+        "{}",
+        a.message
+    );
+}
+
+fn ptrace_attach(env: &mut Env, m: &str) {
+    let tag = format!("ptrace-{m}");
+    assert!(helper("ptrace", &tag, None).success());
+    let a = env.wait("PTRACE attached to process", &tag);
+    assert_eq!(field(&a, "evt.type"), "ptrace");
+    assert!(field(&a, "proc.cmdline").contains(&format!("helper_ptrace {tag}")));
+    assert_eq!(field(&a, "user.name"), "root");
+}
+
+/// Runs a copy of `true` from a memfd named after the marker.
+fn memfd_exec(env: &mut Env, m: &str) {
+    use std::io::Write;
+    use std::os::fd::FromRawFd;
+    let tag = format!("memfd-{m}");
+    let name = std::ffi::CString::new(format!("pal-e2e-{m}")).unwrap();
+    // No close-on-exec: the child runs it through /proc/self/fd.
+    let fd = unsafe { libc::memfd_create(name.as_ptr(), 0) };
+    assert!(fd >= 0, "{}", std::io::Error::last_os_error());
+    let mut w = unsafe { std::fs::File::from_raw_fd(fd) };
+    let src = ["/usr/bin/true", "/bin/true"]
+        .iter()
+        .find(|p| Path::new(p).exists())
+        .expect("true");
+    w.write_all(&std::fs::read(src).unwrap()).unwrap();
+    // A read-only descriptor to run it by: a file open for writing cannot
+    // be executed (ETXTBSY).
+    let path = std::ffi::CString::new(format!("/proc/self/fd/{fd}")).unwrap();
+    let ro = unsafe { libc::open(path.as_ptr(), libc::O_RDONLY) };
+    assert!(ro >= 0, "{}", std::io::Error::last_os_error());
+    drop(w);
+    let st = Command::new(format!("/proc/self/fd/{ro}"))
+        .arg(&tag)
+        .status()
+        .unwrap();
+    unsafe { libc::close(ro) };
+    assert!(st.success());
+    let a = env.wait("Fileless execution via memfd_create", &tag);
+    assert_eq!(field(&a, "evt.type"), "execve");
+    assert_eq!(field(&a, "proc.cmdline"), format!("{ro} {tag}"));
 }
 
 /// Brings up loopback in this thread's fresh network namespace with an

@@ -41,7 +41,8 @@ compiled once; the `ka.*` and `jevt.*` fields of Falco's k8saudit plugin are com
 audit event.\n\n\
 With --source syscall, the eBPF sensor watches this machine's syscalls (Falco's syscall rules, \
 e.g. falco_rules.yaml): only the syscalls the loaded rules can match are captured in the kernel; \
-processes, their ancestors and containers (from cgroups) are tracked from exec, fork and exit. \
+processes, their ancestors and containers (from cgroups) are tracked from exec, fork and exit; \
+container and pod names come from the CRI runtime socket (--cri), asked in the background. \
 It needs root, or CAP_BPF and CAP_PERFMON; dropped events are counted (--metrics-addr) and \
 reported with Falco's \"syscall event drop\" alert.\n\n\
 A rules file with an error does not stop the others from loading (the error is printed with its \
@@ -77,6 +78,13 @@ pub struct DetectArgs {
     /// /etc/group when running in a container)
     #[arg(long, value_name = "DIR", default_value = "/")]
     pub host_root: PathBuf,
+
+    /// With --source syscall: a CRI runtime socket to ask for container and pod metadata
+    /// (container.name, container.image*, k8s.pod.*, k8s.ns.name); repeatable, asked in
+    /// order. Default: whichever of /run/containerd/containerd.sock, /run/crio/crio.sock,
+    /// /run/k3s/containerd/containerd.sock and /run/host-containerd/containerd.sock exist
+    #[arg(long = "cri", value_name = "SOCKET")]
+    pub cri: Vec<PathBuf>,
 
     /// Rules file to load (repeatable; files load in order, later ones override).
     #[arg(short = 'r', long = "rules", value_name = "FILE")]
@@ -312,8 +320,13 @@ fn run_syscall_sensor(args: &DetectArgs, opts: &DetectOptions) -> Result<ExitCod
         stop: stop.clone(),
         all_syscalls: args.all_syscalls,
         host_root: args.host_root.display().to_string(),
+        cri: palisade_sensor::cri::CriOptions {
+            sockets: args.cri.clone(),
+            ..Default::default()
+        },
         ..Default::default()
     };
+    let cri_sockets = run_opts.cri.effective_sockets();
     let verbose = opts.verbose;
     let format = opts.format;
     let stdout = std::io::stdout();
@@ -329,6 +342,21 @@ fn run_syscall_sensor(args: &DetectArgs, opts: &DetectOptions) -> Result<ExitCod
             );
             if verbose {
                 eprintln!("palisade: capturing {}", syscalls.join(", "));
+            }
+            if !palisade_sensor::cri::CRI_ENABLED {
+                if verbose {
+                    eprintln!(
+                        "palisade: built without the CRI client: container names and pods are <NA>"
+                    );
+                }
+            } else if !cri_sockets.is_empty() {
+                let names: Vec<String> = cri_sockets
+                    .iter()
+                    .map(|p| p.display().to_string())
+                    .collect();
+                eprintln!("palisade: container metadata from {}", names.join(", "));
+            } else if verbose {
+                eprintln!("palisade: no CRI socket found: container names and pods are <NA>");
             }
         },
         |alert| {
