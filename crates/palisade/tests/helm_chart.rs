@@ -661,6 +661,26 @@ fn the_detector_renders_what_install_detector_prints() {
     let install = objects(&printed(&["install", "detector"]));
     assert_eq!(kinds(&chart), kinds(&install));
     assert_eq!(chart, install);
+
+    // The CRI socket: CRI-O's, or none, the same way in both.
+    for socket in ["/run/crio/crio.sock", ""] {
+        let chart = objects(&rendered(
+            "palisade",
+            json!({"webhook": {"enabled": false}, "detector": {"enabled": true, "criSocket": socket}}),
+        ));
+        let install = objects(&printed(&[
+            "install",
+            "detector",
+            &format!("--cri-socket={socket}"),
+        ]));
+        assert_eq!(chart, install, "criSocket {socket:?}");
+        let text = format!("{chart:?}");
+        assert_eq!(
+            text.contains("--cri /host/run/crio/crio.sock"),
+            !socket.is_empty()
+        );
+        assert_eq!(text.contains("cri-socket"), !socket.is_empty());
+    }
 }
 
 #[test]

@@ -70,6 +70,16 @@ pub struct DetectorArgs {
     /// Port of the metrics endpoint on each node's sensor
     #[arg(long, default_value_t = 9376)]
     pub metrics_port: u16,
+
+    /// The container runtime's CRI socket on the nodes, mounted read-only so the sensor can
+    /// name pods, namespaces and images (CRI-O: /run/crio/crio.sock); "" leaves it out. Who can
+    /// reach this socket controls the node's containers.
+    #[arg(
+        long,
+        value_name = "PATH",
+        default_value = "/run/containerd/containerd.sock"
+    )]
+    pub cri_socket: String,
 }
 
 const INSTALL_EXAMPLES: &str = "\
@@ -561,6 +571,18 @@ pub fn detector_manifests(args: &DetectorArgs) -> String {
     let rules = &args.rules_configmap;
     let port = args.metrics_port;
     let labels = "app.kubernetes.io/name: palisade\n    app.kubernetes.io/component: detector\n    app.kubernetes.io/part-of: palisade";
+    let socket = args.cri_socket.trim();
+    let (cri_ignore, cri_reason, cri_arg, cri_mount, cri_volume) = if socket.is_empty() {
+        Default::default()
+    } else {
+        (
+            ", pod/container-runtime-socket",
+            ", and the container runtime's socket, read-only, to name the pods, namespaces and images of containers (CRI)".to_string(),
+            format!(" --cri /host{socket}"),
+            format!("\n        - name: cri-socket\n          mountPath: /host{socket}\n          readOnly: true"),
+            format!("\n      - name: cri-socket\n        hostPath:\n          path: {socket}\n          type: Socket"),
+        )
+    };
     let mut out = String::new();
     let _ = write!(
         out,
@@ -609,8 +631,8 @@ spec:
       # What a syscall sensor needs is what Palisade warns about elsewhere: exempted here,
       # for this container only, with the reason (the findings stay in reports, marked exempted).
       annotations:
-        palisade.dev/ignore: pod/dangerous-capabilities@sensor, pod/sensitive-host-path
-        palisade.dev/ignore-reason: the eBPF sensor loads BPF programs and reads perf buffers (BPF, PERFMON), reads the /proc entries and files of other processes (SYS_PTRACE, DAC_READ_SEARCH), and the BTF of the kernel and the user names of the host, both mounted read-only
+        palisade.dev/ignore: pod/dangerous-capabilities@sensor, pod/sensitive-host-path{cri_ignore}
+        palisade.dev/ignore-reason: the eBPF sensor loads BPF programs and reads perf buffers (BPF, PERFMON), reads the /proc entries and files of other processes (SYS_PTRACE, DAC_READ_SEARCH), and the BTF of the kernel and the user names of the host, both mounted read-only{cri_reason}
     spec:
       serviceAccountName: palisade-detector
       automountServiceAccountToken: false
@@ -626,7 +648,7 @@ spec:
         command: [/bin/sh, -c]
         # Every rules file of the ConfigMap, in name order (later files override earlier ones).
         args:
-        - exec palisade detect --source syscall -o json --metrics-addr 0.0.0.0:{port} --host-root /host $(for f in /etc/palisade/rules/*.yaml; do printf -- '-r %s ' \"$f\"; done)
+        - exec palisade detect --source syscall -o json --metrics-addr 0.0.0.0:{port} --host-root /host{cri_arg} $(for f in /etc/palisade/rules/*.yaml; do printf -- '-r %s ' \"$f\"; done)
         env:
         - name: HOSTNAME
           valueFrom:
@@ -678,7 +700,7 @@ spec:
           readOnly: true
         - name: host-etc
           mountPath: /host/etc
-          readOnly: true
+          readOnly: true{cri_mount}
       volumes:
       - name: rules
         configMap:
@@ -690,7 +712,7 @@ spec:
       - name: host-etc
         hostPath:
           path: /etc
-          type: Directory
+          type: Directory{cri_volume}
 ---
 # One endpoint per node's sensor, for Prometheus (a ServiceMonitor on the port named metrics).
 apiVersion: v1
@@ -892,8 +914,14 @@ mod detector_tests {
             rules_configmap: "rules".into(),
             audit_rules_configmap: Some("audit".into()),
             metrics_port: 9376,
+            cri_socket: "/run/containerd/containerd.sock".into(),
         };
         let text = detector_manifests(&args);
+        // The runtime's socket, read-only, and the sensor told where it is.
+        assert!(text.contains("--cri /host/run/containerd/containerd.sock "));
+        assert!(text
+            .contains("mountPath: /host/run/containerd/containerd.sock\n          readOnly: true"));
+        assert!(text.contains("path: /run/containerd/containerd.sock\n          type: Socket"));
         assert!(text.contains("hostPID: true"));
         assert!(text.contains("add: [BPF, PERFMON, SYS_RESOURCE, SYS_PTRACE, DAC_READ_SEARCH]"));
         assert!(text.contains("privileged: false"));
@@ -927,8 +955,10 @@ mod detector_tests {
         // Without audit rules: the sensor alone.
         let text = detector_manifests(&DetectorArgs {
             audit_rules_configmap: None,
+            cri_socket: String::new(),
             ..args
         });
         assert!(!text.contains("palisade-audit"));
+        assert!(!text.contains("--cri") && !text.contains("cri-socket"));
     }
 }

@@ -281,7 +281,10 @@ mod tests {
     use super::*;
 
     const SERVER_METRICS: &str = include_str!("../../../palisade-server/src/metrics.rs");
-    const SENSOR_METRICS: &str = include_str!("../../../palisade-sensor/src/drops.rs");
+    const SENSOR_METRICS: &[&str] = &[
+        include_str!("../../../palisade-sensor/src/drops.rs"),
+        include_str!("../../../palisade-sensor/src/run.rs"),
+    ];
     const METRICS_DOC: &str = include_str!("../../../../docs/metrics.md");
 
     /// Metric names as scraped → their label names, from the registration
@@ -359,17 +362,25 @@ mod tests {
             }
         }
         // The sensor writes the text format itself: `# TYPE name kind`, then
-        // samples `name{{label=\"..\"}}` (format! escapes) or bare `name `.
-        for line in SENSOR_METRICS.lines() {
-            for piece in line.split("# TYPE ").skip(1) {
-                let name = piece.split_whitespace().next().unwrap_or("");
-                let labels = SENSOR_METRICS
-                    .split(&format!("{name}{{{{"))
-                    .skip(1)
-                    .filter_map(|rest| rest.split('=').next())
-                    .map(str::to_string)
-                    .collect();
-                metrics.insert(name.to_string(), labels);
+        // samples `name{{a=\"..\",b=\"..\"}}` (format! escapes) or bare `name `.
+        // A name both export must carry the same labels in both.
+        for source in SENSOR_METRICS {
+            for line in source.lines() {
+                for piece in line.split("# TYPE ").skip(1) {
+                    let name = piece.split_whitespace().next().unwrap_or("");
+                    let labels: BTreeSet<String> = source
+                        .split(&format!("{name}{{{{"))
+                        .skip(1)
+                        .filter_map(|rest| rest.split("}}").next())
+                        .flat_map(|inside| inside.split(','))
+                        .filter_map(|pair| pair.split('=').next())
+                        .map(str::to_string)
+                        .collect();
+                    if let Some(server) = metrics.get(name) {
+                        assert_eq!(server, &labels, "{name}: the server and the sensor differ");
+                    }
+                    metrics.insert(name.to_string(), labels);
+                }
             }
         }
         metrics
@@ -498,6 +509,9 @@ mod tests {
             ("palisade_sensor_drops_total", &["category"]),
             ("palisade_sensor_events_total", &["category"]),
             ("palisade_sensor_decode_errors_total", &[]),
+            ("palisade_sensor_records_processed_total", &[]),
+            ("palisade_sensor_processes", &[]),
+            ("palisade_sensor_cri_lookups_total", &["result"]),
         ];
         for (name, labels) in expected {
             let found = metrics
