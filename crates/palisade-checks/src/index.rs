@@ -6,9 +6,8 @@
 
 use std::collections::HashMap;
 
+use palisade_model::selector::LabelSelector;
 use palisade_model::{pod_template, string_pairs, Node, Object};
-
-use crate::selector::Selector;
 
 /// The namespace an object belongs to, for matching it with its neighbours.
 /// Objects without one are grouped together, as they are applied together.
@@ -33,7 +32,7 @@ pub struct Index<'a> {
     /// key(namespace, label key, label value) → workloads whose pod template has that label.
     workload_labels: HashMap<String, Vec<usize>>,
     /// The parsed pod selector of every selecting object (Service, PDB, NetworkPolicy...).
-    selectors: HashMap<usize, Selector>,
+    selectors: HashMap<usize, LabelSelector>,
     /// key(namespace, kind, label key, label value) → selecting objects, keyed by the
     /// first `matchLabels` pair of their selector (every match must have it).
     selectors_by_label: HashMap<String, Vec<usize>>,
@@ -60,7 +59,7 @@ const POD_SELECTORS: &[(&str, &[&str], bool)] = &[
 ];
 
 /// The pod selector of a selecting object; `None` when it selects no pod.
-fn pod_selector_of(object: &Object) -> Option<Selector> {
+fn pod_selector_of(object: &Object) -> Option<LabelSelector> {
     let (kind, path, empty_selects_all) =
         POD_SELECTORS.iter().find(|(k, _, _)| *k == object.kind())?;
     let empty = Node::new(palisade_model::Value::Map(Box::new([])), Default::default());
@@ -71,12 +70,23 @@ fn pod_selector_of(object: &Object) -> Option<Selector> {
         None if *kind == "NetworkPolicy" => &empty,
         None => return None,
     };
+    // An invalid selector is the API server's to reject: it selects nothing here.
     let selector = if *kind == "Service" {
-        Selector::from_map(node)
+        map_selector(node)
     } else {
-        Selector::from_label_selector(node)?
+        LabelSelector::from_node(node).ok()?
     };
     (!selector.is_empty() || *empty_selects_all).then_some(selector)
+}
+
+/// A plain `key: value` selector (`Service.spec.selector`,
+/// `ReplicationController.spec.selector`); non-string values are skipped.
+pub(crate) fn map_selector(node: &Node) -> LabelSelector {
+    LabelSelector::from_match_labels(
+        string_pairs(Some(node))
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
+    )
 }
 
 fn push_once(map: &mut HashMap<String, Vec<usize>>, key: String, i: usize) {
@@ -281,7 +291,7 @@ impl<'a> Index<'a> {
     pub fn workloads_matching<'s>(
         &'s self,
         namespace: &'s str,
-        selector: &'s Selector,
+        selector: &'s LabelSelector,
     ) -> impl Iterator<Item = &'a Object> + 's {
         let candidates: &[usize] = match selector
             .match_labels
@@ -301,7 +311,7 @@ impl<'a> Index<'a> {
             .map(|&i| &self.objects[i])
             .filter(move |o| {
                 let labels = pod_labels(o);
-                selector.matches(|k| labels.and_then(|l| l.get(k)).and_then(Node::as_str))
+                selector.matches_with(|k| labels.and_then(|l| l.get(k)).and_then(Node::as_str))
             })
     }
 
@@ -326,7 +336,7 @@ impl<'a> Index<'a> {
         keyed.chain(unkeyed).filter_map(move |&i| {
             let selector = self.selectors.get(&i)?;
             selector
-                .matches(|k| labels.and_then(|l| l.get(k)).and_then(Node::as_str))
+                .matches_with(|k| labels.and_then(|l| l.get(k)).and_then(Node::as_str))
                 .then(|| &self.objects[i])
         })
     }
@@ -336,10 +346,10 @@ impl<'a> Index<'a> {
         &'s self,
         namespace: &'s str,
         kind: &'s str,
-        selector: &'s Selector,
+        selector: &'s LabelSelector,
     ) -> impl Iterator<Item = &'a Object> + 's {
         self.in_namespace(namespace, kind)
-            .filter(move |o| selector.matches(|k| o.label(k)))
+            .filter(move |o| selector.matches_with(|k| o.label(k)))
     }
 }
 

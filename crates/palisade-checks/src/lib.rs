@@ -31,14 +31,12 @@ mod index;
 pub mod registry;
 mod rule;
 mod rules;
-mod selector;
 
 pub use index::{namespace_of, pod_labels, Index};
 pub use rule::{
     each_container, strings, CheckOptions, ContainerCx, Cx, EffectiveSecurity, Kinds, Level, Rule,
     Sink,
 };
-pub use selector::{Operator, Requirement, Selector};
 
 use palisade_model::{Finding, Object, RuleMeta};
 

@@ -31,6 +31,7 @@ mod loader;
 mod node;
 mod object;
 mod schema;
+pub mod selector;
 mod source;
 mod workload;
 pub mod yaml;

@@ -1,11 +1,21 @@
-//! Kubernetes label selectors: validation, matching and their printed forms.
+//! Kubernetes label selectors as netpol-analyzer handles them: kept as
+//! written, validated and matched lazily (an invalid selector is an error of
+//! the analysis, raised when a policy using it is evaluated), and printed in
+//! netpol-analyzer's forms.
+//!
+//! The semantics (operators, value counts, key and value syntax) are
+//! [`palisade_model::selector`]'s; this module only keeps the written form.
 
 use std::collections::BTreeMap;
+
+use palisade_model::selector::Operator;
+pub use palisade_model::selector::{validate_label_key, validate_label_value};
 
 /// Labels of a pod or namespace.
 pub type Labels = BTreeMap<String, String>;
 
-/// A `metav1.LabelSelector`.
+/// A `metav1.LabelSelector` as written: the operators are not checked until
+/// the selector is used.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Default, PartialOrd, Ord)]
 pub struct LabelSelector {
     pub match_labels: BTreeMap<String, String>,
@@ -30,13 +40,12 @@ pub struct Requirement {
     pub values: Vec<String>,
 }
 
+/// The operator of a [`Requirement`]: `=` for a `matchLabels` entry, or an
+/// expression's.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Op {
     Equals,
-    In,
-    NotIn,
-    Exists,
-    DoesNotExist,
+    Expression(Operator),
 }
 
 impl LabelSelector {
@@ -52,14 +61,11 @@ impl LabelSelector {
             reqs.push(new_requirement(k, Op::Equals, std::slice::from_ref(v))?);
         }
         for e in &self.match_expressions {
-            let op = match e.operator.as_str() {
-                "In" => Op::In,
-                "NotIn" => Op::NotIn,
-                "Exists" => Op::Exists,
-                "DoesNotExist" => Op::DoesNotExist,
-                other => return Err(format!("{other:?} is not a valid label selector operator")),
-            };
-            reqs.push(new_requirement(&e.key, op, &e.values)?);
+            reqs.push(new_requirement(
+                &e.key,
+                Op::Expression(e.operator()?),
+                &e.values,
+            )?);
         }
         // A stable sort by key, as the Kubernetes selector keeps its requirements.
         reqs.sort_by(|a, b| a.key.cmp(&b.key));
@@ -81,21 +87,9 @@ impl LabelSelector {
             for v in &e.values {
                 validate_label_value(&e.key, v)?;
             }
-            let value = labels.get(&e.key);
-            let m = match e.operator.as_str() {
-                "In" | "NotIn" if e.values.is_empty() => {
-                    return Err("for 'in', 'notin' operators, values set can't be empty".to_string())
-                }
-                "Exists" | "DoesNotExist" if !e.values.is_empty() => {
-                    return Err("values set must be empty for exists and does not exist".to_string())
-                }
-                "In" => value.is_some_and(|v| e.values.iter().any(|x| x == v)),
-                "NotIn" => value.is_none_or(|v| !e.values.iter().any(|x| x == v)),
-                "Exists" => value.is_some(),
-                "DoesNotExist" => value.is_none(),
-                other => return Err(format!("{other:?} is not a valid label selector operator")),
-            };
-            all = all && m;
+            let operator = e.operator()?;
+            operator.check_values(e.values.len())?;
+            all = all && operator.matches(&e.values, labels.get(&e.key).map(String::as_str));
         }
         Ok(all)
     }
@@ -126,6 +120,12 @@ impl LabelSelector {
 }
 
 impl Expression {
+    /// The operator; an error for one the API server does not know.
+    pub fn operator(&self) -> Result<Operator, String> {
+        Operator::parse(&self.operator)
+            .ok_or_else(|| format!("{:?} is not a valid label selector operator", self.operator))
+    }
+
     /// `{Key:app,Operator:In,Values:[a b],}`: the protobuf `String()` without its type prefix.
     pub fn go_struct_string(&self) -> String {
         format!(
@@ -138,43 +138,33 @@ impl Expression {
 }
 
 impl Requirement {
-    pub fn matches(&self, labels: &Labels) -> bool {
-        let value = labels.get(&self.key);
-        match self.op {
-            Op::Equals | Op::In => value.is_some_and(|v| self.values.iter().any(|x| x == v)),
-            Op::NotIn => value.is_none_or(|v| !self.values.iter().any(|x| x == v)),
-            Op::Exists => value.is_some(),
-            Op::DoesNotExist => value.is_none(),
-        }
-    }
-
     /// The requirement as `labels.Requirement.String()` prints it, with a
     /// single-valued `in` written as `=` (netpol-analyzer compares selectors that way).
     pub fn canonical_string(&self) -> String {
         match self.op {
             Op::Equals => format!("{}={}", self.key, self.values.join(",")),
-            Op::In if self.values.len() == 1 => format!("{}={}", self.key, self.values[0]),
-            Op::In => format!("{} in ({})", self.key, self.values.join(",")),
-            Op::NotIn => format!("{} notin ({})", self.key, self.values.join(",")),
-            Op::Exists => self.key.clone(),
-            Op::DoesNotExist => format!("!{}", self.key),
+            Op::Expression(Operator::In) if self.values.len() == 1 => {
+                format!("{}={}", self.key, self.values[0])
+            }
+            Op::Expression(Operator::In) => format!("{} in ({})", self.key, self.values.join(",")),
+            Op::Expression(Operator::NotIn) => {
+                format!("{} notin ({})", self.key, self.values.join(","))
+            }
+            Op::Expression(Operator::Exists) => self.key.clone(),
+            Op::Expression(Operator::DoesNotExist) => format!("!{}", self.key),
         }
     }
 }
 
+/// `labels.NewRequirement`: validates the key, the value count and the values.
 fn new_requirement(key: &str, op: Op, values: &[String]) -> Result<Requirement, String> {
     validate_label_key(key)?;
     match op {
-        Op::In | Op::NotIn if values.is_empty() => {
-            return Err("for 'in', 'notin' operators, values set can't be empty".to_string())
-        }
         Op::Equals if values.len() != 1 => {
             return Err("exact-match compatibility requires one single value".to_string())
         }
-        Op::Exists | Op::DoesNotExist if !values.is_empty() => {
-            return Err("values set must be empty for exists and does not exist".to_string())
-        }
-        _ => {}
+        Op::Equals => {}
+        Op::Expression(operator) => operator.check_values(values.len())?,
     }
     for v in values {
         validate_label_value(key, v)?;
@@ -187,56 +177,6 @@ fn new_requirement(key: &str, op: Op, values: &[String]) -> Result<Requirement, 
         op,
         values: sorted,
     })
-}
-
-fn is_name_part(s: &str) -> bool {
-    let b = s.as_bytes();
-    !b.is_empty()
-        && b.len() <= 63
-        && b[0].is_ascii_alphanumeric()
-        && b[b.len() - 1].is_ascii_alphanumeric()
-        && b.iter()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'-' | b'_' | b'.'))
-}
-
-fn is_dns_subdomain(s: &str) -> bool {
-    s.len() <= 253
-        && s.split('.').all(|label| {
-            let b = label.as_bytes();
-            !b.is_empty()
-                && b.len() <= 63
-                && b[0].is_ascii_alphanumeric()
-                && b[b.len() - 1].is_ascii_alphanumeric()
-                && b.iter()
-                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == b'-')
-        })
-}
-
-/// A qualified name: `[prefix/]name`.
-pub fn validate_label_key(key: &str) -> Result<(), String> {
-    let ok = match key.split_once('/') {
-        Some((prefix, name)) => {
-            !name.contains('/') && is_dns_subdomain(prefix) && is_name_part(name)
-        }
-        None => is_name_part(key),
-    };
-    if ok {
-        Ok(())
-    } else {
-        Err(format!(
-            "key: Invalid value: {key:?}: name part must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character"
-        ))
-    }
-}
-
-pub fn validate_label_value(key: &str, value: &str) -> Result<(), String> {
-    if value.is_empty() || is_name_part(value) {
-        Ok(())
-    } else {
-        Err(format!(
-            "values[0][{key}]: Invalid value: {value:?}: a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character"
-        ))
-    }
 }
 
 /// netpol-analyzer's `SelectorsFullMatch`: whether a rule selector selects

@@ -68,7 +68,6 @@ mod render;
 mod resources;
 mod risks;
 mod rule;
-mod selector;
 mod unused;
 mod whocan;
 mod yaml_out;
@@ -88,6 +87,7 @@ pub use model::{
     load_bootstrap_policy, Binding, BindingId, BindingKind, Issue, Location, Rbac, Role, RoleId,
     RoleKind, RoleRef, Rule, Subject, SubjectKind, RBAC_GROUP,
 };
+pub use palisade_model::selector::{LabelSelector, Operator, Requirement};
 pub use paths::{EscalationPath, Identity, PathStep};
 pub use render::{GrantView, ObjectView, RuleView, SubjectView};
 pub use resources::{
@@ -95,6 +95,5 @@ pub use resources::{
 };
 pub use risks::{risk_findings, rules, Holder, Risk};
 pub use rule::PolicyRule;
-pub use selector::{LabelSelector, Operator, Requirement};
 pub use unused::{RuleUse, Unused, UnusedBinding};
 pub use whocan::{Scope, WhoCan, WhoCanEntry};

@@ -6,12 +6,12 @@ use std::fmt;
 use std::path::Path;
 use std::sync::Arc;
 
+use palisade_model::selector::LabelSelector;
 use palisade_model::{load_inputs, Input, LoadOptions, Loaded, Node, Object};
 use serde::Serialize;
 
 use crate::index::Index;
 use crate::rule::PolicyRule;
-use crate::selector::LabelSelector;
 
 /// The API group of RBAC objects (all versions: v1, v1beta1, v1alpha1).
 pub const RBAC_GROUP: &str = "rbac.authorization.k8s.io";
@@ -513,7 +513,7 @@ impl Builder {
                     .map(Node::items)
                     .unwrap_or(&[]);
                 for item in items {
-                    match LabelSelector::parse(item) {
+                    match cluster_role_selector(item) {
                         Ok(s) => selectors.push(s),
                         Err(e) => {
                             valid = false;
@@ -773,9 +773,42 @@ impl Builder {
     }
 }
 
+/// A `clusterRoleSelectors` item as the aggregation controller reads it
+/// (`LabelSelectorAsSelector`): `null` selects everything, and keys and values
+/// must be valid label keys and values. The error says what it would reject.
+fn cluster_role_selector(item: &Node) -> Result<LabelSelector, String> {
+    if item.is_null() {
+        return Ok(LabelSelector::default());
+    }
+    let selector = LabelSelector::from_node(item).map_err(|e| e.message)?;
+    selector.validate_syntax()?;
+    Ok(selector)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn selector(yaml: &str) -> Result<LabelSelector, String> {
+        let text = format!("apiVersion: v1\nkind: X\nmetadata: {{name: x}}\nsel: {yaml}\n");
+        let loaded = palisade_model::load_text("t.yaml", text, &LoadOptions::default());
+        cluster_role_selector(loaded.objects[0].root.get("sel").expect("sel"))
+    }
+
+    #[test]
+    fn cluster_role_selectors_are_validated_and_null_selects_everything() {
+        let labels = vec![("a".to_string(), "1".to_string())];
+        assert!(selector("null").expect("null").matches(&labels));
+        assert!(selector("{}").expect("empty").matches(&labels));
+        assert!(selector("{matchLabels: {a: '1'}}")
+            .expect("valid")
+            .matches(&labels));
+        assert!(selector("{matchLabels: {\"bad key!\": x}}").is_err());
+        assert!(selector("{matchLabels: {a: \"bad value!\"}}").is_err());
+        assert!(selector("{matchExpressions: [{key: a, operator: In}]}").is_err());
+        assert!(selector("{matchExpressions: [{key: a, operator: Gt, values: ['1']}]}").is_err());
+        assert!(selector("[a]").is_err());
+    }
 
     #[test]
     fn service_account_usernames_compare_exactly() {

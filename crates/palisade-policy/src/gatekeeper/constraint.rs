@@ -1,6 +1,7 @@
 //! Constraints: parameters, `spec.match` and enforcement actions, with
 //! Gatekeeper's matching semantics (`pkg/mutation/match`, `pkg/target`).
 
+pub use palisade_model::selector::{LabelSelector, Requirement};
 use palisade_model::{Node, Object};
 use serde_json::Value as Json;
 
@@ -82,105 +83,12 @@ impl Enforcement {
     }
 }
 
-/// A `matchExpressions` requirement of a label selector.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Requirement {
-    pub key: String,
-    /// `In`, `NotIn`, `Exists`, `DoesNotExist`.
-    pub operator: String,
-    pub values: Vec<String>,
-}
-
-/// A Kubernetes `LabelSelector`.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct LabelSelector {
-    pub match_labels: Vec<(String, String)>,
-    pub match_expressions: Vec<Requirement>,
-}
-
-impl LabelSelector {
-    fn parse(node: &Node, object: &Object, what: &str) -> Result<LabelSelector, Issue> {
-        let mut selector = LabelSelector::default();
-        if node.as_map().is_none() {
-            return Err(Issue::at(
-                object,
-                node.span,
-                format!("{what} must be an object"),
-            ));
-        }
-        for (k, v) in node.get("matchLabels").map(Node::entries).unwrap_or(&[]) {
-            let Some(value) = v.as_str() else {
-                return Err(Issue::at(
-                    object,
-                    v.span,
-                    format!("{what}.matchLabels values must be strings"),
-                ));
-            };
-            selector
-                .match_labels
-                .push((k.key_text(), value.to_string()));
-        }
-        for e in node.get("matchExpressions").map(Node::items).unwrap_or(&[]) {
-            let key = e
-                .get("key")
-                .and_then(Node::as_str)
-                .unwrap_or("")
-                .to_string();
-            let operator = e
-                .get("operator")
-                .and_then(Node::as_str)
-                .unwrap_or("")
-                .to_string();
-            let values: Vec<String> = e
-                .get("values")
-                .map(Node::items)
-                .unwrap_or(&[])
-                .iter()
-                .map(Node::key_text)
-                .collect();
-            let valid = match operator.as_str() {
-                "In" | "NotIn" => !values.is_empty(),
-                "Exists" | "DoesNotExist" => values.is_empty(),
-                _ => false,
-            };
-            if key.is_empty() || !valid {
-                return Err(Issue::at(
-                    object,
-                    e.span,
-                    format!("{what}.matchExpressions: invalid requirement (key {key:?}, operator {operator:?}, {} values)", values.len()),
-                ));
-            }
-            selector.match_expressions.push(Requirement {
-                key,
-                operator,
-                values,
-            });
-        }
-        Ok(selector)
-    }
-
-    /// Whether `labels` satisfy the selector (an empty selector matches everything).
-    pub fn matches(&self, labels: &[(String, String)]) -> bool {
-        let get = |key: &str| {
-            labels
-                .iter()
-                .find(|(k, _)| k == key)
-                .map(|(_, v)| v.as_str())
-        };
-        self.match_labels
-            .iter()
-            .all(|(k, v)| get(k) == Some(v.as_str()))
-            && self
-                .match_expressions
-                .iter()
-                .all(|r| match r.operator.as_str() {
-                    "In" => get(&r.key).is_some_and(|v| r.values.iter().any(|x| x == v)),
-                    "NotIn" => get(&r.key).is_none_or(|v| r.values.iter().all(|x| x != v)),
-                    "Exists" => get(&r.key).is_some(),
-                    "DoesNotExist" => get(&r.key).is_none(),
-                    _ => false,
-                })
-    }
+/// Reads a Constraint's `match.labelSelector` / `match.namespaceSelector`;
+/// an invalid selector is an issue at the offending field, as Gatekeeper
+/// rejects the Constraint.
+fn parse_selector(node: &Node, object: &Object, what: &str) -> Result<LabelSelector, Issue> {
+    LabelSelector::from_node(node)
+        .map_err(|e| Issue::at(object, e.span.unwrap_or(node.span), format!("{what}: {e}")))
 }
 
 /// One entry of `match.kinds`.
@@ -381,14 +289,11 @@ impl Constraint {
             m.namespaces = strings(node.get("namespaces"));
             m.excluded_namespaces = strings(node.get("excludedNamespaces"));
             if let Some(sel) = node.get_set("labelSelector") {
-                m.label_selector = Some(LabelSelector::parse(sel, object, "match.labelSelector")?);
+                m.label_selector = Some(parse_selector(sel, object, "match.labelSelector")?);
             }
             if let Some(sel) = node.get_set("namespaceSelector") {
-                m.namespace_selector = Some(LabelSelector::parse(
-                    sel,
-                    object,
-                    "match.namespaceSelector",
-                )?);
+                m.namespace_selector =
+                    Some(parse_selector(sel, object, "match.namespaceSelector")?);
             }
             m.name = node.get("name").and_then(Node::as_str).map(str::to_string);
         }
@@ -508,24 +413,50 @@ mod tests {
 
     #[test]
     fn selectors() {
+        use palisade_model::selector::Operator;
         let labels = vec![("app".to_string(), "web".to_string())];
         let sel = LabelSelector {
             match_labels: vec![("app".into(), "web".into())],
             match_expressions: vec![Requirement {
                 key: "tier".into(),
-                operator: "DoesNotExist".into(),
+                operator: Operator::DoesNotExist,
                 values: vec![],
             }],
         };
-        assert!(sel.matches(&labels));
+        assert!(sel.matches(labels.as_slice()));
         let sel = LabelSelector {
             match_expressions: vec![Requirement {
                 key: "app".into(),
-                operator: "NotIn".into(),
+                operator: Operator::NotIn,
                 values: vec!["web".into()],
             }],
             ..LabelSelector::default()
         };
-        assert!(!sel.matches(&labels));
+        assert!(!sel.matches(labels.as_slice()));
+    }
+
+    #[test]
+    fn invalid_selectors_are_issues_at_the_requirement() {
+        use palisade_model::{load_text, LoadOptions, Pos};
+        let constraint = |selector: &str| {
+            let text = format!("apiVersion: constraints.gatekeeper.sh/v1beta1\nkind: K8sX\nmetadata: {{name: c}}\nspec:\n  match:\n    labelSelector:\n{selector}");
+            let loaded = load_text("c.yaml", text, &LoadOptions::default());
+            Constraint::from_object(&loaded.objects[0])
+        };
+        let issue = constraint("      matchExpressions:\n      - {key: a, operator: Exists}\n      - {key: b, operator: In}\n")
+            .expect_err("In without values");
+        assert_eq!(issue.span.start, Pos::new(9, 9));
+        assert!(
+            issue.message.starts_with("match.labelSelector: "),
+            "{}",
+            issue.message
+        );
+        let issue = constraint("      matchExpressions: [{key: a, operator: Gt, values: ['1']}]\n")
+            .expect_err("unknown operator");
+        assert_eq!(issue.span.start, Pos::new(7, 45));
+        let ok = constraint("      matchLabels: {app: web}\n      matchExpressions: [{key: tier, operator: NotIn, values: [db]}]\n")
+            .expect("valid");
+        let sel = ok.match_.label_selector.expect("selector");
+        assert!(sel.matches([("app".to_string(), "web".to_string())].as_slice()));
     }
 }

@@ -1,5 +1,6 @@
 //! `matchConstraints` / `matchResources`: resource rules and label selectors.
 
+use palisade_model::selector::LabelSelector;
 use serde_json::Value as J;
 
 /// Admission operation.
@@ -167,37 +168,20 @@ fn rule_matches(rule: &J, s: &Subject) -> bool {
     }
 }
 
+/// A `namespaceSelector`, `objectSelector` or `paramRef.selector` as the API
+/// server reads it: absent or `null` selects everything; `None` for an invalid
+/// one, which selects nothing.
+pub fn parse_selector(selector: Option<&J>) -> Option<LabelSelector> {
+    match selector.filter(|s| !s.is_null()) {
+        None => Some(LabelSelector::default()),
+        Some(s) => LabelSelector::from_json(s).ok(),
+    }
+}
+
 /// Whether a label selector (`matchLabels`, `matchExpressions`) selects `labels`.
 /// An absent selector selects everything; an invalid one nothing.
 pub fn selector_matches(selector: Option<&J>, labels: &J) -> bool {
-    let Some(selector) = selector.filter(|s| !s.is_null()) else {
-        return true;
-    };
-    let get = |k: &str| labels.get(k).and_then(J::as_str);
-    if let Some(ml) = selector.get("matchLabels").and_then(J::as_object) {
-        for (k, v) in ml {
-            if get(k) != v.as_str() {
-                return false;
-            }
-        }
-    }
-    if let Some(exprs) = selector.get("matchExpressions").and_then(J::as_array) {
-        for e in exprs {
-            let key = e.get("key").and_then(J::as_str).unwrap_or("");
-            let values = strings(e.get("values"));
-            let ok = match e.get("operator").and_then(J::as_str).unwrap_or("") {
-                "In" => get(key).is_some_and(|v| values.contains(&v)),
-                "NotIn" => get(key).is_none_or(|v| !values.contains(&v)),
-                "Exists" => get(key).is_some(),
-                "DoesNotExist" => get(key).is_none(),
-                _ => false,
-            };
-            if !ok {
-                return false;
-            }
-        }
-    }
-    true
+    parse_selector(selector).is_some_and(|s| s.matches(labels))
 }
 
 /// Whether `m` would match `s` if the namespace's labels were known: the
@@ -304,5 +288,17 @@ mod tests {
             &labels
         ));
         assert!(selector_matches(Some(&json!({})), &labels));
+        assert!(selector_matches(None, &labels));
+        assert!(selector_matches(Some(&J::Null), &labels));
+        // Invalid selectors select nothing, as the API server rejects them.
+        for invalid in [
+            json!({"matchExpressions": [{"key": "env", "operator": "Gt", "values": ["1"]}]}),
+            json!({"matchExpressions": [{"key": "x", "operator": "NotIn", "values": []}]}),
+            json!({"matchExpressions": [{"key": "env", "operator": "Exists", "values": ["a"]}]}),
+            json!({"matchLabels": {"x": 1}}),
+            json!("env=prod"),
+        ] {
+            assert!(!selector_matches(Some(&invalid), &labels), "{invalid}");
+        }
     }
 }

@@ -50,7 +50,7 @@ use self::cel::{
     compile, evaluate as cel_eval, json_to_cel, Activation, CompiledExpr, EvalError, VarScope,
 };
 pub use self::gatekeeper_cel::{evaluate_gatekeeper_cel, GatekeeperCel};
-pub use self::matching::{resource_for_kind, selector_matches, Operation};
+pub use self::matching::{parse_selector, resource_for_kind, selector_matches, Operation};
 
 /// A binding's `validationActions`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -859,6 +859,9 @@ impl Policies {
         if let Some(name) = pref.get("name").and_then(J::as_str) {
             candidates.filter(|p| p.name == name).collect()
         } else if let Some(selector) = pref.get("selector") {
+            let Some(selector) = parse_selector(Some(selector)) else {
+                return Vec::new();
+            };
             let empty = J::Object(Default::default());
             candidates
                 .filter(|p| {
@@ -867,7 +870,7 @@ impl Policies {
                         .get("metadata")
                         .and_then(|m| m.get("labels"))
                         .unwrap_or(&empty);
-                    selector_matches(Some(selector), labels)
+                    selector.matches(labels)
                 })
                 .collect()
         } else {

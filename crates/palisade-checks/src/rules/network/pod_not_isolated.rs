@@ -111,7 +111,7 @@ fn check(cx: &Cx<'_>, object: &Object, sink: &mut Sink<'_>) {
         cx.index
             .of_kind("NetworkPolicy")
             .filter(|np| is_k8s_network_policy(np))
-            .filter(|np| policy_pod_selector(np).is_some_and(|s| s.matches(label)))
+            .filter(|np| policy_pod_selector(np).is_some_and(|s| s.matches_with(label)))
             .for_each(&mut visit);
     } else {
         cx.index

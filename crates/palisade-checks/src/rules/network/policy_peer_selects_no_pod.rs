@@ -29,12 +29,12 @@
 //!       matchLabels: {app: frontend}   # a pod template in this namespace has app: frontend
 //! ```
 
+use palisade_model::selector::LabelSelector;
 use palisade_model::{Control, Node, Object, RuleMeta, Severity};
 
 use super::util::{has_workloads, is_k8s_network_policy};
 use crate::index::namespace_of;
 use crate::rule::{rule_docs, Cx, Kinds, Rule, Sink};
-use crate::selector::Selector;
 
 pub(crate) const RULE: Rule = Rule {
     meta: RuleMeta {
@@ -83,7 +83,7 @@ fn check(cx: &Cx<'_>, object: &Object, sink: &mut Sink<'_>) {
                 let Some(node) = peer.get_set("podSelector") else {
                     continue;
                 };
-                let Some(selector) = Selector::from_label_selector(node) else {
+                let Ok(selector) = LabelSelector::from_node(node) else {
                     continue;
                 };
                 if selector.is_empty()

@@ -30,12 +30,12 @@
 //!     matchLabels: {app: web}   # the Deployment's spec.template.metadata.labels has app: web
 //! ```
 
+use palisade_model::selector::LabelSelector;
 use palisade_model::{Control, Object, RuleMeta, Severity};
 
 use super::util::{has_workloads, is_k8s_network_policy};
 use crate::index::namespace_of;
 use crate::rule::{rule_docs, Cx, Kinds, Rule, Sink};
-use crate::selector::Selector;
 
 pub(crate) const RULE: Rule = Rule {
     meta: RuleMeta {
@@ -60,8 +60,8 @@ fn check(cx: &Cx<'_>, object: &Object, sink: &mut Sink<'_>) {
     let Some(node) = object.root.path(&["spec", "podSelector"]) else {
         return;
     };
-    // An invalid selector (unknown operator) is the API server's to reject.
-    let Some(selector) = Selector::from_label_selector(node) else {
+    // An invalid selector is the API server's to reject.
+    let Ok(selector) = LabelSelector::from_node(node) else {
         return;
     };
     if selector.is_empty() || !has_workloads(cx, ns) {

@@ -31,12 +31,12 @@
 //!   endpoints: [{port: metrics}]
 //! ```
 
+use palisade_model::selector::LabelSelector;
 use palisade_model::{Node, Object, RuleMeta, Severity};
 
 use super::util::has_in_namespace;
 use crate::index::namespace_of;
 use crate::rule::{rule_docs, Cx, Kinds, Rule, Sink};
-use crate::selector::Selector;
 
 pub(crate) const RULE: Rule = Rule {
     meta: RuleMeta {
@@ -92,7 +92,9 @@ fn check(cx: &Cx<'_>, object: &Object, sink: &mut Sink<'_>) {
     };
     let Some(selector) = spec
         .get_set("selector")
-        .map_or(Some(Selector::default()), Selector::from_label_selector)
+        .map_or(Some(LabelSelector::default()), |n| {
+            LabelSelector::from_node(n).ok()
+        })
     else {
         return;
     };

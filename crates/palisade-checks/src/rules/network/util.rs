@@ -1,15 +1,16 @@
 //! Helpers shared by the network checks.
 
+use palisade_model::selector::LabelSelector;
 use palisade_model::{pod_template, Node, Object};
 
+use crate::index::map_selector;
 use crate::rule::Cx;
-use crate::selector::Selector;
 
 /// Whether the input has any workload (object with a pod template) in `namespace`.
 /// Reference checks ("selects no pod") stay quiet otherwise: the workloads are
 /// simply not part of this input.
 pub(crate) fn has_workloads(cx: &Cx<'_>, namespace: &str) -> bool {
-    let all = Selector::default();
+    let all = LabelSelector::default();
     let found = cx
         .index
         .workloads_matching(namespace, &all)
@@ -43,14 +44,14 @@ pub(crate) const CLUSTER_WIDE_POLICY_KINDS: &[&str] = &[
 
 /// A NetworkPolicy's pod selector. A missing `podSelector` decodes as the empty
 /// selector, which selects every pod of the namespace.
-pub(crate) fn policy_pod_selector(np: &Object) -> Option<Selector> {
+pub(crate) fn policy_pod_selector(np: &Object) -> Option<LabelSelector> {
     match np
         .root
         .path(&["spec", "podSelector"])
         .filter(|n| !n.is_null())
     {
-        Some(node) => Selector::from_label_selector(node),
-        None => Some(Selector::default()),
+        Some(node) => LabelSelector::from_node(node).ok(),
+        None => Some(LabelSelector::default()),
     }
 }
 
@@ -69,9 +70,9 @@ pub(crate) fn policy_types(np: &Object) -> (bool, bool) {
 
 /// A Service's selector, when it has a non-empty one (a Service without a
 /// selector has manually managed endpoints and selects no pods on purpose).
-pub(crate) fn service_selector(service: &Object) -> Option<(&Node, Selector)> {
+pub(crate) fn service_selector(service: &Object) -> Option<(&Node, LabelSelector)> {
     let node = service.root.path(&["spec", "selector"])?;
-    let selector = Selector::from_map(node);
+    let selector = map_selector(node);
     (!selector.is_empty()).then_some((node, selector))
 }
 

@@ -29,12 +29,12 @@
 //!     matchLabels: {app: web}
 //! ```
 
+use palisade_model::selector::LabelSelector;
 use palisade_model::{Object, RuleMeta, Severity};
 
 use super::util::{hpa_for, replicas};
 use crate::index::namespace_of;
 use crate::rule::{rule_docs, Cx, Kinds, Rule, Sink};
-use crate::selector::Selector;
 
 pub(crate) const RULE: Rule = Rule {
     meta: RuleMeta {
@@ -93,7 +93,7 @@ fn check(cx: &Cx<'_>, object: &Object, sink: &mut Sink<'_>) {
     };
     let Some(selector) = spec
         .get("selector")
-        .and_then(Selector::from_label_selector)
+        .and_then(|n| LabelSelector::from_node(n).ok())
         .filter(|s| !s.is_empty())
     else {
         return;

@@ -2,8 +2,9 @@
 //!
 //! A Deployment, StatefulSet, DaemonSet, ReplicaSet or ReplicationController
 //! whose `spec.selector` does not select its own pod template's labels, and,
-//! for `apps/v1` kinds, a selector that is missing, empty, or has an
-//! expression with an unknown operator. Selectors are evaluated exactly
+//! for `apps/v1` kinds, a selector that is missing, empty, or invalid (an
+//! expression with an unknown operator, `In`/`NotIn` without values,
+//! `Exists`/`DoesNotExist` with values). Selectors are evaluated exactly
 //! (`matchLabels` and `matchExpressions` with In, NotIn, Exists,
 //! DoesNotExist). A ReplicationController without a selector takes its
 //! template's labels and is fine.
@@ -32,10 +33,11 @@
 //!       labels: {app: web, tier: frontend}
 //! ```
 
+use palisade_model::selector::{LabelSelector, SelectorErrorKind};
 use palisade_model::{Node, Object, RuleMeta, Severity};
 
+use crate::index::map_selector;
 use crate::rule::{rule_docs, Cx, Kinds, Rule, Sink};
-use crate::selector::Selector;
 
 pub(crate) const RULE: Rule = Rule {
     meta: RuleMeta {
@@ -82,15 +84,24 @@ fn check(_: &Cx<'_>, object: &Object, sink: &mut Sink<'_>) {
             return;
         }
         None => return,
-        Some(node) if is_rc => Selector::from_map(node),
-        Some(node) => match Selector::from_label_selector(node) {
-            Some(s) => s,
-            None => {
+        Some(node) if is_rc => map_selector(node),
+        Some(node) => match LabelSelector::from_node(node) {
+            Ok(s) => s,
+            Err(e) if e.kind == SelectorErrorKind::UnknownOperator => {
                 sink.report(
                     node,
                     "spec.selector",
                     "spec.selector has an expression with an unknown operator; the API server rejects it",
                     "Use In, NotIn, Exists or DoesNotExist.",
+                );
+                return;
+            }
+            Err(e) => {
+                sink.report(
+                    node,
+                    "spec.selector",
+                    format!("spec.selector is invalid ({e}); the API server rejects it"),
+                    "Give In and NotIn at least one value, Exists and DoesNotExist none, and quote label values.",
                 );
                 return;
             }
@@ -113,7 +124,7 @@ fn check(_: &Cx<'_>, object: &Object, sink: &mut Sink<'_>) {
     }
     // The template's own labels, whether or not its spec is complete.
     let labels = spec.path(&["template", "metadata", "labels"]);
-    if !selector.matches(|k| labels.and_then(|l| l.get(k)).and_then(Node::as_str)) {
+    if !selector.matches_with(|k| labels.and_then(|l| l.get(k)).and_then(Node::as_str)) {
         sink.report(
             node,
             "spec.selector",
@@ -138,6 +149,15 @@ mod tests {
             positions(&run(&RULE, yaml)),
             [(5, 13), (12, 3), (18, 13), (25, 13)]
         );
+    }
+
+    #[test]
+    fn flags_invalid_selectors() {
+        let yaml = "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: a}\nspec:\n  selector: {matchExpressions: [{key: app, operator: Bogus}]}\n  template: {metadata: {labels: {app: a}}}\n---\napiVersion: apps/v1\nkind: Deployment\nmetadata: {name: b}\nspec:\n  selector: {matchExpressions: [{key: app, operator: NotIn}]}\n  template: {metadata: {labels: {app: b}}}\n";
+        let findings = run(&RULE, yaml);
+        assert_eq!(positions(&findings), [(5, 13), (12, 13)]);
+        assert!(findings[0].message.contains("unknown operator"));
+        assert!(findings[1].message.contains("values set can't be empty"));
     }
 
     #[test]

@@ -1,10 +1,10 @@
 //! Replica counts, HorizontalPodAutoscaler targets and spread settings.
 
+use palisade_model::selector::LabelSelector;
 use palisade_model::{Node, Object};
 
 use crate::index::{namespace_of, pod_labels};
 use crate::rule::Cx;
-use crate::selector::Selector;
 
 /// `spec.replicas` when set to an integer.
 pub(crate) fn replicas(object: &Object) -> Option<(&Node, i64)> {
@@ -45,7 +45,7 @@ pub(crate) fn covered_by_pdb(cx: &Cx<'_>, object: &Object) -> bool {
         .any(|pdb| {
             pdb.root
                 .path(&["spec", "selector"])
-                .and_then(Selector::from_label_selector)
+                .and_then(|n| LabelSelector::from_node(n).ok())
                 .is_some_and(|s| !s.is_empty())
         })
 }

@@ -31,11 +31,11 @@
 //!     vault: {server: https://vault.example.com, path: secret}
 //! ```
 
+use palisade_model::selector::LabelSelector;
 use palisade_model::{Control, Node, Object, RuleMeta, Severity};
 
 use super::eso::is_eso;
 use crate::rule::{rule_docs, Cx, Kinds, Rule, Sink};
-use crate::selector::Selector;
 
 pub(crate) const RULE: Rule = Rule {
     meta: RuleMeta {
@@ -83,7 +83,7 @@ fn check(_: &Cx<'_>, object: &Object, sink: &mut Sink<'_>) {
         let Some(selector) = condition.get_set("namespaceSelector") else {
             continue;
         };
-        if Selector::from_label_selector(selector).is_some_and(|s| s.is_empty()) {
+        if LabelSelector::from_node(selector).is_ok_and(|s| s.is_empty()) {
             sink.report(
                 selector,
                 format!("spec.conditions[{i}].namespaceSelector"),
