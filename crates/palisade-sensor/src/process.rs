@@ -70,10 +70,33 @@ impl Process {
 /// other CPUs' buffers.
 const EXIT_GRACE: Duration = Duration::from_secs(5);
 
+/// Hashing of pids: every record looks its process up several times, and
+/// SipHash was a visible share of that. Pids are small integers the kernel
+/// hands out, not keys a process can choose, so a multiplicative hash is
+/// enough.
+#[derive(Debug, Default, Clone, Copy)]
+struct PidHasher(u64);
+
+impl std::hash::Hasher for PidHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0.rotate_left(5) ^ u64::from(b)).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+        }
+    }
+    fn write_u32(&mut self, n: u32) {
+        self.0 = (self.0.rotate_left(5) ^ u64::from(n)).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+}
+
+type PidHash = std::hash::BuildHasherDefault<PidHasher>;
+
 /// The table.
 #[derive(Debug, Default)]
 pub struct ProcessTable {
-    procs: HashMap<u32, Process>,
+    procs: HashMap<u32, Process, PidHash>,
     exits: VecDeque<(u32, Instant)>,
     /// Where /proc is (tests point it elsewhere).
     proc_root: String,
@@ -139,7 +162,7 @@ impl ProcessTable {
     /// An empty table reading /proc at `proc_root`.
     pub fn new(proc_root: &str) -> ProcessTable {
         ProcessTable {
-            procs: HashMap::new(),
+            procs: HashMap::default(),
             exits: VecDeque::new(),
             proc_root: proc_root.trim_end_matches('/').to_string(),
             boot_to_epoch_ns: boot_to_epoch_ns(),

@@ -214,9 +214,10 @@ pub fn run(
     let mut last_tick = Instant::now();
     while !opts.stop.load(Ordering::Relaxed) {
         let records = sensor.poll(Duration::from_millis(20))?;
+        let now = Instant::now();
         for r in &records {
             stats.records += 1;
-            if let Some(alerts) = state.handle(r, |evt| engine.evaluate(evt)) {
+            if let Some(alerts) = state.handle_at(r, now, |evt| engine.evaluate(evt)) {
                 for a in alerts {
                     on_alert(a);
                 }

@@ -10,7 +10,7 @@ use crate::event::{fd_view, Identity, Kind, SyscallEvent};
 use crate::process::ProcessTable;
 use crate::syscalls;
 use crate::users::UserDb;
-use crate::wire::Record;
+use crate::wire::{Header, Record};
 
 /// The state.
 #[derive(Debug)]
@@ -24,7 +24,12 @@ pub struct State {
     /// Container metadata from the runtime.
     pub meta: Metadata,
     last_evict: Instant,
+    /// The last complete identity: (uid, gid, loginuid, user database
+    /// generation), container, names.
+    last_identity: Option<(IdentityKey, Option<String>, Identity)>,
 }
+
+type IdentityKey = (u32, u32, u32, u64);
 
 /// How often the metadata of containers with no process left is dropped.
 const EVICT_EVERY: Duration = Duration::from_secs(10);
@@ -40,6 +45,7 @@ impl State {
             last_purge: Instant::now(),
             meta: Metadata::disabled(),
             last_evict: Instant::now(),
+            last_identity: None,
         }
     }
 
@@ -79,7 +85,17 @@ impl State {
 
     /// Applies one record, and hands its event (if it is one rules see) to `f`.
     pub fn handle<R>(&mut self, rec: &Record, f: impl FnOnce(&SyscallEvent<'_>) -> R) -> Option<R> {
-        let now = Instant::now();
+        self.handle_at(rec, Instant::now(), f)
+    }
+
+    /// [`State::handle`] with the time given: a batch of records shares one
+    /// clock read (a measurable share of the per-record cost).
+    pub fn handle_at<R>(
+        &mut self,
+        rec: &Record,
+        now: Instant,
+        f: impl FnOnce(&SyscallEvent<'_>) -> R,
+    ) -> Option<R> {
         if now.duration_since(self.last_purge).as_secs() >= 1 {
             self.table.purge(now);
             self.last_purge = now;
@@ -141,17 +157,7 @@ impl State {
         };
         let meta = container.as_deref().and_then(|c| self.meta.get(c, now));
         let container = container.as_deref();
-        let identity = Identity {
-            user: self.users.user(&pids, container, hdr.uid),
-            group: self.users.group(&pids, container, hdr.gid),
-            loginname: if hdr.loginuid == u32::MAX {
-                None
-            } else {
-                self.users
-                    .user(&pids, container, hdr.loginuid)
-                    .map(|u| u.name.clone())
-            },
-        };
+        let identity = self.identity(&pids, container, hdr);
         self.num += 1;
         let proc = self.table.get(tgid);
         let fd = match kind {
@@ -170,5 +176,38 @@ impl State {
             meta: meta.as_deref(),
         };
         Some(f(&evt))
+    }
+
+    /// The names of the event's user, group and login user. Consecutive events mostly
+    /// come from the same user of the same root: the last answer is reused
+    /// while the databases are unchanged, and only when every name was found
+    /// (a miss must reach the database, which re-reads its files).
+    fn identity(&mut self, pids: &[u32], container: Option<&str>, hdr: &Header) -> Identity {
+        let key = (hdr.uid, hdr.gid, hdr.loginuid, self.users.generation());
+        if let Some((k, c, id)) = &self.last_identity {
+            if *k == key && c.as_deref() == container {
+                return id.clone();
+            }
+        }
+        let identity = Identity {
+            user: self.users.user(pids, container, hdr.uid),
+            group: self.users.group(pids, container, hdr.gid),
+            loginname: if hdr.loginuid == u32::MAX {
+                None
+            } else {
+                self.users
+                    .user(pids, container, hdr.loginuid)
+                    .map(|u| u.name.clone())
+            },
+        };
+        let complete = identity.user.is_some()
+            && identity.group.is_some()
+            && (hdr.loginuid == u32::MAX || identity.loginname.is_some());
+        self.last_identity = complete.then(|| {
+            // The generation after the lookups, which may have loaded a database.
+            let key = (hdr.uid, hdr.gid, hdr.loginuid, self.users.generation());
+            (key, container.map(str::to_string), identity.clone())
+        });
+        identity
     }
 }

@@ -35,6 +35,9 @@ pub struct UserDb {
     /// files when the event's process has already exited.
     members: HashMap<String, Vec<u32>>,
     reload_after: Duration,
+    /// Bumped whenever a database is (re)loaded or dropped, so that callers
+    /// caching answers know when to ask again.
+    generation: u64,
 }
 
 /// Parses passwd lines: `name:x:uid:gid:gecos:home:shell`.
@@ -82,6 +85,7 @@ impl UserDb {
             dbs: HashMap::new(),
             members: HashMap::new(),
             reload_after: Duration::from_secs(5),
+            generation: 0,
         }
     }
 
@@ -103,6 +107,7 @@ impl UserDb {
             }
         };
         if needs_load {
+            self.generation += 1;
             let roots: Vec<PathBuf> = match container {
                 // A container's files are seen through the root of one of
                 // its processes: the event's, or its parent's when the
@@ -124,6 +129,11 @@ impl UserDb {
         self.dbs.get(key)
     }
 
+    /// Changes whenever a database is loaded or dropped.
+    pub fn generation(&self) -> u64 {
+        self.generation
+    }
+
     /// Notes that `pid` runs in `container` (kept: the last few per container).
     pub fn note_member(&mut self, container: &str, pid: u32) {
         const KEEP: usize = 4;
@@ -141,6 +151,7 @@ impl UserDb {
 
     /// Forgets a container's database and members (none of its processes is left).
     pub fn forget(&mut self, container: &str) {
+        self.generation += 1;
         self.dbs.remove(container);
         self.members.remove(container);
     }
@@ -209,5 +220,25 @@ mod tests {
         // None readable: nothing cached, tried again next time.
         assert!(db.user(&[gone], Some("c2"), 0).is_none());
         assert!(db.user(&[me], Some("c2"), 0).is_some());
+    }
+
+    #[test]
+    fn generation_changes_only_when_a_database_does() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("etc")).unwrap();
+        std::fs::write(dir.path().join("etc/passwd"), "a:x:1:1::/:/bin/sh\n").unwrap();
+        let mut db = UserDb::new(dir.path());
+        db.reload_after = Duration::ZERO;
+        assert!(db.user(&[1], None, 1).is_some());
+        let g = db.generation();
+        // Hits read nothing: what callers cached stays valid.
+        assert!(db.user(&[1], None, 1).is_some());
+        assert_eq!(db.generation(), g);
+        // A miss re-reads the files: cached answers must be asked again.
+        assert!(db.user(&[1], None, 2).is_none());
+        assert_ne!(db.generation(), g);
+        let g = db.generation();
+        db.forget("c1");
+        assert_ne!(db.generation(), g);
     }
 }

@@ -281,10 +281,15 @@ pub fn decode(buf: &[u8]) -> Result<Record, WireError> {
                 laddr: r.arr16(144)?,
                 raddr: r.arr16(160)?,
             };
-            let lens = [r.u16(212)?, r.u16(214)?, r.u16(216)?, r.u16(218)?];
+            // Straight into the slots: no intermediate vector per record.
             let mut slots: [Option<Vec<u8>>; 4] = Default::default();
-            for (slot, s) in slots.iter_mut().zip(strings(&r, SYS_SIZE, &lens)?) {
-                *slot = s;
+            let mut off = SYS_SIZE;
+            for (i, slot) in slots.iter_mut().enumerate() {
+                let len = usize::from(r.u16(212 + 2 * i)?);
+                if len > 0 {
+                    *slot = Some(r.bytes(off, len - 1)?.to_vec());
+                    off += len;
+                }
             }
             Ok(Record::Sys(SysRecord {
                 hdr,

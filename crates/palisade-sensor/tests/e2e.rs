@@ -266,6 +266,18 @@ fn sensor_end_to_end() {
     assert_eq!(field(&a, "fd.name"), target.display().to_string());
     assert_eq!(field(&a, "proc.name"), "pal-e2e-wr");
     assert_eq!(field(&a, "user.name"), "root");
+    // A path too long for a record built in place in the ring (256 bytes):
+    // the kernel side builds it in its scratch buffer instead, whole.
+    // One component of 250 bytes (the limit is 255), 259 with the directory.
+    let long_name = format!("pal-e2e-long-{m}-");
+    let long_name = format!("{long_name}{}", "x".repeat(250 - long_name.len()));
+    let long = PathBuf::from(format!("/usr/bin/{long_name}"));
+    assert!(long.as_os_str().len() > 256);
+    let st = Command::new(&wr).arg(&long).status().unwrap();
+    assert!(st.success());
+    let _ = std::fs::remove_file(&long);
+    let a = env.wait("Write below binary dir", &long_name);
+    assert_eq!(field(&a, "fd.name"), long.display().to_string());
 
     // 3. A shell with a terminal under a fake container's cgroup.
     container_shell(&mut env, &m);

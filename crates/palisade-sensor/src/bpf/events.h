@@ -3,7 +3,8 @@
  * Records the sensor's BPF programs send to user space. Every record starts
  * with struct pal_hdr; its `kind` says which struct follows. Variable parts
  * (strings) follow the fixed struct back to back, in the order of their
- * length fields, without terminators. src/wire.rs decodes these layouts: keep
+ * length fields, without terminators; a ring record may be longer than its
+ * `size` (unused tail). src/wire.rs decodes these layouts: keep
  * both in step (the Rust side checks sizes against the constants below).
  */
 #ifndef PALISADE_EVENTS_H
@@ -14,6 +15,8 @@
 #define PAL_SCRATCH_BYTES 32768
 #define PAL_SCRATCH_HALF 16384
 #define PAL_MAX_STR 4096
+/* String space of a syscall record built in place in the ring. */
+#define PAL_INLINE_STR 256
 #define PAL_MAX_CGROUP_NAME 256
 #define PAL_CGROUP_LEVELS 6
 

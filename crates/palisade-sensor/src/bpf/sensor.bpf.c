@@ -125,6 +125,15 @@ static __always_inline struct scratch *get_scratch(void)
 	return bpf_map_lookup_elem(&scratch_map, &zero);
 }
 
+// No wake-up per event: the consumer polls on a short timer and is only
+// woken early when the backlog grows past wakeup_bytes.
+static __always_inline __u64 wakeup_flags(void *rb)
+{
+	if (bpf_ringbuf_query(rb, BPF_RB_AVAIL_DATA) > wakeup_bytes)
+		return BPF_RB_FORCE_WAKEUP;
+	return BPF_RB_NO_WAKEUP;
+}
+
 // Copies `len` bytes of the scratch record to this CPU's ring.
 static __always_inline void submit(struct scratch *s, __u32 len, __u32 cat)
 {
@@ -134,11 +143,7 @@ static __always_inline void submit(struct scratch *s, __u32 len, __u32 cat)
 		count(cat, 1);
 		return;
 	}
-	// No wake-up per event: the consumer polls on a short timer and is only
-	// woken early when the backlog grows past wakeup_bytes.
-	__u64 flags = BPF_RB_NO_WAKEUP;
-	if (bpf_ringbuf_query(rb, BPF_RB_AVAIL_DATA) > wakeup_bytes)
-		flags = BPF_RB_FORCE_WAKEUP;
+	__u64 flags = wakeup_flags(rb);
 	len &= PAL_SCRATCH_BYTES - 1;
 	if (len < sizeof(struct pal_hdr)) {
 		count(cat, 1);
@@ -150,9 +155,9 @@ static __always_inline void submit(struct scratch *s, __u32 len, __u32 cat)
 		count(cat, 0);
 }
 
-static __always_inline void fill_hdr(struct pal_hdr *h, struct task_struct *task, __u16 kind)
+static __always_inline void fill_hdr(struct pal_hdr *h, struct task_struct *task, __u16 kind,
+				     __u64 pid_tgid)
 {
-	__u64 pid_tgid = bpf_get_current_pid_tgid();
 	h->ts = bpf_ktime_get_boot_ns();
 	h->kind = kind;
 	h->flags = 0;
@@ -291,40 +296,17 @@ static __always_inline __u32 fill_uaddr(struct pal_sys *e, struct scratch *s, __
 	return off;
 }
 
-// One syscall's exit: `regs` are the task's saved user registers (the
-// arguments and the syscall number), `ret` the result.
-static __always_inline int on_sys_exit(struct pt_regs *regs, long ret)
+// The fixed part of a syscall record: header, arguments, decoded extras
+// and the fd; `e` must be zeroed.
+static __always_inline void fill_sys(struct pal_sys *e, struct task_struct *task,
+				     struct pal_sc_spec *spec, struct pt_regs *regs, __u32 nr,
+				     long ret, __u64 pid_tgid)
 {
-	__u32 nr = (__u32)SC_NR(regs);
-	if (nr >= PAL_MAX_SYSCALLS)
-		return 0;
-	struct pal_sc_spec *spec = bpf_map_lookup_elem(&syscall_specs, &nr);
-	if (!spec || !spec->enabled)
-		return 0;
-	__u64 pid_tgid = bpf_get_current_pid_tgid();
-	if ((__u32)(pid_tgid >> 32) == ignore_tgid)
-		return 0;
-	// A successful exec is reported by sched_process_exec with the new image.
-	if (spec->special == PAL_SPECIAL_EXEC && ret == 0)
-		return 0;
-	struct scratch *s = get_scratch();
-	if (!s)
-		return 0;
-	struct task_struct *task = bpf_get_current_task_btf();
-	struct pal_sys *e = (struct pal_sys *)s->buf;
-	__builtin_memset(e, 0, sizeof(*e));
-	fill_hdr(&e->hdr, task, PAL_KIND_SYSCALL);
+	fill_hdr(&e->hdr, task, PAL_KIND_SYSCALL, pid_tgid);
 	e->hdr.nr = nr;
 	e->hdr.ret = ret;
 	for (int i = 0; i < 6; i++)
 		e->hdr.args[i] = sc_arg(regs, i);
-
-	__u32 off = sizeof(*e);
-	for (int i = 0; i < 3; i++) {
-		__u8 a = spec->str_arg[i];
-		if (a < 6)
-			off = put_str(s, off, (const void *)e->hdr.args[a], 1, &e->str_len[i]);
-	}
 	if (spec->special == PAL_SPECIAL_OPENAT2) {
 		// openat2(dirfd, path, struct open_how *how, size): flags live in `how`.
 		__u64 how[2] = {};
@@ -336,6 +318,101 @@ static __always_inline int on_sys_exit(struct pt_regs *regs, long ret)
 		fill_fd_info(&e->fd, task, ret);
 	else if (spec->fd_arg < 6)
 		fill_fd_info(&e->fd, task, (__s64)e->hdr.args[spec->fd_arg]);
+}
+
+// A syscall record with at most one string of fewer than PAL_INLINE_STR
+// bytes (its NUL included), built in place in the ring: no zeroing and
+// copying of a scratch record, for the frequent events (the open family).
+// The ring reserves the whole fixed size; the header's `size` says how much
+// is used.
+struct pal_sys_inline {
+	struct pal_sys sys;
+	__u8 str[PAL_INLINE_STR];
+};
+
+// Returns 0 when the record did not fit (a longer string): the caller then
+// builds it in the scratch buffer.
+static __always_inline int sys_exit_inline(struct task_struct *task, struct pal_sc_spec *spec,
+					   struct pt_regs *regs, __u32 nr, long ret,
+					   __u64 pid_tgid)
+{
+	__u32 cpu = bpf_get_smp_processor_id();
+	void *rb = bpf_map_lookup_elem(&rings, &cpu);
+	if (!rb) {
+		count(spec->category, 1);
+		return 1;
+	}
+	struct pal_sys_inline *r = bpf_ringbuf_reserve(rb, sizeof(*r), 0);
+	if (!r) {
+		count(spec->category, 1);
+		return 1;
+	}
+	__builtin_memset(&r->sys, 0, sizeof(r->sys));
+	fill_sys(&r->sys, task, spec, regs, nr, ret, pid_tgid);
+	__u32 size = sizeof(r->sys);
+	__u8 a = spec->str_arg[0];
+	const void *src = a < 6 ? (const void *)r->sys.hdr.args[a] : NULL;
+	if (src) {
+		long n = bpf_probe_read_user_str(r->str, PAL_INLINE_STR, src);
+		// A full buffer may be a cut string: only a shorter one is whole.
+		if (n >= PAL_INLINE_STR) {
+			bpf_ringbuf_discard(r, BPF_RB_NO_WAKEUP);
+			return 0;
+		}
+		if (n > 0) {
+			r->sys.str_len[0] = (__u16)n;
+			size += (__u32)n;
+		}
+	}
+	r->sys.hdr.size = size;
+	// The backlog is checked on every 64th record of a category only: one
+	// helper call less per record, for a wake-up at most 64 records late.
+	__u32 key = 2 * (spec->category % PAL_CAT_COUNT);
+	__u64 *sent = bpf_map_lookup_elem(&counters, &key);
+	__u64 flags = BPF_RB_NO_WAKEUP;
+	if (!sent || (*sent & 63) == 0)
+		flags = wakeup_flags(rb);
+	bpf_ringbuf_submit(r, flags);
+	if (sent)
+		__sync_fetch_and_add(sent, 1);
+	return 1;
+}
+
+// One syscall's exit: `regs` are the task's saved user registers (the
+// arguments and the syscall number), `ret` the result.
+static __always_inline int on_sys_exit(struct pt_regs *regs, long ret)
+{
+	__u32 nr = (__u32)SC_NR(regs);
+	if (nr >= PAL_MAX_SYSCALLS)
+		return 0;
+	struct pal_sc_spec *spec = bpf_map_lookup_elem(&syscall_specs, &nr);
+	if (!spec || !spec->enabled)
+		return 0;
+	// Plain loads from the task rather than bpf_get_current_pid_tgid(): on
+	// kernels with return-thunk mitigations every helper call costs.
+	struct task_struct *task = bpf_get_current_task_btf();
+	__u32 tgid = task->tgid;
+	if (tgid == ignore_tgid)
+		return 0;
+	__u64 pid_tgid = ((__u64)tgid << 32) | (__u32)task->pid;
+	// A successful exec is reported by sched_process_exec with the new image.
+	if (spec->special == PAL_SPECIAL_EXEC && ret == 0)
+		return 0;
+	if (spec->str_arg[1] == PAL_NONE && spec->str_arg[2] == PAL_NONE &&
+	    spec->addr_arg == PAL_NONE && sys_exit_inline(task, spec, regs, nr, ret, pid_tgid))
+		return 0;
+	struct scratch *s = get_scratch();
+	if (!s)
+		return 0;
+	struct pal_sys *e = (struct pal_sys *)s->buf;
+	__builtin_memset(e, 0, sizeof(*e));
+	fill_sys(e, task, spec, regs, nr, ret, pid_tgid);
+	__u32 off = sizeof(*e);
+	for (int i = 0; i < 3; i++) {
+		__u8 a = spec->str_arg[i];
+		if (a < 6)
+			off = put_str(s, off, (const void *)e->hdr.args[a], 1, &e->str_len[i]);
+	}
 	if (spec->addr_arg < 6) {
 		const void *ua = (const void *)e->hdr.args[spec->addr_arg];
 		__u64 ulen = spec->addr_len_arg < 6 ? e->hdr.args[spec->addr_len_arg] : 128;
@@ -492,7 +569,7 @@ int BPF_PROG(pal_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm
 		return 0;
 	struct pal_exec *e = (struct pal_exec *)s->buf;
 	__builtin_memset(e, 0, sizeof(*e));
-	fill_hdr(&e->hdr, p, PAL_KIND_EXEC);
+	fill_hdr(&e->hdr, p, PAL_KIND_EXEC, bpf_get_current_pid_tgid());
 	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(p);
 	if (regs)
 		e->hdr.nr = (__u32)SC_NR(regs);
@@ -576,7 +653,7 @@ int BPF_PROG(pal_fork, struct task_struct *parent, struct task_struct *child)
 		return 0;
 	struct pal_fork *e = (struct pal_fork *)s->buf;
 	__builtin_memset(e, 0, sizeof(*e));
-	fill_hdr(&e->hdr, parent, PAL_KIND_FORK);
+	fill_hdr(&e->hdr, parent, PAL_KIND_FORK, bpf_get_current_pid_tgid());
 	e->child = child_tgid;
 	e->ppid = BPF_CORE_READ(child, real_parent, tgid);
 	e->start_ns = BPF_CORE_READ(child, start_boottime);
@@ -599,7 +676,7 @@ int BPF_PROG(pal_exit, struct task_struct *p)
 		return 0;
 	struct pal_hdr *h = (struct pal_hdr *)s->buf;
 	__builtin_memset(h, 0, sizeof(*h));
-	fill_hdr(h, p, PAL_KIND_EXIT);
+	fill_hdr(h, p, PAL_KIND_EXIT, bpf_get_current_pid_tgid());
 	h->tgid = tgid;
 	h->ret = BPF_CORE_READ(p, exit_code);
 	h->size = sizeof(*h);
