@@ -136,10 +136,31 @@ pub fn resolve_in(
         Some(a) => format!("{name}[{a}]"),
         None => name.to_string(),
     };
-    let Some((id, info)) = catalogue.get(name) else {
-        return Err(format!("nonexistent field '{display}'"));
-    };
-    bind(id, info, arg, display)
+    if let Some((id, info)) = catalogue.get(name) {
+        return bind(id, info, arg, display);
+    }
+    // The label fields also take their key after a dot, as Falco allows:
+    // `k8s.pod.label.app` is `k8s.pod.label[app]`.
+    if arg.is_none() {
+        for (base, key) in dotted_label_splits(name) {
+            if let Some((id, info)) = catalogue.get(base) {
+                if info.flags.arg_key {
+                    return bind(id, info, Some(key), display);
+                }
+            }
+        }
+    }
+    Err(format!("nonexistent field '{display}'"))
+}
+
+/// `(field, key)` splits of a dotted label reference such as
+/// `k8s.pod.label.app`: the field ends in `.label`, the key is the rest.
+fn dotted_label_splits(name: &str) -> impl Iterator<Item = (&str, &str)> {
+    name.match_indices(".label.").filter_map(move |(at, _)| {
+        let base = &name[..at + ".label".len()];
+        let key = &name[at + ".label.".len()..];
+        (!key.is_empty()).then_some((base, key))
+    })
 }
 
 /// Binds field `info` (id `id`) with an optional argument.
@@ -271,5 +292,25 @@ mod tests {
             .resolve("evt.arg", None)
             .unwrap_err()
             .contains("requires an argument"));
+    }
+
+    #[test]
+    fn label_keys_after_a_dot() {
+        let s = SyscallSource::default();
+        let bracket = s.resolve("k8s.pod.label", Some("app")).unwrap();
+        let dotted = s.resolve("k8s.pod.label.app", None).unwrap();
+        assert_eq!(
+            (dotted.id, &dotted.arg.text),
+            (bracket.id, &bracket.arg.text)
+        );
+        assert_eq!(&*dotted.display, "k8s.pod.label.app");
+        let f = s
+            .resolve("container.label.io.kubernetes.pod.name", None)
+            .unwrap();
+        assert_eq!(f.arg.text.as_deref(), Some("io.kubernetes.pod.name"));
+        // Only label fields take a dotted key; a trailing dot names nothing.
+        assert!(s.resolve("proc.name.x", None).is_err());
+        assert!(s.resolve("k8s.pod.labels.x", None).is_err());
+        assert!(s.resolve("k8s.pod.label.", None).is_err());
     }
 }

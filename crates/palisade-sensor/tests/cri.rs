@@ -222,7 +222,7 @@ const RULES: &str = r#"
 - rule: open in container
   desc: shows the runtime's fields
   condition: evt.type=openat and container.id != host
-  output: "name=%container.name image=%container.image.repository tag=%container.image.tag pod=%k8s.pod.name ns=%k8s.ns.name uid=%k8s.pod.uid app=%k8s.pod.label[app] labels=(%k8s.pod.labels) type=%container.type sandbox=%k8s.pod.sandbox_id ip=%k8s.pod.ip cname=%container.label[io.kubernetes.container.name] priv=%container.privileged"
+  output: "name=%container.name image=%container.image.repository tag=%container.image.tag pod=%k8s.pod.name ns=%k8s.ns.name uid=%k8s.pod.uid app=%k8s.pod.label[app] tier=%k8s.pod.label.tier labels=(%k8s.pod.labels) type=%container.type sandbox=%k8s.pod.sandbox_id ip=%k8s.pod.ip cname=%container.label[io.kubernetes.container.name] priv=%container.privileged"
   priority: INFO
 "#;
 
@@ -273,7 +273,7 @@ fn rules_see_the_runtime_fields_once_known() {
     assert_eq!(
         first[0].message,
         format!(
-            "name=<NA> image=<NA> tag=<NA> pod=<NA> ns=<NA> uid={POD_UID} app=<NA> labels=(<NA>) type=cri sandbox=<NA> ip=<NA> cname=<NA> priv=<NA>"
+            "name=<NA> image=<NA> tag=<NA> pod=<NA> ns=<NA> uid={POD_UID} app=<NA> tier=<NA> labels=(<NA>) type=cri sandbox=<NA> ip=<NA> cname=<NA> priv=<NA>"
         )
     );
     assert!(settle(&mut state.meta, CID).is_some());
@@ -281,7 +281,7 @@ fn rules_see_the_runtime_fields_once_known() {
     assert_eq!(
         later[0].message,
         format!(
-            "name=web image=docker.io/library/nginx tag=1.27 pod=web-0 ns=shop uid={POD_UID} app=web-0 labels=(app:web-0, tier:backend) type=containerd sandbox={} ip=10.1.2.3 cname=web priv=false",
+            "name=web image=docker.io/library/nginx tag=1.27 pod=web-0 ns=shop uid={POD_UID} app=web-0 tier=backend labels=(app:web-0, tier:backend) type=containerd sandbox={} ip=10.1.2.3 cname=web priv=false",
             &SID[..12]
         )
     );
