@@ -191,14 +191,20 @@ fn a_slow_runtime_does_not_hold_up_events() {
             alerts[0].message
         );
     }
+    // Blocking would take the server's 3 s; the bound leaves room for a
+    // loaded CI machine.
     assert!(
-        t.elapsed() < Duration::from_millis(400),
+        t.elapsed() < Duration::from_millis(1500),
         "50 events took {:?}",
         t.elapsed()
     );
     // The lookup gives up at the client's timeout, not the server's pace.
     assert!(settle(&mut state.meta, CID).is_none());
-    assert!(t.elapsed() < Duration::from_secs(2), "{:?}", t.elapsed());
+    assert!(
+        t.elapsed() < Duration::from_millis(2500),
+        "{:?}",
+        t.elapsed()
+    );
     assert!(
         state
             .meta
@@ -212,7 +218,7 @@ fn a_slow_runtime_does_not_hold_up_events() {
     let _ = state.meta.get(&"1".repeat(64), Instant::now());
     drop(state);
     assert!(
-        t.elapsed() < Duration::from_millis(500),
+        t.elapsed() < Duration::from_millis(1500),
         "{:?}",
         t.elapsed()
     );
