@@ -347,6 +347,20 @@ fn objects_of_document(
                 .get("items")
                 .is_some_and(|i| i.as_seq().is_some() || i.is_null()));
     if is_list {
+        // Items of a typed list (`PodList`, as the API returns it) carry no
+        // `kind` or `apiVersion` of their own: kubectl's decoder gives them the
+        // list's, and so do we. A plain `List` has no type to give.
+        let item_type = (kind != "List").then(|| {
+            let api_version = root
+                .get("apiVersion")
+                .and_then(Node::as_str)
+                .filter(|a| !a.is_empty())
+                .unwrap_or("v1");
+            (
+                kind.trim_end_matches("List").to_string(),
+                api_version.to_string(),
+            )
+        });
         let Value::Map(entries) = root.value else {
             return;
         };
@@ -361,6 +375,10 @@ fn objects_of_document(
         }) = items
         {
             for (i, item) in items.into_vec().into_iter().enumerate() {
+                let item = match &item_type {
+                    Some((kind, api_version)) => with_type_of_list(item, kind, api_version),
+                    None => item,
+                };
                 if let Some(object) = make_object(source, document, Some(i), item, options, errors)
                 {
                     objects.push(object);
@@ -372,6 +390,38 @@ fn objects_of_document(
     if let Some(object) = make_object(source, document, None, root, options, errors) {
         objects.push(object);
     }
+}
+
+/// `item` with the `kind` and `apiVersion` of its typed list where it has
+/// none, placed first and located at the item.
+fn with_type_of_list(item: Node, kind: &str, api_version: &str) -> Node {
+    // Absent, null or empty, as Go's decoder sees an unset string.
+    let is_missing = |key: &str| {
+        item.get(key)
+            .is_none_or(|n| n.is_null() || n.as_str() == Some(""))
+    };
+    let (kind_missing, api_missing) = (is_missing("kind"), is_missing("apiVersion"));
+    if !kind_missing && !api_missing {
+        return item;
+    }
+    let span = item.span;
+    let Value::Map(entries) = item.value else {
+        return Node::new(item.value, span);
+    };
+    let text = |t: &str| Node::new(Value::Str { text: t.into() }, span);
+    let mut typed = Vec::with_capacity(entries.len() + 2);
+    if kind_missing {
+        typed.push((text("kind"), text(kind)));
+    }
+    if api_missing {
+        typed.push((text("apiVersion"), text(api_version)));
+    }
+    typed.extend(entries.into_vec().into_iter().filter(|(k, _)| {
+        let replaced =
+            (kind_missing && k.is_key("kind")) || (api_missing && k.is_key("apiVersion"));
+        !replaced
+    }));
+    Node::new(Value::Map(typed.into_boxed_slice()), span)
 }
 
 fn make_object(
@@ -472,6 +522,45 @@ mod tests {
 
     fn load(text: &str) -> Loaded {
         load_text("t.yaml", text, &LoadOptions::default())
+    }
+
+    #[test]
+    fn typed_list_items_take_the_lists_type() {
+        // As the API returns a list: items without kind or apiVersion.
+        let l = load("apiVersion: v1\nkind: PodList\nitems:\n- metadata: {name: a, namespace: shop}\n  spec: {containers: []}\n- kind: \"\"\n  apiVersion: null\n  metadata: {name: b}\n- apiVersion: v1\n  kind: Pod\n  metadata: {name: c}\n");
+        assert!(l.errors.is_empty(), "{:?}", l.errors);
+        let ids: Vec<(&str, &str, &str)> = l
+            .objects
+            .iter()
+            .map(|o| {
+                (
+                    o.id.api_version.as_str(),
+                    o.id.kind.as_str(),
+                    o.id.name.as_str(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            ids,
+            [("v1", "Pod", "a"), ("v1", "Pod", "b"), ("v1", "Pod", "c")]
+        );
+        assert_eq!(
+            l.objects[0].root.get("kind").and_then(Node::as_str),
+            Some("Pod")
+        );
+        assert_eq!(l.objects[0].list_item, Some(0));
+        let l =
+            load("apiVersion: apps/v1\nkind: DeploymentList\nitems:\n- metadata: {name: web}\n");
+        assert_eq!(l.objects[0].id.api_version, "apps/v1");
+        assert_eq!(l.objects[0].id.kind, "Deployment");
+        // A plain List has no type to give: its items must carry their own.
+        let l = load("apiVersion: v1\nkind: List\nitems:\n- metadata: {name: a}\n");
+        assert!(l.objects.is_empty());
+        assert!(
+            l.errors[0].message.contains("list item 0 has no `kind`"),
+            "{:?}",
+            l.errors
+        );
     }
 
     #[test]

@@ -1,9 +1,8 @@
 //! Lists the allowed connections of a directory of manifests:
 //! `cargo run -p palisade-netpol --example list -- DIR [txt|json|csv|md|dot] [--exposure]`.
 
-use palisade_model::{Input, LoadOptions};
+use palisade_model::{load_inputs, Input, LoadOptions};
 use palisade_netpol::format::{render, Format};
-use palisade_netpol::input::load as load_inputs;
 use palisade_netpol::{analyze_objects, ListOptions};
 
 fn main() {

@@ -63,7 +63,6 @@ pub mod explain;
 pub mod explainlist;
 pub mod format;
 pub mod generate;
-pub mod input;
 pub mod ipset;
 pub mod isolate;
 pub mod lint;

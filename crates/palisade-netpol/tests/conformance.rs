@@ -13,10 +13,9 @@
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
-use palisade_model::{Input, LoadOptions};
+use palisade_model::{load_inputs, Input, LoadOptions};
 use palisade_netpol::explainlist::{render_explained, ExplainOnly};
 use palisade_netpol::format::{render, Format};
-use palisade_netpol::input::load as load_inputs;
 use palisade_netpol::{analyze_objects, read_resources_with, Analyzer, ListOptions};
 use serde_json::Value;
 

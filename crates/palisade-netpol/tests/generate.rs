@@ -3,12 +3,11 @@
 
 use std::path::{Path, PathBuf};
 
-use palisade_model::{load_text, Input, LoadOptions, Object};
+use palisade_model::{load_inputs, load_text, Input, LoadOptions, Object};
 use palisade_netpol::format::{render, Format};
 use palisade_netpol::generate::{
     compare, generate, list_with_generated, parse_desired, to_yaml, verify, GenerateOptions,
 };
-use palisade_netpol::input::load as load_inputs;
 use palisade_netpol::{read_resources, Analyzer, ListOptions};
 
 fn data_dir() -> Option<PathBuf> {

@@ -5,9 +5,8 @@
 
 use std::path::{Path, PathBuf};
 
-use palisade_model::{load_text, Input, LoadOptions, Object};
+use palisade_model::{load_inputs, load_text, Input, LoadOptions, Object};
 use palisade_netpol::explain::{explain, render_text, Explanation, PortQuery};
-use palisade_netpol::input::load;
 use palisade_netpol::{read_resources, Analyzer};
 
 fn seed_path() -> Option<PathBuf> {
@@ -65,7 +64,7 @@ spec: {containers: [{name: prom}]}
 ";
 
 fn analyzer(seed: &Path) -> Analyzer {
-    let loaded = load(&[Input::Path(seed.to_path_buf())], &LoadOptions::default());
+    let loaded = load_inputs(&[Input::Path(seed.to_path_buf())], &LoadOptions::default());
     assert!(loaded.errors.is_empty(), "{:?}", loaded.errors);
     let extra = load_text("workloads.yaml", WORKLOADS, &LoadOptions::default());
     assert!(extra.errors.is_empty(), "{:?}", extra.errors);
@@ -168,7 +167,7 @@ fn labelling_the_namespaces_with_name_opens_the_or_peer() {
     // With the `name` label the seed expects, the namespace-only peer of rule
     // #1 admits every pod of api-gateway (OR), whatever its labels.
     let Some(seed) = seed_path() else { return };
-    let loaded = load(&[Input::Path(seed)], &LoadOptions::default());
+    let loaded = load_inputs(&[Input::Path(seed)], &LoadOptions::default());
     let extra = load_text(
         "w.yaml",
         "

@@ -3,8 +3,7 @@
 
 use std::path::Path;
 
-use palisade_model::{Input, LoadOptions};
-use palisade_netpol::input::load;
+use palisade_model::{load_inputs, Input, LoadOptions};
 use palisade_netpol::{lint::lint, read_resources, Analyzer};
 
 #[test]
@@ -18,7 +17,7 @@ fn seed_networkpolicy_mistakes_are_found() {
         eprintln!("skipping: seed example not found at {}", path.display());
         return;
     }
-    let loaded = load(&[Input::Path(path)], &LoadOptions::default());
+    let loaded = load_inputs(&[Input::Path(path)], &LoadOptions::default());
     assert!(loaded.errors.is_empty(), "{:?}", loaded.errors);
     let analyzer = Analyzer::new(read_resources(&loaded.objects), false).expect("analyzer");
     let findings = lint(&loaded.objects, &analyzer);

@@ -8,7 +8,7 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result};
 use clap::{Args, Subcommand, ValueEnum};
-use palisade_model::{Finding, Input, LoadOptions, Loaded, Severity};
+use palisade_model::{load_inputs, Finding, Input, LoadOptions, Loaded, Severity};
 use palisade_netpol::connlist::{Analyzer, ListOptions};
 use palisade_netpol::coverage::{coverage, coverage_findings};
 use palisade_netpol::diff::{diff_lists, render_diff};
@@ -16,7 +16,6 @@ use palisade_netpol::explain::{explain, render_text, PortQuery};
 use palisade_netpol::explainlist::{render_explained, ExplainOnly};
 use palisade_netpol::format::{render, Format};
 use palisade_netpol::generate::{generate, parse_desired, to_yaml, verify, GenerateOptions};
-use palisade_netpol::input::load;
 use palisade_netpol::isolate::{self, IsolateOptions, Target};
 use palisade_netpol::lint::{lint_with, LintOptions};
 use palisade_netpol::read_resources_with;
@@ -513,7 +512,7 @@ fn load_input(input: &InputArgs) -> Result<Loaded> {
     let options = LoadOptions {
         default_namespace: input.namespace.clone(),
     };
-    let mut loaded = load(&inputs, &options);
+    let mut loaded = load_inputs(&inputs, &options);
     if input.cluster.enabled() {
         // Every namespace: connectivity depends on the others' labels and policies.
         super::cluster_input::absorb(
@@ -761,7 +760,7 @@ fn run_diff(a: &DiffArgs) -> Result<ExitCode> {
     let mut lists = Vec::new();
     let mut input_errors = false;
     for dir in [&a.dir1, &a.dir2] {
-        let loaded = load(&[Input::Path(dir.clone())], &LoadOptions::default());
+        let loaded = load_inputs(&[Input::Path(dir.clone())], &LoadOptions::default());
         input_errors |= report_input_errors(&loaded);
         let opts = ListOptions {
             multiple_networks: a.multiple_networks,
