@@ -437,6 +437,34 @@ impl<'s> Reader<'s> {
         Ok(())
     }
 
+    /// Reads how an item changes an earlier one of its name: the deprecated
+    /// `append: true` (warned about) or `override:` keys, never both. Returns
+    /// the append flag and the keys to append and to replace.
+    fn read_change_mode(
+        &mut self,
+        src: &SourceFile,
+        item: &Node,
+        appendable: &[&str],
+        replaceable: &[&str],
+        ctx: &Context,
+    ) -> R<(bool, Vec<String>, Vec<String>)> {
+        let append_flag = decode_opt_bool(src, item, "append", ctx)?.unwrap_or(false);
+        if append_flag {
+            self.warn(ctx, "LOAD_DEPRECATED_ITEM", WARNING_APPEND);
+        }
+        let (ov_append, ov_replace) =
+            self.read_overrides(src, item, appendable, replaceable, ctx)?;
+        if append_flag && (!ov_append.is_empty() || !ov_replace.is_empty()) {
+            return Err(ctx.diag(
+                Level::Error,
+                "LOAD_ERR_YAML_VALIDATE",
+                ERROR_OVERRIDE_APPEND,
+                None,
+            ));
+        }
+        Ok((append_flag, ov_append, ov_replace))
+    }
+
     /// Reads `override:`; returns the keys to append and to replace.
     fn read_overrides(
         &mut self,
@@ -508,20 +536,8 @@ impl<'s> Reader<'s> {
             );
         }
         let items = decode_items(src, item, ctx)?;
-        let append_flag = decode_opt_bool(src, item, "append", ctx)?.unwrap_or(false);
-        if append_flag {
-            self.warn(ctx, "LOAD_DEPRECATED_ITEM", WARNING_APPEND);
-        }
-        let (ov_append, ov_replace) =
-            self.read_overrides(src, item, &["items"], &["items"], ctx)?;
-        if append_flag && (!ov_append.is_empty() || !ov_replace.is_empty()) {
-            return Err(ctx.diag(
-                Level::Error,
-                "LOAD_ERR_YAML_VALIDATE",
-                ERROR_OVERRIDE_APPEND,
-                None,
-            ));
-        }
+        let (append_flag, ov_append, _) =
+            self.read_change_mode(src, item, &["items"], &["items"], ctx)?;
         let append = append_flag || !ov_append.is_empty();
         let id = self.col.cur_index;
         self.col.cur_index += 1;
@@ -562,20 +578,8 @@ impl<'s> Reader<'s> {
             );
         }
         let cond = decode_text(src, item, "condition", ctx)?;
-        let append_flag = decode_opt_bool(src, item, "append", ctx)?.unwrap_or(false);
-        if append_flag {
-            self.warn(ctx, "LOAD_DEPRECATED_ITEM", WARNING_APPEND);
-        }
-        let (ov_append, ov_replace) =
-            self.read_overrides(src, item, &["condition"], &["condition"], ctx)?;
-        if append_flag && (!ov_append.is_empty() || !ov_replace.is_empty()) {
-            return Err(ctx.diag(
-                Level::Error,
-                "LOAD_ERR_YAML_VALIDATE",
-                ERROR_OVERRIDE_APPEND,
-                None,
-            ));
-        }
+        let (append_flag, ov_append, _) =
+            self.read_change_mode(src, item, &["condition"], &["condition"], ctx)?;
         let append = append_flag || !ov_append.is_empty();
         let id = self.col.cur_index;
         self.col.cur_index += 1;
@@ -610,21 +614,9 @@ impl<'s> Reader<'s> {
 
     fn read_rule(&mut self, src: &SourceFile, item: &Node, ctx: &Context) -> R<()> {
         let source = decode_opt_str(src, item, "source", ctx, true)?.unwrap_or_default();
-        let append_flag = decode_opt_bool(src, item, "append", ctx)?.unwrap_or(false);
-        if append_flag {
-            self.warn(ctx, "LOAD_DEPRECATED_ITEM", WARNING_APPEND);
-        }
-        let (ov_append, ov_replace) =
-            self.read_overrides(src, item, RULE_APPENDABLE, RULE_REPLACEABLE, ctx)?;
+        let (append_flag, ov_append, ov_replace) =
+            self.read_change_mode(src, item, RULE_APPENDABLE, RULE_REPLACEABLE, ctx)?;
         let has_overrides = !ov_append.is_empty() || !ov_replace.is_empty();
-        if append_flag && has_overrides {
-            return Err(ctx.diag(
-                Level::Error,
-                "LOAD_ERR_YAML_VALIDATE",
-                ERROR_OVERRIDE_APPEND,
-                None,
-            ));
-        }
         if has_overrides {
             // Keys present that may be overridden must each have an override entry.
             let mut expected: BTreeSet<&str> = RULE_APPENDABLE
