@@ -612,6 +612,35 @@ impl<'s> Reader<'s> {
         Ok(())
     }
 
+    /// The keys an override may append to or replace alike; `take(key)`
+    /// says whether the override names `key` (an error if the item lacks it).
+    fn read_rule_update(
+        &mut self,
+        src: &SourceFile,
+        item: &Node,
+        ctx: &Context,
+        append: bool,
+        take: &mut dyn FnMut(&str) -> R<bool>,
+    ) -> R<RuleUpdate> {
+        let mut update = RuleUpdate::default();
+        if take("condition")? {
+            update.cond = Some(decode_text(src, item, "condition", ctx)?);
+        }
+        if take("exceptions")? {
+            update.exceptions = Some(self.read_exceptions(src, item, ctx, append)?);
+        }
+        if take("output")? {
+            update.output = Some(decode_text(src, item, "output", ctx)?);
+        }
+        if take("desc")? {
+            update.desc = Some(decode_str(src, item, "desc", ctx)?);
+        }
+        if take("tags")? {
+            update.tags = Some(decode_tags(src, item, ctx)?);
+        }
+        Ok(update)
+    }
+
     fn read_rule(&mut self, src: &SourceFile, item: &Node, ctx: &Context) -> R<()> {
         let source = decode_opt_str(src, item, "source", ctx, true)?.unwrap_or_default();
         let (append_flag, ov_append, ov_replace) =
@@ -641,39 +670,15 @@ impl<'s> Reader<'s> {
             };
             let mut append_update = RuleUpdate::default();
             if !ov_append.is_empty() {
-                if take("condition", "append", &ov_append)? {
-                    append_update.cond = Some(decode_text(src, item, "condition", ctx)?);
-                }
-                if take("exceptions", "append", &ov_append)? {
-                    append_update.exceptions = Some(self.read_exceptions(src, item, ctx, true)?);
-                }
-                if take("output", "append", &ov_append)? {
-                    append_update.output = Some(decode_text(src, item, "output", ctx)?);
-                }
-                if take("desc", "append", &ov_append)? {
-                    append_update.desc = Some(decode_str(src, item, "desc", ctx)?);
-                }
-                if take("tags", "append", &ov_append)? {
-                    append_update.tags = Some(decode_tags(src, item, ctx)?);
-                }
+                append_update = self.read_rule_update(src, item, ctx, true, &mut |key| {
+                    take(key, "append", &ov_append)
+                })?;
             }
             let mut replace_update = RuleUpdate::default();
             if !ov_replace.is_empty() {
-                if take("condition", "replace", &ov_replace)? {
-                    replace_update.cond = Some(decode_text(src, item, "condition", ctx)?);
-                }
-                if take("exceptions", "replace", &ov_replace)? {
-                    replace_update.exceptions = Some(self.read_exceptions(src, item, ctx, false)?);
-                }
-                if take("output", "replace", &ov_replace)? {
-                    replace_update.output = Some(decode_text(src, item, "output", ctx)?);
-                }
-                if take("desc", "replace", &ov_replace)? {
-                    replace_update.desc = Some(decode_str(src, item, "desc", ctx)?);
-                }
-                if take("tags", "replace", &ov_replace)? {
-                    replace_update.tags = Some(decode_tags(src, item, ctx)?);
-                }
+                replace_update = self.read_rule_update(src, item, ctx, false, &mut |key| {
+                    take(key, "replace", &ov_replace)
+                })?;
                 if take("priority", "replace", &ov_replace)? {
                     replace_update.priority = Some(decode_priority(src, item, ctx)?);
                 }
