@@ -897,10 +897,10 @@ fn read_anp_rules(spec: &Node, key: &str, peers_key: &str) -> R<Vec<AnpRule>> {
     Ok(rules)
 }
 
-fn read_admin(object: &Object, baseline: bool) -> R<AdminPolicy> {
-    let empty = Node::new(Value::Map(Box::new([])), object.root.span);
-    let spec = map(object.root.get("spec"), "spec")?.unwrap_or(&empty);
-    let subject = match map(spec.get("subject"), "spec.subject")? {
+/// `spec.subject` of an (Baseline)AdminNetworkPolicy or ClusterNetworkPolicy:
+/// the same shape in both.
+fn read_admin_subject(spec: &Node) -> R<AnpSubject> {
+    Ok(match map(spec.get("subject"), "spec.subject")? {
         None => AnpSubject {
             namespaces: None,
             pods: None,
@@ -909,7 +909,13 @@ fn read_admin(object: &Object, baseline: bool) -> R<AdminPolicy> {
             namespaces: label_selector(s.get("namespaces"), "spec.subject.namespaces")?,
             pods: read_namespaced_pod(s.get("pods"), "spec.subject.pods")?,
         },
-    };
+    })
+}
+
+fn read_admin(object: &Object, baseline: bool) -> R<AdminPolicy> {
+    let empty = Node::new(Value::Map(Box::new([])), object.root.span);
+    let spec = map(object.root.get("spec"), "spec")?.unwrap_or(&empty);
+    let subject = read_admin_subject(spec)?;
     Ok(AdminPolicy {
         name: object.id.name.clone(),
         priority: opt_int(spec.get("priority"), "spec.priority")?.unwrap_or(0),
@@ -1060,16 +1066,7 @@ fn read_cnp(object: &Object) -> R<AdminPolicy> {
             ))
         }
     };
-    let subject = match map(spec.get("subject"), "spec.subject")? {
-        None => AnpSubject {
-            namespaces: None,
-            pods: None,
-        },
-        Some(s) => AnpSubject {
-            namespaces: label_selector(s.get("namespaces"), "spec.subject.namespaces")?,
-            pods: read_namespaced_pod(s.get("pods"), "spec.subject.pods")?,
-        },
-    };
+    let subject = read_admin_subject(spec)?;
     Ok(AdminPolicy {
         name: object.id.name.clone(),
         priority: opt_int(spec.get("priority"), "spec.priority")?.unwrap_or(0),
