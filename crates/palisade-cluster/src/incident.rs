@@ -269,6 +269,67 @@ async fn request_json(
     cluster.client.request::<Json>(request).await
 }
 
+/// A patch a response step makes, and what the step says when planned
+/// (`--dry-run`), done, or failed.
+struct PatchStep<'a> {
+    step: &'static str,
+    call: ApiCall<'a>,
+    path: &'a str,
+    content_type: &'static str,
+    patch: Json,
+    planned: String,
+    done: String,
+    /// What a failure leaves behind, after the API's error message.
+    on_failure: &'static str,
+}
+
+/// Plans the patch under `--dry-run`, else sends it; records the step either
+/// way. A failed patch ends the response.
+async fn patch_step(
+    cluster: &Cluster,
+    sink: &mut dyn StepSink,
+    steps: &mut Vec<Step>,
+    dry_run: bool,
+    p: PatchStep<'_>,
+) -> Result<(), ClusterError> {
+    if dry_run {
+        steps.push(emit(
+            sink,
+            p.step,
+            StepStatus::Planned,
+            p.planned,
+            Some(p.patch),
+        ));
+        return Ok(());
+    }
+    let sent = request_json(
+        cluster,
+        http::Method::PATCH,
+        p.path,
+        Some(p.content_type),
+        Some(&p.patch),
+    )
+    .await;
+    match sent {
+        Ok(_) => {
+            steps.push(emit(sink, p.step, StepStatus::Done, p.done, Some(p.patch)));
+            Ok(())
+        }
+        Err(e) => {
+            let e = p.call.explain(e);
+            let message = format!("{}{}", e.message, p.on_failure);
+            steps.push(emit(
+                sink,
+                p.step,
+                StepStatus::Failed,
+                message,
+                Some(p.patch),
+            ));
+            Err(e)
+        }
+    }
+}
+
 async fn get_text(cluster: &Cluster, path: &str) -> Result<String, kube::Error> {
     let request = http::Request::get(path)
         .body(Vec::new())
@@ -474,21 +535,27 @@ pub async fn quarantine(
             format!("NetworkPolicy {ns}/{name} already isolates the pod"),
             Some(policy),
         ));
-    } else if options.dry_run {
-        outcome.steps.push(emit(sink, "network-policy", StepStatus::Planned, format!("would apply NetworkPolicy {ns}/{name}: deny all ingress{} and all egress for pods labelled {QUARANTINE_LABEL}={uid}", options.forensics_namespace.as_deref().map(|f| format!(" (except from namespace {f})")).unwrap_or_default()), Some(policy)));
     } else {
         let path = format!(
             "{}?fieldManager={FIELD_MANAGER}&force=true",
             policy_path(ns, &name)
         );
-        match request_json(cluster, http::Method::PATCH, &path, Some("application/apply-patch+yaml"), Some(&policy)).await {
-            Ok(_) => outcome.steps.push(emit(sink, "network-policy", StepStatus::Done, format!("applied NetworkPolicy {ns}/{name}: all ingress{} and egress denied to pods labelled {QUARANTINE_LABEL}={uid}", options.forensics_namespace.as_deref().map(|f| format!(" (except from namespace {f})")).unwrap_or_default()), Some(policy))),
-            Err(e) => {
-                let e = policy_call.explain(e);
-                outcome.steps.push(emit(sink, "network-policy", StepStatus::Failed, e.message.clone(), Some(policy)));
-                return Err(e);
-            }
-        }
+        let except = options
+            .forensics_namespace
+            .as_deref()
+            .map(|f| format!(" (except from namespace {f})"))
+            .unwrap_or_default();
+        let step = PatchStep {
+            step: "network-policy",
+            call: policy_call,
+            path: &path,
+            content_type: "application/apply-patch+yaml",
+            patch: policy,
+            planned: format!("would apply NetworkPolicy {ns}/{name}: deny all ingress{except} and all egress for pods labelled {QUARANTINE_LABEL}={uid}"),
+            done: format!("applied NetworkPolicy {ns}/{name}: all ingress{except} and egress denied to pods labelled {QUARANTINE_LABEL}={uid}"),
+            on_failure: "",
+        };
+        patch_step(cluster, sink, &mut outcome.steps, options.dry_run, step).await?;
     }
 
     // 2. Label and annotate the pod, out of its Services, in one write.
@@ -562,38 +629,23 @@ pub async fn quarantine(
                 REMOVED_LABELS_ANNOTATION: serde_json::to_string(&removed).unwrap_or_default(),
             }
         }});
-        if options.dry_run {
-            outcome.steps.push(emit(sink, "label-pod", StepStatus::Planned, format!("would label pod {ns}/{} {QUARANTINE_LABEL}={uid} (isolating it) and annotate it with the reason, time, operator and case, in one merge patch", options.pod), Some(patch)));
-        } else {
-            let call = ApiCall::new("patch", "", "pods")
+        let path = pod_path(ns, &options.pod);
+        let step = PatchStep {
+            step: "label-pod",
+            call: ApiCall::new("patch", "", "pods")
                 .namespace(Some(ns))
-                .name(&options.pod);
-            match request_json(
-                cluster,
-                http::Method::PATCH,
-                &pod_path(ns, &options.pod),
-                Some("application/merge-patch+json"),
-                Some(&patch),
-            )
-            .await
-            {
-                Ok(_) => outcome.steps.push(emit(
-                    sink,
-                    "label-pod",
-                    StepStatus::Done,
-                    format!(
-                        "labelled pod {ns}/{} {QUARANTINE_LABEL}={uid}: isolated from now on",
-                        options.pod
-                    ),
-                    Some(patch),
-                )),
-                Err(e) => {
-                    let e = call.explain(e);
-                    outcome.steps.push(emit(sink, "label-pod", StepStatus::Failed, format!("{} (the NetworkPolicy exists but selects nothing until the label is set)", e.message), Some(patch)));
-                    return Err(e);
-                }
-            }
-        }
+                .name(&options.pod),
+            path: &path,
+            content_type: "application/merge-patch+json",
+            patch,
+            planned: format!("would label pod {ns}/{} {QUARANTINE_LABEL}={uid} (isolating it) and annotate it with the reason, time, operator and case, in one merge patch", options.pod),
+            done: format!(
+                "labelled pod {ns}/{} {QUARANTINE_LABEL}={uid}: isolated from now on",
+                options.pod
+            ),
+            on_failure: " (the NetworkPolicy exists but selects nothing until the label is set)",
+        };
+        patch_step(cluster, sink, &mut outcome.steps, options.dry_run, step).await?;
     }
 
     // 3. Evidence.
@@ -656,44 +708,18 @@ pub async fn quarantine(
                     format!("node {node} is already cordoned"),
                     None,
                 ));
-            } else if options.dry_run {
-                outcome.steps.push(emit(
-                    sink,
-                    "cordon",
-                    StepStatus::Planned,
-                    format!("would cordon node {node}"),
-                    Some(patch),
-                ));
             } else {
-                let call = ApiCall::new("patch", "", "nodes").name(&node);
-                match request_json(
-                    cluster,
-                    http::Method::PATCH,
-                    &node_path,
-                    Some("application/merge-patch+json"),
-                    Some(&patch),
-                )
-                .await
-                {
-                    Ok(_) => outcome.steps.push(emit(
-                        sink,
-                        "cordon",
-                        StepStatus::Done,
-                        format!("cordoned node {node}: no new pods are scheduled there"),
-                        Some(patch),
-                    )),
-                    Err(e) => {
-                        let e = call.explain(e);
-                        outcome.steps.push(emit(
-                            sink,
-                            "cordon",
-                            StepStatus::Failed,
-                            e.message.clone(),
-                            Some(patch),
-                        ));
-                        return Err(e);
-                    }
-                }
+                let step = PatchStep {
+                    step: "cordon",
+                    call: ApiCall::new("patch", "", "nodes").name(&node),
+                    path: &node_path,
+                    content_type: "application/merge-patch+json",
+                    patch,
+                    planned: format!("would cordon node {node}"),
+                    done: format!("cordoned node {node}: no new pods are scheduled there"),
+                    on_failure: "",
+                };
+                patch_step(cluster, sink, &mut outcome.steps, options.dry_run, step).await?;
             }
         }
     }
@@ -1274,21 +1300,20 @@ pub async fn release(
                         .join(", ")
                 )
             };
-            if options.dry_run {
-                steps.push(emit(sink, "unlabel-pod", StepStatus::Planned, format!("would remove the quarantine label and annotations from pod {ns}/{}{restored}", options.pod), Some(patch)));
-            } else {
-                let call = ApiCall::new("patch", "", "pods")
+            let path = pod_path(ns, &options.pod);
+            let step = PatchStep {
+                step: "unlabel-pod",
+                call: ApiCall::new("patch", "", "pods")
                     .namespace(Some(ns))
-                    .name(&options.pod);
-                match request_json(cluster, http::Method::PATCH, &pod_path(ns, &options.pod), Some("application/merge-patch+json"), Some(&patch)).await {
-                    Ok(_) => steps.push(emit(sink, "unlabel-pod", StepStatus::Done, format!("removed the quarantine label and annotations from pod {ns}/{}{restored}: no longer isolated", options.pod), Some(patch))),
-                    Err(e) => {
-                        let e = call.explain(e);
-                        steps.push(emit(sink, "unlabel-pod", StepStatus::Failed, e.message.clone(), Some(patch)));
-                        return Err(e);
-                    }
-                }
-            }
+                    .name(&options.pod),
+                path: &path,
+                content_type: "application/merge-patch+json",
+                patch,
+                planned: format!("would remove the quarantine label and annotations from pod {ns}/{}{restored}", options.pod),
+                done: format!("removed the quarantine label and annotations from pod {ns}/{}{restored}: no longer isolated", options.pod),
+                on_failure: "",
+            };
+            patch_step(cluster, sink, &mut steps, options.dry_run, step).await?;
         } else {
             steps.push(emit(
                 sink,
@@ -1376,45 +1401,17 @@ pub async fn release(
                 ));
             } else {
                 let patch = json!({"spec": {"unschedulable": null}, "metadata": {"annotations": {CORDON_ANNOTATION: null, CASE_ANNOTATION: null}}});
-                if options.dry_run {
-                    steps.push(emit(
-                        sink,
-                        "uncordon",
-                        StepStatus::Planned,
-                        format!("would uncordon node {node}"),
-                        Some(patch),
-                    ));
-                } else {
-                    let call = ApiCall::new("patch", "", "nodes").name(&node);
-                    match request_json(
-                        cluster,
-                        http::Method::PATCH,
-                        &node_path,
-                        Some("application/merge-patch+json"),
-                        Some(&patch),
-                    )
-                    .await
-                    {
-                        Ok(_) => steps.push(emit(
-                            sink,
-                            "uncordon",
-                            StepStatus::Done,
-                            format!("uncordoned node {node}"),
-                            Some(patch),
-                        )),
-                        Err(e) => {
-                            let e = call.explain(e);
-                            steps.push(emit(
-                                sink,
-                                "uncordon",
-                                StepStatus::Failed,
-                                e.message.clone(),
-                                Some(patch),
-                            ));
-                            return Err(e);
-                        }
-                    }
-                }
+                let step = PatchStep {
+                    step: "uncordon",
+                    call: ApiCall::new("patch", "", "nodes").name(&node),
+                    path: &node_path,
+                    content_type: "application/merge-patch+json",
+                    patch,
+                    planned: format!("would uncordon node {node}"),
+                    done: format!("uncordoned node {node}"),
+                    on_failure: "",
+                };
+                patch_step(cluster, sink, &mut steps, options.dry_run, step).await?;
             }
         }
     }

@@ -614,6 +614,14 @@ async fn rbac_denials_stop_isolation_but_not_evidence() {
     assert_eq!(e.kind, ErrorKind::Forbidden);
     assert!(e.message.starts_with("cannot patch pods \"web-7d4b9-abcde\" in namespace \"shop\": needs `patch` on `pods` in namespace \"shop\""), "{}", e.message);
     assert_eq!(printed.last().unwrap().status, StepStatus::Failed);
+    assert!(
+        printed
+            .last()
+            .unwrap()
+            .message
+            .ends_with("(the NetworkPolicy exists but selects nothing until the label is set)"),
+        "{printed:?}"
+    );
 
     // Reading nodes and logs denied: isolation done, the evidence records what is missing.
     let server = incident_cluster();
