@@ -1,11 +1,12 @@
 //! The logic of `palisade detect`, kept here so the command file stays a thin
 //! argument parser and everything is testable in this crate.
 
-use std::fs::OpenOptions;
-use std::io::{self, Write};
+use std::fs::{File, OpenOptions};
+use std::io::{self, Read, Write};
+use std::net::{SocketAddr, TcpListener};
 use std::path::PathBuf;
-use std::sync::atomic::AtomicBool;
-use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use crate::engine::{Engine, RuleMatching};
@@ -68,6 +69,137 @@ pub struct DetectOptions {
     pub rate_limit: Option<(f64, f64)>,
     /// Print warnings too, not only errors.
     pub verbose: bool,
+    /// Serve the counters in Prometheus' format on this address at `/metrics`.
+    pub metrics_addr: Option<SocketAddr>,
+}
+
+/// The alert outputs besides standard output: a file (`--out`, in the
+/// chosen format) and an HTTP(S) webhook (`--alert-webhook`, Falco's JSON).
+/// Shared by the log reader and the audit webhook endpoint (as an
+/// [`Engine::set_alert_sink`] sink), hence `Sync`.
+pub struct AlertOutputs {
+    format: AlertFormat,
+    file: Option<Mutex<File>>,
+    webhook: Option<crate::webhook::WebhookSink>,
+    file_error: Mutex<Option<io::Error>>,
+}
+
+impl AlertOutputs {
+    /// Opens the file (appending) and starts the webhook poster of `opts`.
+    pub fn open(opts: &DetectOptions) -> anyhow::Result<AlertOutputs> {
+        let file = match &opts.out {
+            Some(p) => Some(Mutex::new(
+                OpenOptions::new()
+                    .create(true)
+                    .append(true)
+                    .open(p)
+                    .map_err(|e| anyhow::anyhow!("cannot open {}: {e}", p.display()))?,
+            )),
+            None => None,
+        };
+        let webhook = match &opts.alert_webhook {
+            Some(url) => Some(
+                crate::webhook::WebhookSink::start(url, |e| eprintln!("warning: {e}"))
+                    .map_err(anyhow::Error::msg)?,
+            ),
+            None => None,
+        };
+        Ok(AlertOutputs {
+            format: opts.format,
+            file,
+            webhook,
+            file_error: Mutex::new(None),
+        })
+    }
+
+    /// The alert as one line of the chosen format.
+    pub fn line(&self, alert: &Alert) -> String {
+        match self.format {
+            AlertFormat::Text => alert.to_text(),
+            AlertFormat::Json => alert.to_json(),
+        }
+    }
+
+    /// Writes the alert to the file and queues it for the webhook. The
+    /// first write error is kept (see [`AlertOutputs::finish`]); later
+    /// alerts are not written to the file.
+    pub fn send(&self, alert: &Alert) {
+        if let Some(file) = &self.file {
+            if let (Ok(mut f), Ok(mut err)) = (file.lock(), self.file_error.lock()) {
+                if err.is_none() {
+                    if let Err(e) = writeln!(f, "{}", self.line(alert)) {
+                        *err = Some(e);
+                    }
+                }
+            }
+        }
+        if let Some(sink) = &self.webhook {
+            sink.send(alert.to_json());
+        }
+    }
+
+    /// Waits for the webhook to drain and reports what could not be delivered.
+    pub fn finish(self, stderr: &mut dyn Write) -> anyhow::Result<()> {
+        if let Some(sink) = self.webhook {
+            let stats = sink.finish();
+            let (failed, dropped) = (
+                stats.failed.load(Ordering::Relaxed),
+                stats.dropped.load(Ordering::Relaxed),
+            );
+            if failed + dropped > 0 {
+                writeln!(
+                    stderr,
+                    "alert webhook: {failed} alert(s) not delivered, {dropped} dropped (queue full)"
+                )?;
+            }
+        }
+        let err = self.file_error.lock().ok().and_then(|mut e| e.take());
+        if let Some(e) = err {
+            anyhow::bail!("cannot write alerts: {e}");
+        }
+        Ok(())
+    }
+}
+
+/// Serves `engine`'s counters at `GET /metrics` (and `GET /healthz`) on
+/// `addr`, from a background thread, until `stop` is set. Returns the
+/// address bound (useful with port 0).
+pub fn serve_metrics(
+    addr: SocketAddr,
+    engine: Arc<Engine>,
+    stop: Arc<AtomicBool>,
+) -> io::Result<SocketAddr> {
+    let listener = TcpListener::bind(addr)?;
+    let local = listener.local_addr()?;
+    listener.set_nonblocking(true)?;
+    std::thread::Builder::new()
+        .name("detect-metrics".into())
+        .spawn(move || {
+            while !stop.load(Ordering::Relaxed) {
+                let Ok((mut conn, _)) = listener.accept() else {
+                    std::thread::sleep(Duration::from_millis(50));
+                    continue;
+                };
+                let _ = conn.set_nonblocking(false);
+                let _ = conn.set_read_timeout(Some(Duration::from_secs(2)));
+                let mut buf = [0u8; 1024];
+                let n = conn.read(&mut buf).unwrap_or(0);
+                let request = &buf[..n];
+                let (status, body) = if request.starts_with(b"GET /metrics") {
+                    ("200 OK", engine.metrics().snapshot().prometheus_text())
+                } else if request.starts_with(b"GET /healthz") {
+                    ("200 OK", "ok\n".to_string())
+                } else {
+                    ("404 Not Found", "not found\n".to_string())
+                };
+                let _ = write!(
+                    conn,
+                    "HTTP/1.1 {status}\r\nContent-Type: text/plain; version=0.0.4\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+            }
+        })?;
+    Ok(local)
 }
 
 /// Runs `palisade detect`; returns the exit code.
@@ -186,23 +318,16 @@ fn run_with_engine(
             "nothing to read: give --audit-log FILE (or - for standard input), or --validate"
         );
     };
-    let mut out_file = match &opts.out {
-        Some(p) => Some(
-            OpenOptions::new()
-                .create(true)
-                .append(true)
-                .open(p)
-                .map_err(|e| anyhow::anyhow!("cannot open {}: {e}", p.display()))?,
-        ),
-        None => None,
-    };
-    let webhook = match &opts.alert_webhook {
-        Some(url) => Some(
-            crate::webhook::WebhookSink::start(url, |e| eprintln!("warning: {e}"))
-                .map_err(anyhow::Error::msg)?,
-        ),
-        None => None,
-    };
+    let outputs = AlertOutputs::open(opts)?;
+    let engine = Arc::new(engine);
+    let stop = Arc::new(AtomicBool::new(false));
+    if let Some(addr) = opts.metrics_addr {
+        let bound = serve_metrics(addr, engine.clone(), stop.clone())
+            .map_err(|e| anyhow::anyhow!("cannot serve metrics on {addr}: {e}"))?;
+        if opts.verbose {
+            writeln!(stderr, "metrics on http://{bound}/metrics")?;
+        }
+    }
     let input = AuditInput::parse(log);
     let options = ReadOptions {
         follow: opts.follow,
@@ -213,17 +338,8 @@ fn run_with_engine(
     let mut io_error: Option<io::Error> = None;
     let mut bad_lines = 0u64;
     let mut emit = |alert: &Alert| -> io::Result<()> {
-        let line = match opts.format {
-            AlertFormat::Text => alert.to_text(),
-            AlertFormat::Json => alert.to_json(),
-        };
-        writeln!(stdout, "{line}")?;
-        if let Some(f) = out_file.as_mut() {
-            writeln!(f, "{line}")?;
-        }
-        if let Some(sink) = &webhook {
-            sink.send(alert.to_json());
-        }
+        writeln!(stdout, "{}", outputs.line(alert))?;
+        outputs.send(alert);
         Ok(())
     };
     let stats = read_audit_events(
@@ -249,19 +365,8 @@ fn run_with_engine(
         },
     )
     .map_err(|e| anyhow::anyhow!("cannot read {log}: {e}"))?;
-    if let Some(sink) = webhook {
-        let stats = sink.finish();
-        let (failed, dropped) = (
-            stats.failed.load(std::sync::atomic::Ordering::Relaxed),
-            stats.dropped.load(std::sync::atomic::Ordering::Relaxed),
-        );
-        if failed + dropped > 0 {
-            writeln!(
-                stderr,
-                "alert webhook: {failed} alert(s) not delivered, {dropped} dropped (queue full)"
-            )?;
-        }
-    }
+    stop.store(true, Ordering::Relaxed);
+    outputs.finish(stderr)?;
     if let Some(e) = io_error {
         return Err(anyhow::anyhow!("cannot write alerts: {e}"));
     }
@@ -457,6 +562,76 @@ mod tests {
             ..Default::default()
         });
         assert_eq!((code, stdout.as_str()), (EXIT_RULE_ERRORS, ""));
+    }
+
+    #[test]
+    fn metrics_are_served_in_prometheus_format() {
+        let mut engine = Engine::builder().rules_text("r.yaml", RULES).build();
+        engine.set_rate_limit(1.0, 1.0);
+        let event = crate::AuditEvent::from_json(EV).unwrap();
+        for _ in 0..3 {
+            engine.evaluate(&event);
+        }
+        let stop = Arc::new(AtomicBool::new(false));
+        let addr = serve_metrics(
+            "127.0.0.1:0".parse().unwrap(),
+            Arc::new(engine),
+            stop.clone(),
+        )
+        .unwrap();
+        let get = |path: &str| {
+            let mut conn = std::net::TcpStream::connect(addr).unwrap();
+            write!(conn, "GET {path} HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
+            let mut response = String::new();
+            conn.read_to_string(&mut response).unwrap();
+            response
+        };
+        let body = get("/metrics");
+        assert!(body.starts_with("HTTP/1.1 200 OK"), "{body}");
+        // Three events, one alert (the rate limiter drops two).
+        assert!(
+            body.contains("palisade_detect_events_total{rule=\"exec\",priority=\"Warning\",source=\"k8s_audit\"} 1\n"),
+            "{body}"
+        );
+        assert!(
+            body.contains("palisade_audit_events_total{source=\"k8s_audit\"} 3\n"),
+            "{body}"
+        );
+        assert!(
+            body.contains("palisade_detect_rate_limited_total 2\n"),
+            "{body}"
+        );
+        assert!(get("/nope").starts_with("HTTP/1.1 404"));
+        stop.store(true, Ordering::Relaxed);
+    }
+
+    #[test]
+    fn alert_outputs_attach_to_the_engine_as_a_sink() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("alerts.log");
+        let outputs = Arc::new(
+            AlertOutputs::open(&DetectOptions {
+                out: Some(out.clone()),
+                ..Default::default()
+            })
+            .unwrap(),
+        );
+        let mut engine = Engine::builder().rules_text("r.yaml", RULES).build();
+        let sink = outputs.clone();
+        engine.set_alert_sink(Arc::new(move |alert| sink.send(alert)));
+        let event = crate::AuditEvent::from_json(EV).unwrap();
+        let alerts = engine.evaluate(&event);
+        assert_eq!(alerts.len(), 1);
+        drop(engine);
+        let written = std::fs::read_to_string(&out).unwrap();
+        assert_eq!(
+            written, "00:00:00.000000000: Warning exec by bob\n",
+            "text format, one line per alert"
+        );
+        let outputs = Arc::try_unwrap(outputs).ok().unwrap();
+        let mut stderr = Vec::new();
+        outputs.finish(&mut stderr).unwrap();
+        assert!(stderr.is_empty());
     }
 
     #[test]

@@ -17,6 +17,11 @@ use crate::priority::Priority;
 use crate::program::{Program, Scratch};
 use crate::source::{Event, FieldSource, SyscallSource};
 
+/// Receives every alert [`Engine::evaluate`] raises, on the evaluating thread
+/// (front ends whose events arrive elsewhere, like the audit webhook, attach
+/// their alert outputs here).
+pub type AlertSink = Arc<dyn Fn(&Alert) + Send + Sync>;
+
 /// Which rules an event may fire.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum RuleMatching {
@@ -134,6 +139,7 @@ impl EngineBuilder {
             matching: self.matching,
             metrics,
             limiter: None,
+            sink: None,
             counts,
             required_plugins: col.required_plugins,
             rules,
@@ -170,6 +176,7 @@ pub struct Engine {
     matching: RuleMatching,
     metrics: Metrics,
     limiter: Option<RateLimiter>,
+    sink: Option<AlertSink>,
     counts: Counts,
     required_plugins: Vec<PluginRequirement>,
     sources: Vec<Arc<dyn FieldSource>>,
@@ -314,6 +321,11 @@ impl Engine {
         Some(out)
     }
 
+    /// Sends every alert to `sink` too (besides returning it from `evaluate`).
+    pub fn set_alert_sink(&mut self, sink: AlertSink) {
+        self.sink = Some(sink);
+    }
+
     /// The counters.
     pub fn metrics(&self) -> &Metrics {
         &self.metrics
@@ -366,7 +378,11 @@ impl Engine {
                     continue;
                 }
             }
-            alerts.push(self.alert(rule, evt, &mut scratch));
+            let alert = self.alert(rule, evt, &mut scratch);
+            if let Some(sink) = &self.sink {
+                sink(&alert);
+            }
+            alerts.push(alert);
             self.metrics.count_alert(i, rule.priority);
             if self.matching == RuleMatching::First {
                 break;
@@ -465,7 +481,7 @@ impl RateLimiter {
 pub struct Metrics {
     sources: Vec<(String, AtomicU64)>,
     other_events: AtomicU64,
-    rules: Vec<(String, Priority, AtomicU64)>,
+    rules: Vec<(String, Priority, String, AtomicU64)>,
     priorities: [AtomicU64; 8],
     rate_limited: AtomicU64,
 }
@@ -481,6 +497,53 @@ pub struct MetricsSnapshot {
     pub alerts_by_priority: BTreeMap<Priority, u64>,
     /// Alerts dropped by the rate limiter.
     pub rate_limited: u64,
+    /// The source of each rule.
+    pub rule_sources: BTreeMap<String, String>,
+}
+
+impl MetricsSnapshot {
+    /// The counters in Prometheus' text format, with the names and labels
+    /// `palisade serve` exports for its `/audit` endpoint, so the same alert
+    /// rules and dashboards work on both: `palisade_detect_events_total{rule,
+    /// priority, source}` (Falco's events counter) and
+    /// `palisade_audit_events_total{source}`.
+    pub fn prometheus_text(&self) -> String {
+        fn escape(v: &str) -> String {
+            v.replace('\\', "\\\\")
+                .replace('"', "\\\"")
+                .replace('\n', "\\n")
+        }
+        let mut s = String::from(
+            "# HELP palisade_detect_events_total Runtime rule matches (alerts), by rule, priority and source, as Falco's events counter.\n# TYPE palisade_detect_events_total counter\n",
+        );
+        for (rule, (priority, n)) in &self.alerts_by_rule {
+            if *n == 0 {
+                continue;
+            }
+            let source = self.rule_sources.get(rule).map_or("", String::as_str);
+            s.push_str(&format!(
+                "palisade_detect_events_total{{rule=\"{}\",priority=\"{}\",source=\"{}\"}} {n}\n",
+                escape(rule),
+                priority.name(),
+                escape(source)
+            ));
+        }
+        s.push_str("# HELP palisade_audit_events_total Kubernetes audit events evaluated.\n# TYPE palisade_audit_events_total counter\n");
+        let audit = self
+            .events_by_source
+            .get(crate::k8saudit::SOURCE)
+            .copied()
+            .unwrap_or(0);
+        s.push_str(&format!(
+            "palisade_audit_events_total{{source=\"{}\"}} {audit}\n",
+            crate::k8saudit::SOURCE
+        ));
+        s.push_str(&format!(
+            "# HELP palisade_detect_rate_limited_total Alerts dropped by the per-rule rate limiter.\n# TYPE palisade_detect_rate_limited_total counter\npalisade_detect_rate_limited_total {}\n",
+            self.rate_limited
+        ));
+        s
+    }
 }
 
 impl Metrics {
@@ -493,7 +556,14 @@ impl Metrics {
             other_events: AtomicU64::new(0),
             rules: rules
                 .iter()
-                .map(|r| (r.name.clone(), r.priority, AtomicU64::new(0)))
+                .map(|r| {
+                    (
+                        r.name.clone(),
+                        r.priority,
+                        r.source.clone(),
+                        AtomicU64::new(0),
+                    )
+                })
                 .collect(),
             priorities: Default::default(),
             rate_limited: AtomicU64::new(0),
@@ -508,7 +578,7 @@ impl Metrics {
     }
 
     fn count_alert(&self, rule: usize, priority: Priority) {
-        if let Some((_, _, c)) = self.rules.get(rule) {
+        if let Some((_, _, _, c)) = self.rules.get(rule) {
             c.fetch_add(1, Ordering::Relaxed);
         }
         self.priorities[priority as usize].fetch_add(1, Ordering::Relaxed);
@@ -525,10 +595,11 @@ impl Metrics {
         if other > 0 {
             s.events_by_source.insert("other".into(), other);
         }
-        for (name, p, c) in &self.rules {
+        for (name, p, source, c) in &self.rules {
             let n = c.load(Ordering::Relaxed);
             let e = s.alerts_by_rule.entry(name.clone()).or_insert((*p, 0));
             e.1 += n;
+            s.rule_sources.insert(name.clone(), source.clone());
         }
         for p in Priority::ALL {
             s.alerts_by_priority

@@ -41,8 +41,8 @@ pub mod webhook;
 pub use compiler::Counts;
 pub use diagnostic::{Diagnostic, ItemKind, Level};
 pub use engine::{
-    all_tags, Engine, EngineBuilder, Metrics, MetricsSnapshot, RateLimiter, RuleMatching,
-    RuleSummary, TokenBucket,
+    all_tags, AlertSink, Engine, EngineBuilder, Metrics, MetricsSnapshot, RateLimiter,
+    RuleMatching, RuleSummary, TokenBucket,
 };
 pub use k8saudit::{
     decode_audit_batch, decode_audit_batch_lossy, AuditError, AuditEvent, K8sAuditSource,

@@ -64,8 +64,9 @@ pub struct DetectArgs {
     #[arg(long, value_enum, default_value_t = DetectSource::K8sAudit)]
     pub source: DetectSource,
 
-    /// With --source syscall: serve Prometheus metrics (events and drops by category,
-    /// alerts by rule) on this address at /metrics
+    /// Serve Prometheus metrics on this address at /metrics: audit events read and alerts
+    /// by rule and priority (with --audit-log); with --source syscall, also the sensor's
+    /// events and drops by category. --listen serves /metrics on its own address
     #[arg(long, value_name = "ADDR:PORT")]
     pub metrics_addr: Option<std::net::SocketAddr>,
 
@@ -156,7 +157,8 @@ pub struct DetectArgs {
     pub verbose: bool,
 
     /// Serve the API server's audit webhook on this address (HTTPS, `POST /audit`, EventList
-    /// batches) instead of reading a log; alerts go to standard output, metrics to /metrics
+    /// batches) instead of reading a log; alerts go to standard output (Falco's JSON) and to
+    /// --out and --alert-webhook, metrics to /metrics
     #[arg(long, value_name = "ADDR:PORT", conflicts_with = "audit_log")]
     pub listen: Option<std::net::SocketAddr>,
 
@@ -232,6 +234,7 @@ pub fn run(args: &DetectArgs) -> Result<ExitCode> {
         all_matches: args.all_matches,
         rate_limit: rate_limit(&args.rate_limit)?,
         verbose: args.verbose,
+        metrics_addr: args.metrics_addr,
     };
     if args.source == DetectSource::Syscall
         && !opts.validate
@@ -244,6 +247,9 @@ pub fn run(args: &DetectArgs) -> Result<ExitCode> {
         return run_syscall_sensor(args, &opts);
     }
     if let Some(listen) = args.listen {
+        if args.metrics_addr.is_some() {
+            bail!("--listen serves /metrics on its own address: drop --metrics-addr");
+        }
         return listen_for_audit_events(args, &opts, listen);
     }
     let stdout = std::io::stdout();
@@ -260,10 +266,16 @@ fn listen_for_audit_events(
 ) -> Result<ExitCode> {
     palisade_server::install_crypto_provider();
     palisade_server::init_logging();
-    let (engine, errors) = cli_support::build_engine(opts, &mut std::io::stderr())?;
+    let (mut engine, errors) = cli_support::build_engine(opts, &mut std::io::stderr())?;
     if errors > 0 && args.strict {
         eprintln!("{errors} rules error(s); stopping (--strict)");
         return Ok(ExitCode::from(cli_support::EXIT_RULE_ERRORS));
+    }
+    // The endpoint prints each alert's JSON on standard output; --out and
+    // --alert-webhook get them from the engine as they are raised.
+    if opts.out.is_some() || opts.alert_webhook.is_some() {
+        let outputs = std::sync::Arc::new(cli_support::AlertOutputs::open(opts)?);
+        engine.set_alert_sink(std::sync::Arc::new(move |alert| outputs.send(alert)));
     }
     let tls = if args.self_signed {
         let generated =
