@@ -1,6 +1,6 @@
 //! who-can, can-i, can-i --list and risks over a generated policy of 100,000 bindings.
 //!
-//! Run: `cargo bench -p palisade-rbac --bench who_can` (results in BENCHMARKS-rbac.md).
+//! Run: `cargo bench -p palisade-rbac --bench who_can` (results in BENCHMARKS.md, "RBAC").
 
 use std::fmt::Write;
 use std::hint::black_box;

@@ -93,7 +93,9 @@ pub use render::{GrantView, ObjectView, RuleView, SubjectView};
 pub use resources::{
     build_request, BuiltRequest, RequestArgs, ResolvedResource, ResourceTable, ResourceType,
 };
-pub use risks::{risk_findings, rules, Holder, Risk};
+pub use risks::{
+    risk_findings, risk_findings_with, rules, Holder, KubernetesVersion, Risk, RiskOptions,
+};
 pub use rule::PolicyRule;
 pub use unused::{RuleUse, Unused, UnusedBinding};
 pub use whocan::{Scope, WhoCan, WhoCanEntry};

@@ -277,8 +277,13 @@ pub struct Issue {
 }
 
 impl fmt::Display for Issue {
+    /// `file:line:column: message`, as the loader reports input errors.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: {}", self.location, self.message)
+        write!(
+            f,
+            "{}:{}:{}: {}",
+            self.location.file, self.location.line, self.location.column, self.message
+        )
     }
 }
 

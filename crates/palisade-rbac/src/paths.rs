@@ -33,7 +33,7 @@ use serde::Serialize;
 
 use crate::identity::{impersonate, split_service_account, AUTHENTICATED, SERVICE_ACCOUNTS};
 use crate::model::{BindingId, BindingKind, Rbac, RoleId, SubjectKind};
-use crate::risks::{checks::full_access, is_default, rule_grants, rule_power};
+use crate::risks::{checks::full_access, is_default, rule_grants, rule_power, RiskOptions};
 
 /// A subject, or cluster-admin (the end of the strongest paths).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
@@ -122,11 +122,19 @@ struct Graph<'a> {
     service_accounts: BTreeMap<String, Vec<Identity>>,
     edges: HashMap<Identity, Vec<PathStep>>,
     power: HashMap<Identity, Option<Severity>>,
+    /// Whether `get` alone opens exec, attach and port-forward.
+    websocket_get: bool,
 }
 
 impl Rbac {
-    /// Escalation paths from every subject of the (non-default) bindings.
+    /// Escalation paths from every subject of the (non-default) bindings, on
+    /// a cluster of unknown version.
     pub fn escalation_paths(&self) -> Vec<EscalationPath> {
+        self.escalation_paths_with(&RiskOptions::default())
+    }
+
+    /// [`Rbac::escalation_paths`] on a cluster of a known version.
+    pub fn escalation_paths_with(&self, options: &RiskOptions) -> Vec<EscalationPath> {
         let mut starts: Vec<Identity> = Vec::new();
         let mut service_accounts: BTreeMap<String, Vec<Identity>> = BTreeMap::new();
         for binding in &self.bindings {
@@ -191,6 +199,7 @@ impl Rbac {
             service_accounts,
             edges: HashMap::new(),
             power: HashMap::new(),
+            websocket_get: options.websocket_get_is_enough(),
         };
         let mut paths = Vec::new();
         for start in starts {
@@ -241,7 +250,7 @@ impl Graph<'_> {
             };
             let scope = scope_of(self.rbac, b);
             for rule in &role.rules {
-                best = best.max(rule_power(&rule.rule, scope.as_deref()));
+                best = best.max(rule_power(&rule.rule, scope.as_deref(), self.websocket_get));
             }
         }
         self.power.insert(identity.clone(), best);
@@ -264,9 +273,13 @@ impl Graph<'_> {
             };
             let scope = scope_of(self.rbac, b);
             for (i, rule) in role.rules.iter().enumerate() {
-                for (capability, lead) in
-                    leads(self.rbac, user.as_ref(), &rule.rule, scope.as_deref())
-                {
+                for (capability, lead) in leads(
+                    self.rbac,
+                    user.as_ref(),
+                    &rule.rule,
+                    scope.as_deref(),
+                    self.websocket_get,
+                ) {
                     let targets: Vec<Identity> = match &lead {
                         Lead::ClusterAdmin => vec![Identity::ClusterAdmin],
                         Lead::ServiceAccounts(Some(ns)) => {
@@ -370,6 +383,7 @@ fn leads(
     user: Option<&UserInfo>,
     rule: &crate::rule::PolicyRule,
     scope: Option<&str>,
+    websocket_get: bool,
 ) -> Vec<(String, Lead)> {
     let mut out = Vec::new();
     let where_ = match scope {
@@ -407,7 +421,7 @@ fn leads(
         return out;
     }
     if scope.is_none() {
-        if rule_grants("rbac-risk/escalate", rule, None)
+        if rule_grants("rbac-risk/escalate", rule, None, websocket_get)
             && rule.allows(&resource(
                 "escalate",
                 "rbac.authorization.k8s.io",
@@ -435,7 +449,7 @@ fn leads(
                 Lead::ClusterAdmin,
             ));
         }
-        if rule_grants("rbac-risk/approve-csr", rule, None)
+        if rule_grants("rbac-risk/approve-csr", rule, None, websocket_get)
             && can(
                 "create",
                 "certificates.k8s.io",
@@ -453,13 +467,13 @@ fn leads(
                 Lead::ClusterAdmin,
             ));
         }
-        if rule_grants("rbac-risk/nodes-proxy", rule, None) {
+        if rule_grants("rbac-risk/nodes-proxy", rule, None, websocket_get) {
             out.push((
                 "call the kubelet API (nodes/proxy) and run commands in any Pod".to_string(),
                 Lead::ServiceAccounts(None),
             ));
         }
-        if rule_grants("rbac-risk/admission-webhooks", rule, None) {
+        if rule_grants("rbac-risk/admission-webhooks", rule, None, websocket_get) {
             out.push((
                 "register a mutating webhook that changes any Pod created".to_string(),
                 Lead::ServiceAccounts(None),
@@ -478,7 +492,7 @@ fn leads(
         ),
         ("rbac-risk/pod-exec", "exec into running Pods"),
     ] {
-        if rule_grants(id, rule, scope) {
+        if rule_grants(id, rule, scope, websocket_get) {
             out.push((
                 format!("{what} {where_}, and so act as their ServiceAccounts"),
                 sas(),

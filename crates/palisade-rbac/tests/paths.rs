@@ -1,7 +1,7 @@
 //! Escalation paths and the dot graph.
 
 use palisade_model::{load_text, LoadOptions};
-use palisade_rbac::{DotOptions, Identity, Rbac};
+use palisade_rbac::{DotOptions, Identity, Rbac, RiskOptions};
 
 fn rbac(yaml: &str) -> Rbac {
     let loaded = load_text("p.yaml", yaml, &LoadOptions::default());
@@ -214,4 +214,60 @@ rules:
     // No path repeats the beginning of another.
     let alice_like = rbac.escalation_paths();
     assert!(alice_like.iter().all(|p| !p.steps.is_empty()));
+}
+
+#[test]
+fn get_on_exec_leads_to_service_accounts_only_before_1_35() {
+    let policy = "\
+apiVersion: rbac.authorization.k8s.io/v1
+kind: Role
+metadata: {name: exec-get, namespace: dev}
+rules:
+- {apiGroups: [''], resources: [pods/exec], verbs: [get]}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: {name: carol-exec, namespace: dev}
+roleRef: {kind: Role, name: exec-get, apiGroup: rbac.authorization.k8s.io}
+subjects: [{kind: User, name: carol, apiGroup: rbac.authorization.k8s.io}]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata: {name: deployer-admin}
+roleRef: {kind: ClusterRole, name: everything, apiGroup: rbac.authorization.k8s.io}
+subjects: [{kind: ServiceAccount, name: deployer, namespace: dev}]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata: {name: everything}
+rules:
+- {apiGroups: ['*'], resources: ['*'], verbs: ['*']}
+";
+    let rbac = rbac(policy);
+    let carol = Identity::User {
+        name: "carol".into(),
+    };
+    let from_carol = |options: &RiskOptions| -> Vec<_> {
+        rbac.escalation_paths_with(options)
+            .into_iter()
+            .filter(|p| p.start == carol)
+            .collect()
+    };
+    let unknown = from_carol(&RiskOptions::default());
+    assert_eq!(unknown.len(), 1, "{unknown:#?}");
+    assert!(unknown[0].cluster_admin);
+    assert!(unknown[0].steps[0]
+        .capability
+        .contains("exec into running Pods"));
+    let v134 = RiskOptions {
+        kubernetes_version: Some("1.34".parse().expect("version")),
+    };
+    assert_eq!(from_carol(&v134).len(), 1);
+    let v135 = RiskOptions {
+        kubernetes_version: Some("1.35".parse().expect("version")),
+    };
+    assert!(
+        from_carol(&v135).is_empty(),
+        "get alone opens nothing on 1.35"
+    );
 }

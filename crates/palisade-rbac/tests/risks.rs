@@ -8,7 +8,7 @@ use std::sync::Arc;
 use palisade_model::{
     load_inputs, load_text, Input, LoadOptions, Node, Object, Severity, SourceFile,
 };
-use palisade_rbac::{risk_findings, rules, Rbac, Risk};
+use palisade_rbac::{risk_findings, risk_findings_with, rules, Rbac, Risk, RiskOptions};
 
 fn load(yaml: &str) -> Vec<Object> {
     let loaded = load_text("t.yaml", yaml.to_string(), &LoadOptions::default());
@@ -79,7 +79,10 @@ fn seed_role_reports_secrets_exec_and_empty_resource_names() {
         ids(&risks),
         [
             "rbac-risk/create-workloads",
+            "rbac-risk/delete-resources",
             "rbac-risk/empty-resource-names",
+            "rbac-risk/manage-configmaps",
+            "rbac-risk/manage-network",
             "rbac-risk/pod-exec",
             "rbac-risk/read-secrets",
             "rbac-risk/write-secrets",
@@ -142,6 +145,67 @@ fn get_on_exec_is_reported_for_clusters_before_1_35() {
         exec.message
     );
     assert_eq!(exec.severity, Severity::Critical, "cluster-wide");
+}
+
+fn at_version(version: &str) -> RiskOptions {
+    RiskOptions {
+        kubernetes_version: Some(version.parse().expect("version")),
+    }
+}
+
+#[test]
+fn get_on_exec_depends_on_the_kubernetes_version_given() {
+    let get_only = cluster_role(
+        "r",
+        "- {apiGroups: [''], resources: [pods/exec, pods/attach, pods/portforward], verbs: [get]}\n",
+    ) + &crb("b", "r", ALICE);
+    let objects = load(&get_only);
+    let rbac = Rbac::from_objects(&objects);
+    // 1.34: `get` is still enough, and the message says why for this version.
+    let risks = rbac.risks_with(&at_version("v1.34.2"));
+    let exec = find(&risks, "rbac-risk/pod-exec");
+    assert_eq!(exec.grants, ["get pods/exec", "get pods/attach"]);
+    assert!(
+        exec.message.contains("Kubernetes 1.34 authorizes"),
+        "{}",
+        exec.message
+    );
+    assert!(!exec.message.contains("not given"), "{}", exec.message);
+    find(&risks, "rbac-risk/port-forward");
+    // Unknown version: reported, saying the version was not given.
+    let exec = find(&rbac.risks(), "rbac-risk/pod-exec").clone();
+    assert!(
+        exec.message.contains("version was not given"),
+        "{}",
+        exec.message
+    );
+    // 1.35 and later also require `create`: `get` alone opens nothing.
+    for version in ["1.35", "1.36.1"] {
+        let risks = rbac.risks_with(&at_version(version));
+        assert!(
+            risks
+                .iter()
+                .all(|r| r.check != "rbac-risk/pod-exec" && r.check != "rbac-risk/port-forward"),
+            "{version}: {:?}",
+            ids(&risks)
+        );
+        assert!(risk_findings_with(&rbac, &objects, &at_version(version))
+            .iter()
+            .all(|f| f.rule != "rbac-risk/pod-exec"));
+    }
+    assert!(risk_findings(&rbac, &objects)
+        .iter()
+        .any(|f| f.rule == "rbac-risk/pod-exec"));
+    // With `create` too, 1.35 still reports the rule, for `create` only.
+    let both = cluster_role(
+        "r",
+        "- {apiGroups: [''], resources: [pods/exec], verbs: [get, create]}\n",
+    ) + &crb("b", "r", ALICE);
+    let rbac = Rbac::from_objects(&load(&both));
+    let exec = find(&rbac.risks_with(&at_version("1.35")), "rbac-risk/pod-exec").clone();
+    assert_eq!(exec.grants, ["create pods/exec"]);
+    let exec = find(&rbac.risks(), "rbac-risk/pod-exec").clone();
+    assert_eq!(exec.grants, ["create, get pods/exec"]);
 }
 
 #[test]
@@ -548,69 +612,85 @@ fn krane_rules_map_to_palisade_checks() {
     assert_eq!(covered, 49, "4 of 53 are not grant risks (see KRANE)");
 }
 
-/// The service-account & RBAC rows (37-60) of the scanners' merged topic table.
-const SCANNER_ROWS: &[(u32, &str, Result<&str, &str>)] = &[
-    (
-        37,
-        "automountServiceAccountToken",
-        Err("a Pod setting: palisade-checks sa/automount-token"),
-    ),
-    (38, "default SA", Ok("rbac-risk/default-service-account")),
-    (
-        39,
-        "deprecated serviceAccount",
-        Err("a Pod field: palisade-checks sa/deprecated-service-account-field"),
-    ),
-    (
-        40,
-        "does not exist",
-        Err("a Pod reference: palisade-checks sa/missing-service-account"),
-    ),
-    (41, "cluster-admin", Ok("rbac-risk/cluster-admin-binding")),
-    (42, "wildcard", Ok("rbac-risk/wildcard")),
-    (43, "secrets", Ok("rbac-risk/read-secrets")),
-    (44, "create pods", Ok("rbac-risk/create-workloads")),
-    (45, "pods/exec", Ok("rbac-risk/pod-exec")),
-    (46, "nodes/proxy", Ok("rbac-risk/nodes-proxy")),
-    (47, "impersonate", Ok("rbac-risk/impersonate")),
-    (48, "bind / escalate", Ok("rbac-risk/escalate")),
-    (49, "admission webhook", Ok("rbac-risk/admission-webhooks")),
-    (50, "approve CSRs", Ok("rbac-risk/approve-csr")),
-    (
-        51,
-        "serviceaccount tokens",
-        Ok("rbac-risk/service-account-token"),
-    ),
-    (
-        52,
-        "PersistentVolumes",
-        Ok("rbac-risk/create-persistent-volumes"),
-    ),
-    (53, "services/status", Ok("rbac-risk/services-status")),
-    (
-        54,
-        "delete pod logs / events",
-        Ok("rbac-risk/delete-events"),
-    ),
-    (55, "CoreDNS", Ok("rbac-risk/coredns-config")),
-    (56, "port-forward", Ok("rbac-risk/port-forward")),
-    (
-        57,
-        "configmaps / networking",
-        Err("palisade-checks rbac/manage-configmaps and rbac/manage-network (optional checks)"),
-    ),
-    (58, "system:anonymous", Ok("rbac-risk/binding-to-anonymous")),
-    (
-        59,
-        "SCC",
-        Err("OpenShift SecurityContextConstraints: palisade-checks rbac/scc-privileged-container"),
-    ),
-    (
-        60,
-        "graph",
-        Err("`palisade rbac paths`: escalation chains rather than a check"),
-    ),
+/// The service-account & RBAC rows (37-60) of the scanners' merged topic
+/// table: the checks that cover each (every one is triggered below by a
+/// policy granting what the row is about), or why the row is not a grant.
+type Row = (
+    u32,
+    &'static str,
+    Result<&'static [&'static str], &'static str>,
+);
+
+const SCANNER_ROWS: &[Row] = &[
+    (37, "automountServiceAccountToken", Err("a Pod setting: palisade-checks sa/automount-token")),
+    (38, "default SA", Ok(&["rbac-risk/default-service-account"])),
+    (39, "deprecated serviceAccount", Err("a Pod field: palisade-checks sa/deprecated-service-account-field")),
+    (40, "does not exist", Err("a Pod reference: palisade-checks sa/missing-service-account")),
+    (41, "cluster-admin", Ok(&["rbac-risk/cluster-admin-binding", "rbac-risk/full-access"])),
+    (42, "wildcard", Ok(&["rbac-risk/wildcard"])),
+    (43, "secrets", Ok(&["rbac-risk/read-secrets"])),
+    (44, "create pods", Ok(&["rbac-risk/create-workloads"])),
+    (45, "pods/exec", Ok(&["rbac-risk/pod-exec"])),
+    (46, "nodes/proxy", Ok(&["rbac-risk/nodes-proxy"])),
+    (47, "impersonate", Ok(&["rbac-risk/impersonate"])),
+    (48, "bind / escalate", Ok(&["rbac-risk/bind", "rbac-risk/escalate"])),
+    (49, "admission webhook", Ok(&["rbac-risk/admission-webhooks"])),
+    (50, "approve CSRs", Ok(&["rbac-risk/approve-csr"])),
+    (51, "serviceaccount tokens", Ok(&["rbac-risk/service-account-token"])),
+    (52, "PersistentVolumes", Ok(&["rbac-risk/create-persistent-volumes"])),
+    (53, "services/status", Ok(&["rbac-risk/services-status"])),
+    // Deleting pods/log is not an API operation (only get is served): no check for it.
+    (54, "delete pod logs / events", Ok(&["rbac-risk/delete-events", "rbac-risk/delete-resources"])),
+    (55, "CoreDNS", Ok(&["rbac-risk/coredns-config"])),
+    (56, "port-forward", Ok(&["rbac-risk/port-forward"])),
+    (57, "configmaps / networking", Ok(&["rbac-risk/manage-configmaps", "rbac-risk/manage-network"])),
+    (58, "system:anonymous", Ok(&["rbac-risk/binding-to-anonymous", "rbac-risk/binding-to-system-masters"])),
+    (59, "SCC", Err("OpenShift SecurityContextConstraints objects, not a grant: palisade-checks rbac/scc-privileged-container")),
+    (60, "graph", Err("escalation chains rather than a check: `palisade rbac paths` (tested in tests/paths.rs)")),
 ];
+
+/// A policy that grants what check `id` is about, to alice.
+fn scanner_fixture(id: &str) -> String {
+    let granted = |rules: &str| cluster_role("r", rules) + &crb("b", "r", ALICE);
+    match id {
+        "rbac-risk/default-service-account" => {
+            cluster_role("r", "- {apiGroups: [''], resources: [pods], verbs: [get]}\n")
+                + &rb("shop", "b", "ClusterRole", "r", "{kind: ServiceAccount, name: default}")
+        }
+        "rbac-risk/cluster-admin-binding" | "rbac-risk/full-access" => cluster_role(
+            "cluster-admin",
+            "- {apiGroups: ['*'], resources: ['*'], verbs: ['*']}\n",
+        ) + &crb("b", "cluster-admin", ALICE),
+        "rbac-risk/wildcard" => granted("- {apiGroups: [''], resources: [pods], verbs: ['*']}\n"),
+        "rbac-risk/read-secrets" => granted("- {apiGroups: [''], resources: [secrets], verbs: [list]}\n"),
+        "rbac-risk/create-workloads" => granted("- {apiGroups: [''], resources: [pods], verbs: [create]}\n"),
+        "rbac-risk/pod-exec" => granted("- {apiGroups: [''], resources: [pods/exec], verbs: [create]}\n"),
+        "rbac-risk/nodes-proxy" => granted("- {apiGroups: [''], resources: [nodes/proxy], verbs: [get]}\n"),
+        "rbac-risk/impersonate" => granted("- {apiGroups: [''], resources: [users], verbs: [impersonate]}\n"),
+        "rbac-risk/bind" => granted("- {apiGroups: [rbac.authorization.k8s.io], resources: [clusterroles], verbs: [bind]}\n"),
+        "rbac-risk/escalate" => granted("- {apiGroups: [rbac.authorization.k8s.io], resources: [roles], verbs: [escalate]}\n"),
+        "rbac-risk/admission-webhooks" => granted("- {apiGroups: [admissionregistration.k8s.io], resources: [mutatingwebhookconfigurations], verbs: [patch]}\n"),
+        "rbac-risk/approve-csr" => granted("- {apiGroups: [certificates.k8s.io], resources: [certificatesigningrequests/approval], verbs: [update]}\n"),
+        "rbac-risk/service-account-token" => granted("- {apiGroups: [''], resources: [serviceaccounts/token], verbs: [create]}\n"),
+        "rbac-risk/create-persistent-volumes" => granted("- {apiGroups: [''], resources: [persistentvolumes], verbs: [create]}\n"),
+        "rbac-risk/services-status" => granted("- {apiGroups: [''], resources: [services/status], verbs: [patch]}\n"),
+        "rbac-risk/delete-events" => granted("- {apiGroups: [events.k8s.io], resources: [events], verbs: [delete]}\n"),
+        "rbac-risk/delete-resources" => granted("- {apiGroups: [apps], resources: [statefulsets], verbs: [deletecollection]}\n"),
+        "rbac-risk/coredns-config" => granted("- {apiGroups: [''], resources: [configmaps], resourceNames: [coredns], verbs: [update]}\n"),
+        "rbac-risk/port-forward" => granted("- {apiGroups: [''], resources: [pods/portforward], verbs: [create]}\n"),
+        "rbac-risk/manage-configmaps" => granted("- {apiGroups: [''], resources: [configmaps], verbs: [patch]}\n"),
+        "rbac-risk/manage-network" => granted("- {apiGroups: [networking.k8s.io], resources: [networkpolicies], verbs: [delete]}\n"),
+        "rbac-risk/binding-to-anonymous" => {
+            cluster_role("r", "- {apiGroups: [''], resources: [pods], verbs: [get]}\n")
+                + &crb("b", "r", "{kind: Group, name: 'system:unauthenticated'}")
+        }
+        "rbac-risk/binding-to-system-masters" => {
+            cluster_role("r", "- {apiGroups: [''], resources: [pods], verbs: [get]}\n")
+                + &crb("b", "r", "{kind: Group, name: 'system:masters'}")
+        }
+        other => panic!("no fixture for {other}"),
+    }
+}
 
 #[test]
 fn scanner_service_account_rows_are_covered() {
@@ -619,6 +699,7 @@ fn scanner_service_account_rows_are_covered() {
     };
     let text = std::fs::read_to_string(&path).expect("read topics");
     let known: Vec<&str> = rules().iter().map(|m| m.id).collect();
+    let mut triggered = 0;
     for (row, keyword, mapping) in SCANNER_ROWS {
         let prefix = format!("| {row} | Service account & RBAC | ");
         let line = text
@@ -629,10 +710,25 @@ fn scanner_service_account_rows_are_covered() {
             line.contains(keyword),
             "row {row} is not about {keyword}: {line}"
         );
-        if let Ok(check) = mapping {
-            assert!(known.contains(check), "{check}");
+        let checks = match mapping {
+            Ok(checks) => *checks,
+            Err(reason) => {
+                assert!(!reason.is_empty());
+                continue;
+            }
+        };
+        for check in checks {
+            assert!(known.contains(check), "row {row}: {check} is not a check");
+            let risks = risks_of(&scanner_fixture(check));
+            assert!(
+                risks.iter().any(|r| r.check == *check),
+                "row {row}: {check} not reported, got {:?}",
+                ids(&risks)
+            );
+            triggered += 1;
         }
     }
+    assert_eq!(triggered, 24);
     assert_eq!(SCANNER_ROWS.len(), 24);
     assert_eq!(
         text.lines()
@@ -640,4 +736,191 @@ fn scanner_service_account_rows_are_covered() {
             .count(),
         24
     );
+}
+
+#[test]
+fn reading_or_scoped_grants_stay_out_of_the_new_write_checks() {
+    // Read access and the CoreDNS name alone do not make manage-configmaps
+    // quiet the wrong way: reading is not managing; the named ConfigMap still is.
+    let read = cluster_role(
+        "r",
+        "- {apiGroups: ['', networking.k8s.io, apps], resources: [configmaps, services, networkpolicies, deployments, pods], verbs: [get, list, watch]}\n",
+    ) + &crb("b", "r", ALICE);
+    let risks = risks_of(&read);
+    for id in [
+        "rbac-risk/manage-configmaps",
+        "rbac-risk/manage-network",
+        "rbac-risk/delete-resources",
+    ] {
+        assert!(
+            risks.iter().all(|r| r.check != id),
+            "{id}: {:?}",
+            ids(&risks)
+        );
+    }
+    // `core` is not the core group: no grant on core Services.
+    let core = cluster_role(
+        "r",
+        "- {apiGroups: [core], resources: [services, pods], verbs: [delete]}\n",
+    ) + &crb("b", "r", ALICE);
+    assert!(risks_of(&core)
+        .iter()
+        .all(|r| r.check != "rbac-risk/manage-network" && r.check != "rbac-risk/delete-resources"));
+    // Deleting in one namespace is low; cluster-wide medium.
+    let delete = cluster_role(
+        "r",
+        "- {apiGroups: [''], resources: [pods], verbs: [delete]}\n",
+    );
+    let ns = risks_of(&(delete.clone() + &rb("dev", "b", "ClusterRole", "r", ALICE)));
+    assert_eq!(
+        find(&ns, "rbac-risk/delete-resources").severity,
+        Severity::Low
+    );
+    let all = risks_of(&(delete + &crb("b", "r", ALICE)));
+    assert_eq!(
+        find(&all, "rbac-risk/delete-resources").severity,
+        Severity::Medium
+    );
+}
+
+/// Every risk the issue names, each reported on a policy granting just that.
+#[test]
+fn every_risk_the_issue_names_is_reported() {
+    let granted = |rules: &str| cluster_role("r", rules) + &crb("b", "r", ALICE);
+    let cases: &[(&str, String, &str)] = &[
+        (
+            "wildcards",
+            scanner_fixture("rbac-risk/wildcard"),
+            "rbac-risk/wildcard",
+        ),
+        (
+            "reading Secrets",
+            scanner_fixture("rbac-risk/read-secrets"),
+            "rbac-risk/read-secrets",
+        ),
+        (
+            "creating pods",
+            scanner_fixture("rbac-risk/create-workloads"),
+            "rbac-risk/create-workloads",
+        ),
+        (
+            "creating workloads",
+            granted("- {apiGroups: [batch], resources: [cronjobs], verbs: [create]}\n"),
+            "rbac-risk/create-workloads",
+        ),
+        (
+            "pods/exec",
+            scanner_fixture("rbac-risk/pod-exec"),
+            "rbac-risk/pod-exec",
+        ),
+        (
+            "attach",
+            granted("- {apiGroups: [''], resources: [pods/attach], verbs: [create]}\n"),
+            "rbac-risk/pod-exec",
+        ),
+        (
+            "portforward",
+            scanner_fixture("rbac-risk/port-forward"),
+            "rbac-risk/port-forward",
+        ),
+        (
+            "get is enough before 1.35",
+            granted("- {apiGroups: [''], resources: ['*/exec'], verbs: [get]}\n"),
+            "rbac-risk/pod-exec",
+        ),
+        (
+            "nodes/proxy",
+            scanner_fixture("rbac-risk/nodes-proxy"),
+            "rbac-risk/nodes-proxy",
+        ),
+        (
+            "escalate",
+            scanner_fixture("rbac-risk/escalate"),
+            "rbac-risk/escalate",
+        ),
+        ("bind", scanner_fixture("rbac-risk/bind"), "rbac-risk/bind"),
+        (
+            "impersonate",
+            scanner_fixture("rbac-risk/impersonate"),
+            "rbac-risk/impersonate",
+        ),
+        (
+            "ServiceAccount tokens",
+            scanner_fixture("rbac-risk/service-account-token"),
+            "rbac-risk/service-account-token",
+        ),
+        (
+            "approving CSRs",
+            scanner_fixture("rbac-risk/approve-csr"),
+            "rbac-risk/approve-csr",
+        ),
+        (
+            "admission webhooks",
+            scanner_fixture("rbac-risk/admission-webhooks"),
+            "rbac-risk/admission-webhooks",
+        ),
+        (
+            "nodes/checkpoint",
+            granted("- {apiGroups: [''], resources: [nodes/checkpoint], verbs: [create]}\n"),
+            "rbac-risk/nodes-checkpoint",
+        ),
+        (
+            "services/status",
+            scanner_fixture("rbac-risk/services-status"),
+            "rbac-risk/services-status",
+        ),
+        (
+            "CoreDNS config",
+            scanner_fixture("rbac-risk/coredns-config"),
+            "rbac-risk/coredns-config",
+        ),
+        (
+            "system:anonymous",
+            cluster_role(
+                "r",
+                "- {apiGroups: [''], resources: [pods], verbs: [get]}\n",
+            ) + &crb("b", "r", "{kind: User, name: 'system:anonymous'}"),
+            "rbac-risk/binding-to-anonymous",
+        ),
+        (
+            "system:unauthenticated",
+            scanner_fixture("rbac-risk/binding-to-anonymous"),
+            "rbac-risk/binding-to-anonymous",
+        ),
+        (
+            "system:masters",
+            scanner_fixture("rbac-risk/binding-to-system-masters"),
+            "rbac-risk/binding-to-system-masters",
+        ),
+        (
+            "cluster-admin bound to non-system subjects",
+            scanner_fixture("rbac-risk/cluster-admin-binding"),
+            "rbac-risk/cluster-admin-binding",
+        ),
+        (
+            "the default ServiceAccount holding permissions",
+            scanner_fixture("rbac-risk/default-service-account"),
+            "rbac-risk/default-service-account",
+        ),
+    ];
+    for (what, yaml, check) in cases {
+        let risks = risks_of(yaml);
+        assert!(
+            risks.iter().any(|r| r.check == *check),
+            "{what}: expected {check}, got {:?}",
+            ids(&risks)
+        );
+    }
+    // Bound to a system: component, cluster-admin is not reported as a risky binding.
+    let system = cluster_role(
+        "cluster-admin",
+        "- {apiGroups: ['*'], resources: ['*'], verbs: ['*']}\n",
+    ) + &crb(
+        "b",
+        "cluster-admin",
+        "{kind: Group, name: 'system:kube-controller-manager'}",
+    );
+    assert!(risks_of(&system)
+        .iter()
+        .all(|r| r.check != "rbac-risk/cluster-admin-binding"));
 }

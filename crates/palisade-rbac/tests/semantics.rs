@@ -580,6 +580,35 @@ roleRef: {kind: Secret, name: x}
 ",
     );
     assert!(r.issues.len() >= 8, "{:#?}", r.issues);
+    // Each issue reads `file:line:column: message`, as the loader's errors do.
+    for issue in &r.issues {
+        let text = issue.to_string();
+        let mut parts = text.splitn(4, ':');
+        let (file, line, column) = (parts.next(), parts.next(), parts.next());
+        assert_eq!(file, Some(&*issue.location.file), "{text}");
+        assert_eq!(
+            line,
+            Some(issue.location.line.to_string().as_str()),
+            "{text}"
+        );
+        assert_eq!(
+            column,
+            Some(issue.location.column.to_string().as_str()),
+            "{text}"
+        );
+        assert!(
+            issue.location.line > 1 && issue.location.column >= 1,
+            "{text}"
+        );
+    }
+    // `rules: not-a-list` is reported where it is written.
+    assert!(
+        r.issues
+            .iter()
+            .any(|i| (i.location.line, i.location.column) == (5, 8)),
+        "{:#?}",
+        r.issues
+    );
     let u = user("u");
     for req in [
         res("get", "", "pods", "", "default", ""),

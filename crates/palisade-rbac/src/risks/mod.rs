@@ -139,6 +139,81 @@ impl Probe {
     }
 }
 
+/// A Kubernetes release, `1.34`, as `--kubernetes-version` names it: the
+/// checks that depend on the API server's version (the WebSocket `get` on
+/// `pods/exec`) need it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub struct KubernetesVersion {
+    pub major: u32,
+    pub minor: u32,
+}
+
+impl KubernetesVersion {
+    /// The first release whose API server also requires `create` for a
+    /// WebSocket upgrade to `pods/exec`, `attach` and `portforward` (the
+    /// `AuthorizePodWebsocketUpgradeCreatePermission` gate, beta and on by default).
+    pub const WEBSOCKET_CREATE_CHECK: KubernetesVersion = KubernetesVersion {
+        major: 1,
+        minor: 35,
+    };
+}
+
+impl std::fmt::Display for KubernetesVersion {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}.{}", self.major, self.minor)
+    }
+}
+
+impl std::str::FromStr for KubernetesVersion {
+    type Err = String;
+
+    /// `1.34`, `v1.34.2`, or a server's `gitVersion` (`v1.34.2-gke.1200`).
+    fn from_str(text: &str) -> Result<Self, String> {
+        let invalid = || {
+            format!("invalid Kubernetes version {text:?}: expected MAJOR.MINOR, such as 1.34 or v1.34.2")
+        };
+        let trimmed = text.trim();
+        let trimmed = trimmed.strip_prefix('v').unwrap_or(trimmed);
+        let core = trimmed.split(['-', '+']).next().unwrap_or_default();
+        let mut parts = core.split('.');
+        let number = |part: Option<&str>| -> Option<u32> {
+            let part = part?;
+            if part.is_empty() || !part.bytes().all(|b| b.is_ascii_digit()) {
+                return None;
+            }
+            part.parse().ok()
+        };
+        let major = number(parts.next()).ok_or_else(invalid)?;
+        let minor = number(parts.next()).ok_or_else(invalid)?;
+        match parts.next() {
+            None => {}
+            Some(patch) if number(Some(patch)).is_some() => {}
+            Some(_) => return Err(invalid()),
+        }
+        if parts.next().is_some() || major == 0 {
+            return Err(invalid());
+        }
+        Ok(KubernetesVersion { major, minor })
+    }
+}
+
+/// What the risk checks know about the cluster the policy runs in.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RiskOptions {
+    /// `None`: unknown, so version-dependent grants are reported as the
+    /// oldest supported clusters would honour them.
+    pub kubernetes_version: Option<KubernetesVersion>,
+}
+
+impl RiskOptions {
+    /// Whether `get` alone opens `pods/exec`, `attach` and `portforward`
+    /// (over a WebSocket upgrade): before 1.35, or when the version is unknown.
+    pub fn websocket_get_is_enough(&self) -> bool {
+        self.kubernetes_version
+            .is_none_or(|v| v < KubernetesVersion::WEBSOCKET_CREATE_CHECK)
+    }
+}
+
 /// What a binding check found: the subject (index) it is about, and why.
 pub(crate) struct BindingHit {
     pub subject: Option<usize>,
@@ -232,8 +307,13 @@ fn rule_field(rbac: &Rbac, role: RoleId, index: usize) -> String {
 
 impl Rbac {
     /// Every risky grant of the policy, ordered by severity (highest first),
-    /// then check and position.
+    /// then check and position, for a cluster of unknown version.
     pub fn risks(&self) -> Vec<Risk> {
+        self.risks_with(&RiskOptions::default())
+    }
+
+    /// [`Rbac::risks`] for a cluster of a known version.
+    pub fn risks_with(&self, options: &RiskOptions) -> Vec<Risk> {
         let mut risks = Vec::new();
         for (role_id, role) in self.roles.iter().enumerate() {
             let holders = self.role_holders(role_id);
@@ -243,9 +323,9 @@ impl Rbac {
             let unbound = !self.role_is_bound(role_id);
             for (rule_index, rule) in role.rules.iter().enumerate() {
                 for check in checks::CHECKS {
-                    if let Some(risk) =
-                        self.rule_risk(check, role_id, role, rule_index, rule, &holders, unbound)
-                    {
+                    if let Some(risk) = self.rule_risk(
+                        check, role_id, role, rule_index, rule, &holders, unbound, options,
+                    ) {
                         risks.push(risk);
                     }
                 }
@@ -339,6 +419,7 @@ impl Rbac {
         rule: &Rule,
         holders: &[BindingId],
         unbound: bool,
+        options: &RiskOptions,
     ) -> Option<Risk> {
         let suppressed = check.meta.id != checks::FULL_ACCESS
             && check.meta.id != checks::EMPTY_RESOURCE_NAMES
@@ -366,8 +447,11 @@ impl Rbac {
                 (vec![what], held, location, field, false)
             }
             Eval::Grants(probes) => {
-                let matched: Vec<&Probe> =
-                    probes.iter().filter(|p| p.allowed_by(&rule.rule)).collect();
+                let websocket_get = options.websocket_get_is_enough();
+                let matched: Vec<&Probe> = probes
+                    .iter()
+                    .filter(|p| (websocket_get || !p.websocket_get) && p.allowed_by(&rule.rule))
+                    .collect();
                 if matched.is_empty() {
                     return None;
                 }
@@ -439,9 +523,14 @@ impl Rbac {
             check.consequence
         );
         if websocket_only {
-            message.push_str(
-                " (with `get` only: on clusters before Kubernetes 1.35, or with the AuthorizePodWebsocketUpgradeCreatePermission feature gate off, a WebSocket upgrade needs only `get`)",
-            );
+            match options.kubernetes_version {
+                Some(version) => message.push_str(&format!(
+                    " (with `get` only: Kubernetes {version} authorizes the WebSocket upgrade kubectl uses with `get` alone; from 1.35 it also requires `create`)"
+                )),
+                None => message.push_str(
+                    " (with `get` only: on clusters before Kubernetes 1.35, or with the AuthorizePodWebsocketUpgradeCreatePermission feature gate off, a WebSocket upgrade needs only `get`; the cluster's version was not given)",
+                ),
+            }
         }
         if rule.origin.is_some() {
             message.push_str(" (aggregated into it)");
@@ -551,7 +640,12 @@ pub(crate) fn check(id: &str) -> Option<&'static Check> {
 /// object is not among them (a default role of `--bootstrap-policy`) is
 /// located at its first holder's binding instead.
 pub fn risk_findings(rbac: &Rbac, objects: &[Object]) -> Vec<Finding> {
-    let risks = rbac.risks();
+    risk_findings_with(rbac, objects, &RiskOptions::default())
+}
+
+/// [`risk_findings`] for a cluster of a known version.
+pub fn risk_findings_with(rbac: &Rbac, objects: &[Object], options: &RiskOptions) -> Vec<Finding> {
+    let risks = rbac.risks_with(options);
     let mut wanted: std::collections::HashSet<(&str, u32, u32)> = std::collections::HashSet::new();
     for risk in &risks {
         let l = &risk.location;
@@ -712,8 +806,14 @@ impl<'a> NodeIndex<'a> {
 }
 
 /// Whether `rule` grants, through a binding of scope `scope` (`None`:
-/// cluster-wide), one of the requests of grant check `id`.
-pub(crate) fn rule_grants(id: &str, rule: &crate::rule::PolicyRule, scope: Option<&str>) -> bool {
+/// cluster-wide), one of the requests of grant check `id`; `websocket_get`:
+/// whether `get` alone opens exec, attach and port-forward.
+pub(crate) fn rule_grants(
+    id: &str,
+    rule: &crate::rule::PolicyRule,
+    scope: Option<&str>,
+    websocket_get: bool,
+) -> bool {
     let Some(Check {
         eval: Eval::Grants(probes),
         ..
@@ -723,11 +823,15 @@ pub(crate) fn rule_grants(id: &str, rule: &crate::rule::PolicyRule, scope: Optio
     };
     probes
         .iter()
-        .any(|p| p.reachable(scope) && p.allowed_by(rule))
+        .any(|p| (websocket_get || !p.websocket_get) && p.reachable(scope) && p.allowed_by(rule))
 }
 
 /// The highest severity of the grant checks `rule` triggers through a binding of `scope`.
-pub(crate) fn rule_power(rule: &crate::rule::PolicyRule, scope: Option<&str>) -> Option<Severity> {
+pub(crate) fn rule_power(
+    rule: &crate::rule::PolicyRule,
+    scope: Option<&str>,
+    websocket_get: bool,
+) -> Option<Severity> {
     if checks::full_access(rule) {
         return Some(if scope.is_none() {
             Severity::Critical
@@ -739,9 +843,9 @@ pub(crate) fn rule_power(rule: &crate::rule::PolicyRule, scope: Option<&str>) ->
         .iter()
         .filter_map(|c| match c.eval {
             Eval::Grants(probes)
-                if probes
-                    .iter()
-                    .any(|p| p.reachable(scope) && p.allowed_by(rule)) =>
+                if probes.iter().any(|p| {
+                    (websocket_get || !p.websocket_get) && p.reachable(scope) && p.allowed_by(rule)
+                }) =>
             {
                 Some(if scope.is_none() {
                     c.meta.severity
@@ -846,6 +950,31 @@ impl Rbac {
 mod tests {
     use super::*;
     use crate::rule::PolicyRule;
+
+    #[test]
+    fn kubernetes_versions_parse_as_servers_and_users_write_them() {
+        let v = |s: &str| s.parse::<KubernetesVersion>();
+        let k = |major, minor| Ok(KubernetesVersion { major, minor });
+        assert_eq!(v("1.34"), k(1, 34));
+        assert_eq!(v("v1.35.0"), k(1, 35));
+        assert_eq!(v(" v1.29.3-gke.1200 "), k(1, 29));
+        assert_eq!(v("1.30+k3s1"), k(1, 30));
+        for bad in [
+            "", "1", "1.", "v", "1.x", "one.two", "1.2.3.4", "0.9", "1.-3", "1.34.x",
+        ] {
+            let err = v(bad).expect_err(bad);
+            assert!(err.contains("MAJOR.MINOR"), "{err}");
+        }
+        assert!(v("1.34").expect("1.34") < KubernetesVersion::WEBSOCKET_CREATE_CHECK);
+        assert!(v("1.100").expect("1.100") > KubernetesVersion::WEBSOCKET_CREATE_CHECK);
+        let at = |s: &str| RiskOptions {
+            kubernetes_version: v(s).ok(),
+        };
+        assert!(RiskOptions::default().websocket_get_is_enough());
+        assert!(at("1.34").websocket_get_is_enough());
+        assert!(!at("1.35").websocket_get_is_enough());
+        assert!(!at("2.0").websocket_get_is_enough());
+    }
 
     #[test]
     fn probes_match_as_the_authorizer_does() {

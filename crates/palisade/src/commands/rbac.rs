@@ -13,7 +13,7 @@ use palisade_model::{load_inputs, AccessRequest, Input, LoadOptions, Object, Sev
 use palisade_rbac::{
     build_request, discovery_objects, discovery_policy, generate, impersonate,
     load_bootstrap_policy, parse_audit_log, AuditLog, DotOptions, GenerateOptions, Identity,
-    LoggedRequest, Rbac, RequestArgs, ResourceTable, Scope,
+    KubernetesVersion, LoggedRequest, Rbac, RequestArgs, ResourceTable, RiskOptions, Scope,
 };
 
 /// Exit status when an input could not be read or parsed (the answer is still printed).
@@ -120,12 +120,17 @@ Examples:
   palisade rbac risks -f rbac/ -o json
   palisade rbac risks -f rbac/ -o dot | dot -Tsvg > rbac.svg
 
+  # For a 1.35 cluster, where `get` alone no longer opens pods/exec
+  palisade rbac risks -f rbac/ --kubernetes-version 1.35
+
 Each risk is a documented check (palisade explain rbac-risk/read-secrets).
 A rule is reported with the bindings that hold it in scope: a RoleBinding
 grants namespaced resources in its namespace only and never cluster-scoped
 ones (nodes/proxy, webhooks, impersonating users). A role nothing binds is
 reported as latent; the bootstrap policy's own roles and bindings only when
-a binding of the input grants them.
+a binding of the input grants them. Without --kubernetes-version, `get` on
+pods/exec, attach and portforward is reported as clusters before 1.35
+honour it (a WebSocket upgrade needs only `get` there).
 
 Exit codes: 0 done (no risk at or above --fail-on), 1 a risk at or above
 --fail-on, 2 usage error or an input could not be read.";
@@ -159,6 +164,7 @@ Examples:
 
   # Skip what the current policy already allows
   palisade rbac least-privilege --audit-log audit.log --user bob -f rbac/
+  palisade rbac least-privilege --audit-log audit.log --user bob --cluster
 
 Requests are covered as audit2rbac covers them: a namespaced Role per
 namespace and a ClusterRole for cluster-wide and non-resource requests; the
@@ -267,10 +273,25 @@ pub struct RisksArgs {
     /// Exit 1 when a risk of this severity or higher is found, as `palisade scan` [default: low]
     #[arg(long, value_name = "SEVERITY", value_parser = parse_severity)]
     pub fail_on: Option<Severity>,
+
+    /// The cluster's Kubernetes version (1.34, v1.35.2): from 1.35 `get` alone no longer
+    /// opens pods/exec, attach or portforward [default: unknown, judged as before 1.35]
+    #[arg(long, value_name = "VERSION", value_parser = parse_kubernetes_version)]
+    pub kubernetes_version: Option<KubernetesVersion>,
 }
 
 fn parse_severity(s: &str) -> std::result::Result<Severity, String> {
     s.parse()
+}
+
+fn parse_kubernetes_version(s: &str) -> std::result::Result<KubernetesVersion, String> {
+    s.parse()
+}
+
+fn risk_options(version: Option<KubernetesVersion>) -> RiskOptions {
+    RiskOptions {
+        kubernetes_version: version,
+    }
 }
 
 #[derive(Debug, Args)]
@@ -286,6 +307,11 @@ pub struct PathsArgs {
     /// Output format
     #[arg(short = 'o', long = "output", value_enum, default_value_t = RbacFormat::Table)]
     pub output: RbacFormat,
+
+    /// The cluster's Kubernetes version (1.34, v1.35.2): from 1.35 `get` alone no longer
+    /// opens pods/exec, attach or portforward [default: unknown, judged as before 1.35]
+    #[arg(long, value_name = "VERSION", value_parser = parse_kubernetes_version)]
+    pub kubernetes_version: Option<KubernetesVersion>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -335,6 +361,10 @@ pub struct LeastPrivilegeArgs {
     #[arg(short = 'f', long = "filename", value_name = "PATH")]
     pub filenames: Vec<String>,
 
+    /// The policy in place, read from the live cluster (--cluster, --kubeconfig, --context)
+    #[command(flatten)]
+    pub cluster: super::cluster_input::ClusterArgs,
+
     /// Output format
     #[arg(short = 'o', long = "output", value_enum, default_value_t = GeneratedFormat::Yaml)]
     pub output: GeneratedFormat,
@@ -370,6 +400,11 @@ pub struct GraphArgs {
     /// Also draw the bootstrap policy's own roles and bindings
     #[arg(long)]
     pub include_defaults: bool,
+
+    /// The cluster's Kubernetes version (1.34, v1.35.2): from 1.35 `get` alone no longer
+    /// opens pods/exec, attach or portforward [default: unknown, judged as before 1.35]
+    #[arg(long, value_name = "VERSION", value_parser = parse_kubernetes_version)]
+    pub kubernetes_version: Option<KubernetesVersion>,
 }
 
 #[derive(Debug, Args)]
@@ -543,7 +578,7 @@ fn risks(args: &RisksArgs) -> Result<ExitCode> {
         Some(&args.policy.cluster),
     )?;
     let rbac = &loaded.rbac;
-    let mut risks = rbac.risks();
+    let mut risks = rbac.risks_with(&risk_options(args.kubernetes_version));
     if let Some(min) = args.min_severity {
         risks.retain(|r| r.severity >= min);
     }
@@ -585,7 +620,7 @@ fn paths(args: &PathsArgs) -> Result<ExitCode> {
         Some(&args.policy.cluster),
     )?;
     let rbac = &loaded.rbac;
-    let mut paths = rbac.escalation_paths();
+    let mut paths = rbac.escalation_paths_with(&risk_options(args.kubernetes_version));
     if let Some(from) = &args.from {
         paths.retain(|p| is_subject(&p.start, from));
     }
@@ -659,10 +694,10 @@ fn least_privilege(args: &LeastPrivilegeArgs) -> Result<ExitCode> {
         eprintln!("{message}");
         return Ok(ExitCode::from(if input_failed { EXIT_INPUT } else { 1 }));
     }
-    let existing = if args.filenames.is_empty() {
+    let existing = if args.filenames.is_empty() && !args.cluster.enabled() {
         discovery_policy()
     } else {
-        let (loaded, mut objects) = load_policy(&args.filenames, &None, None)?;
+        let (loaded, mut objects) = load_policy(&args.filenames, &None, Some(&args.cluster))?;
         input_failed |= loaded.input_failed;
         // The discovery role every cluster has.
         objects.extend(discovery_objects());
@@ -743,7 +778,9 @@ fn graph(args: &GraphArgs) -> Result<ExitCode> {
         &args.policy.bootstrap_policy,
         Some(&args.policy.cluster),
     )?;
-    let risks = loaded.rbac.risks();
+    let risks = loaded
+        .rbac
+        .risks_with(&risk_options(args.kubernetes_version));
     let options = DotOptions {
         include_defaults: args.include_defaults,
         namespace: args.namespace.clone(),
@@ -1033,6 +1070,16 @@ mod tests {
         assert_eq!(a.fail_on, Some(Severity::High));
         assert_eq!(a.min_severity, Some(Severity::Medium));
         assert_eq!(a.output, RisksFormat::Json);
+        assert_eq!(a.kubernetes_version, None);
+        let cli = Cli::try_parse_from(["x", "risks", "-f", "a", "--kubernetes-version", "v1.35.1"])
+            .expect("parses");
+        let RbacCommand::Risks(a) = cli.cmd else {
+            panic!("risks")
+        };
+        assert_eq!(a.kubernetes_version, "1.35".parse().ok());
+        let err = Cli::try_parse_from(["x", "risks", "-f", "a", "--kubernetes-version", "latest"])
+            .expect_err("not a version");
+        assert!(err.to_string().contains("MAJOR.MINOR"), "{err}");
         assert!(Cli::try_parse_from(["x", "risks", "-f", "a", "--fail-on", "severe"]).is_err());
         assert!(
             Cli::try_parse_from(["x", "risks"]).is_err(),

@@ -12,10 +12,13 @@ mod create_persistent_volumes;
 mod create_workloads;
 mod default_service_account;
 mod delete_events;
+mod delete_resources;
 mod empty_resource_names;
 mod escalate;
 mod full_access;
 mod impersonate;
+mod manage_configmaps;
+mod manage_network;
 mod manage_rbac;
 mod missing_role;
 mod modify_namespaces;
@@ -71,6 +74,9 @@ pub(crate) static CHECKS: &[&Check] = &[
     &wildcard::CHECK,
     &empty_resource_names::CHECK,
     &delete_events::CHECK,
+    &delete_resources::CHECK,
+    &manage_configmaps::CHECK,
+    &manage_network::CHECK,
     &missing_role::CHECK,
 ];
 

@@ -6,6 +6,9 @@
 //! server authorized with `get` until the
 //! `AuthorizePodWebsocketUpgradeCreatePermission` feature gate (beta and on
 //! by default in 1.35) added a `create` check.
+//! `palisade rbac risks --kubernetes-version 1.35` (or later) leaves the
+//! `get`-only grants out; without a version they are reported, as the
+//! oldest supported clusters honour them.
 //!
 //! ## Why it matters
 //!
