@@ -85,6 +85,10 @@ fn gatekeeper_library_suites_pass() {
             ));
         }
     }
+    // The conformance copy (gatekeeper-library 5c441fb6) has 270 cases: none may
+    // go missing unnoticed (a suite read as empty would otherwise pass).
+    assert_eq!(total, 270, "cases found in the library");
+    assert_eq!(passed + known_seen.len(), total);
     assert!(
         unexpected.is_empty(),
         "{} unexpected results:\n{}",
@@ -140,4 +144,6 @@ fn gatekeeper_library_suites_pass_with_the_cel_engine() {
         "expected the 16 templates with a CEL variant, found {templates}"
     );
     assert!(failures.is_empty(), "{}", failures.join("\n"));
+    // The cases of the 16 templates with a CEL variant, in the conformance copy.
+    assert_eq!((templates, evaluated), (16, 131));
 }

@@ -101,6 +101,11 @@ spec:
   crd:
     spec:
       names: {kind: K8sDenyAll}
+      validation:
+        openAPIV3Schema:
+          type: object
+          properties:
+            why: {type: string}
   targets:
   - target: admission.k8s.gatekeeper.sh
     code:
@@ -365,5 +370,11 @@ fn defaulted_namespace_is_in_the_reviewed_object() {
     );
     let r = Review::of(&loaded.objects[0]).unwrap();
     assert_eq!(r.json["namespace"], "prod");
+    assert_eq!(r.json["operation"], "CREATE");
+    assert_eq!(
+        r.json["resource"],
+        serde_json::json!({"group": "", "version": "v1", "resource": "pods"})
+    );
+    assert_eq!(r.json["kind"]["kind"], "Pod");
     assert_eq!(r.json["object"]["metadata"]["namespace"], "prod");
 }

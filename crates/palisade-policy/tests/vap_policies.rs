@@ -323,9 +323,117 @@ fn audit_annotations_errors_follow_failure_policy() {
         "  validationActions: [Audit]",
     ));
     let d = run(&p, &deployment(1));
-    assert_eq!(d.len(), 1, "{d:?}");
-    assert_eq!(d[0].kind, DecisionKind::Error);
-    assert!(d[0].message.contains("auditAnnotation broken"));
+    assert_eq!(d.len(), 2, "{d:?}");
+    // The value of a working annotation is surfaced, under its key.
+    assert_eq!(d[0].kind, DecisionKind::AuditAnnotation);
+    assert_eq!(
+        (d[0].reason.as_str(), d[0].message.as_str()),
+        ("replicas", "replicas: 1")
+    );
+    assert_eq!(d[1].kind, DecisionKind::Error);
+    assert!(d[1].message.contains("auditAnnotation broken"));
+    // As a finding: informational, named `<policy>/<key>` as in the audit event.
+    let objs = objects(&deployment(1));
+    let finding = p.to_finding(&d[0], &objs[0]);
+    assert_eq!(finding.severity, palisade_model::Severity::Info);
+    assert!(
+        finding
+            .message
+            .starts_with("audit annotation audit/replicas: replicas: 1"),
+        "{}",
+        finding.message
+    );
+}
+
+#[test]
+fn compile_errors_name_the_policy_and_the_expression() {
+    let text = policy(
+        "broken",
+        "  variables:\n  - name: ok\n    expression: object.spec.replicas\n  - name: bad\n    expression: 'object.spec.'\n  validations:\n  - expression: 'true'\n  - expression: 'object.spec.replicas <='\n  - expression: 'true'\n    messageExpression: \"'a' +\"\n  auditAnnotations:\n  - key: k\n    valueExpression: '('\n",
+        "  validationActions: [Deny]",
+    );
+    let (_, problems) = Policies::load(&objects(&text));
+    let got: Vec<(String, u32)> = problems
+        .iter()
+        .map(|p| {
+            assert!(
+                p.object.contains("ValidatingAdmissionPolicy broken"),
+                "{}",
+                p.object
+            );
+            (
+                p.message.split(':').next().unwrap_or("").to_string(),
+                p.span.start.line,
+            )
+        })
+        .collect();
+    // Each problem names the expression by its place in the spec and points at it.
+    assert_eq!(
+        got,
+        [
+            ("variables[1] (variable bad)".to_string(), 15),
+            ("validations[1].expression".to_string(), 18),
+            ("validations[2].messageExpression".to_string(), 20),
+            ("auditAnnotations[0] (key k)".to_string(), 23),
+        ],
+        "{problems:#?}"
+    );
+}
+
+/// `matchPolicy: Equivalent` (the API server's default) matches a request made
+/// through another group/version of the same resource, converted to the rule's;
+/// `Exact` does not.
+#[test]
+fn match_policy_equivalent_converts_and_exact_does_not() {
+    let spec = |match_policy: &str| {
+        format!(
+            "  validations:\n  - expression: \"request.kind.group == 'apps' && request.kind.version == 'v1' && request.requestKind.group == 'extensions' && request.resource.resource == 'deployments' && object.apiVersion == 'apps/v1'\"\n    message: converted\n  - expression: 'false'\n    message: matched\n{match_policy}"
+        )
+    };
+    let old_deployment =
+        deployment(1).replace("apiVersion: apps/v1", "apiVersion: extensions/v1beta1");
+    // Default (Equivalent): matched, and the request and object are converted.
+    let p = policies(&policy("eq", &spec(""), "  validationActions: [Deny]"));
+    let d = run(&p, &old_deployment);
+    let messages: Vec<&str> = d.iter().map(|x| x.message.as_str()).collect();
+    assert_eq!(messages, ["matched"], "{d:?}");
+    // The same object through apps/v1 matches as it is.
+    assert_eq!(
+        run(&p, &deployment(1)).len(),
+        2,
+        "request.requestKind is apps here"
+    );
+    // Exact: not matched.
+    let exact = spec("").replace("  validations:", "  matchConstraints:\n    matchPolicy: Exact\n    resourceRules:\n    - {apiGroups: [apps], apiVersions: [v1], operations: [CREATE], resources: [deployments]}\n  validations:");
+    let text =
+        policy("exact", &exact, "  validationActions: [Deny]").replacen(DEPLOY_RULES, "\n", 1);
+    let p = policies(&text);
+    assert!(run(&p, &old_deployment).is_empty());
+    assert_eq!(run(&p, &deployment(1)).len(), 2);
+
+    // A custom resource: every version of its group that a rule names is equivalent.
+    let crd_policy = "apiVersion: admissionregistration.k8s.io/v1\nkind: ValidatingAdmissionPolicy\nmetadata: {name: widgets}\nspec:\n  matchConstraints:\n    resourceRules:\n    - {apiGroups: [example.com], apiVersions: [v2], operations: ['*'], resources: [widgets]}\n    excludeResourceRules:\n    - {apiGroups: [example.com], apiVersions: [v2], operations: ['*'], resources: [widgets], resourceNames: [skip]}\n  validations:\n  - expression: \"object.apiVersion == 'example.com/v2' && request.requestKind.version == 'v1'\"\n---\napiVersion: admissionregistration.k8s.io/v1\nkind: ValidatingAdmissionPolicyBinding\nmetadata: {name: widgets}\nspec: {policyName: widgets, validationActions: [Deny]}\n";
+    let p = policies(crd_policy);
+    let widget = |name: &str, api: &str| {
+        format!("apiVersion: {api}\nkind: Widget\nmetadata: {{name: {name}, namespace: prod}}\n")
+    };
+    assert!(
+        run(&p, &widget("w", "example.com/v1")).is_empty(),
+        "converted to v2, the validation holds"
+    );
+    assert!(
+        run(&p, &widget("skip", "example.com/v1")).is_empty(),
+        "excluded through the equivalent too"
+    );
+    assert_eq!(
+        run(&p, &widget("w", "example.com/v2")).len(),
+        1,
+        "as it is: requestKind is v2"
+    );
+    assert!(
+        run(&p, &widget("w", "other.io/v2")).is_empty(),
+        "another group is another resource"
+    );
 }
 
 #[test]

@@ -252,7 +252,14 @@ Examples:
   palisade policy verify library/general/requiredlabels/suite.yaml
 
 A directory without suites is checked as a set of templates and constraints: every template
-must compile and every constraint must name a template and match its parameter schema.
+must compile and every constraint must name a template and pass its schema as Gatekeeper's
+constraint framework checks it (types, bounds, unknown fields unless legacySchema); the
+policy lint's warnings (e.g. Rego that fails open when a reviewed field is missing) are
+printed too, without changing the exit code.
+
+Suites run as gator runs them: violations yes|no|N, message regexes, inventory, invalid: true,
+skip. Template code that fails at run time counts as a violation carrying the error, as in
+Gatekeeper.
 
 Exit codes: 0 every case passed, 1 a case failed, 2 a suite or policy could not be read.")]
     Verify(PolicyVerifyArgs),
@@ -265,7 +272,10 @@ Examples:
 
 Policies come from -p: Gatekeeper ConstraintTemplates and Constraints, and
 ValidatingAdmissionPolicies with their bindings (parameter objects may be in either place). The
-manifests are both what is reviewed (as a CREATE) and the inventory (data.inventory). Exit codes: 0 no violation at or above
+manifests are both what is reviewed (as a CREATE) and the inventory (data.inventory). A template
+whose code fails on an object (e.g. a Rego conflict on duplicate container names) gives a
+violation of its constraint carrying the error, as Gatekeeper's audit reports it. Policy lint
+warnings go to standard error. Exit codes: 0 no violation at or above
 --fail-on, 1 violations, 2 usage or input errors.")]
     Test(PolicyTestArgs),
     /// Every existing object against the loaded constraints and VAPs, with totals per

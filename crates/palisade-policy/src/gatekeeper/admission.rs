@@ -425,11 +425,21 @@ impl AdmissionEvaluator {
         };
         for constraint in constraints {
             out.evaluated += 1;
-            match super::cel_messages(cel, constraint, review) {
-                Ok(messages) => out.record(
-                    constraint,
-                    messages.into_iter().map(|m| (m, Json::Null)).collect(),
-                ),
+            match super::cel_outcomes(cel, constraint, review) {
+                Ok(outcomes) => {
+                    let (failed, found): (Vec<_>, Vec<_>) =
+                        outcomes.into_iter().partition(|o| o.error);
+                    out.errors.extend(failed.into_iter().map(|o| {
+                        format!(
+                            "{} {} (CEL): {}",
+                            constraint.kind, constraint.name, o.message
+                        )
+                    }));
+                    out.record(
+                        constraint,
+                        found.into_iter().map(|o| (o.message, Json::Null)).collect(),
+                    );
+                }
                 Err(message) => out.errors.push(format!(
                     "{} {} (CEL): {message}",
                     constraint.kind, constraint.name

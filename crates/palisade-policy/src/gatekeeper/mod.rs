@@ -13,22 +13,39 @@
 //!   `K8sNativeValidation` (CEL) code blocks are compiled once too and run instead
 //!   of the Rego when [`PolicySet::engine`] is [`Engine::Cel`] (`--engine cel`),
 //!   with the same matching, parameters and suites.
-//! - **Constraints** ([`Constraint`]) carry `spec.parameters` (checked against the
-//!   template's schema by [`PolicySet::verify`]: types, items, enums, required),
-//!   `spec.match` and the enforcement action. [`Match::matches`] follows Gatekeeper's matcher: kinds
-//!   (with `*`, empty lists as wildcards), scope, namespaces / excludedNamespaces with
-//!   `prefix*` / `*suffix` globs (a Namespace object is matched by its own name;
-//!   other cluster-scoped objects pass the namespace criteria), labelSelector,
-//!   namespaceSelector (needs the Namespace in the input: when absent the object is
-//!   not matched and a note is recorded) and name (glob). A request with an
-//!   `oldObject` matches when either object matches.
-//! - **`input.review`** ([`Review`]) is built as gator builds it for an object under
-//!   audit: `{kind: {group, version, kind}, name, namespace, operation: "CREATE",
-//!   userInfo: {}, dryRun: false, object}`, plus `namespaceObject` when the Namespace
-//!   is known. An `AdmissionReview` document is reviewed as its `request` (DELETE:
+//! - **Constraints** ([`Constraint`]) carry `spec.parameters`, `spec.match` and the
+//!   enforcement action. [`PolicySet::verify`] refuses what the constraint framework's
+//!   `ValidateCR` refuses: a name that is not a DNS-1123 subdomain of at most 63
+//!   characters, fields the constraint CRD lacks (`spec.paramters`, `spec.match.namespace`),
+//!   and parameters that fail the template's `openAPIV3Schema` (types, enums, required,
+//!   bounds; unknown fields too, unless the schema is a legacy one: `legacySchema`
+//!   defaults to false in v1 templates and true in v1beta1/v1alpha1). The schema's
+//!   `default`s are then applied to the parameters, as the framework does when it adds
+//!   the constraint. [`Match::matches`] follows Gatekeeper's matcher (`pkg/mutation/match`):
+//!   kinds (with `*`; an empty `apiGroups` or `kinds` list is a wildcard, as
+//!   `kindsMatch` has it), scope (an unknown value matches both scopes, with a note),
+//!   namespaces / excludedNamespaces with `prefix*` / `*suffix` globs (a Namespace
+//!   object is matched by its own name; other cluster-scoped objects pass the
+//!   namespace criteria), labelSelector, namespaceSelector (needs the Namespace in
+//!   the input: when absent the object is not matched and a note is recorded), name
+//!   (glob, also against `metadata.generateName`) and source (offline objects are
+//!   originals). A request with an `oldObject` matches when either object matches.
+//! - **`input.review`** ([`Review`]) is the AdmissionRequest of a CREATE of the
+//!   object: `{kind: {group, version, kind}, resource: {group, version, resource},
+//!   name, namespace, operation: "CREATE", userInfo: {}, dryRun: false, object}`, plus
+//!   `namespaceObject` when the Namespace is known. (Gatekeeper's audit and gator
+//!   leave `operation` and `resource` empty; templates compare `operation` with
+//!   `"UPDATE"` or `"DELETE"`, where both readings agree.) An `AdmissionReview` document is reviewed as its `request` (DELETE:
 //!   `object` = `oldObject`).
 //! - **`data.inventory`** ([`Inventory`]) holds `cluster[apiVersion][kind][name]` and
 //!   `namespace[ns][apiVersion][kind][name]`.
+//! - **Run-time failures** (a Rego conflict such as two containers with one name in
+//!   an object rule, a CEL expression error) are violations of each matched
+//!   constraint of the template on that object, with the error as the message
+//!   ([`Violation::evaluation_error`]), as Gatekeeper's drivers report them: the
+//!   audit counts them, gator assertions see them, and a scan reports them as
+//!   findings of the constraint's severity instead of failing as an input error.
+//!   Only an unreadable `AdmissionReview` is an error of the input.
 //! - **Findings**: [`Evaluation::findings`] turns violations into
 //!   [`palisade_model::Finding`]s with rule id `gatekeeper/<ConstraintKind>/<name>`.
 //!   `RuleMeta` wants `&'static str`s: constraints live for the whole process, so each
@@ -37,7 +54,10 @@
 //!   from the enforcement action: deny = high, warn = medium, dryrun = info.
 //! - **Suites**: [`run_suite`] runs a gator `Suite` file (`test.gatekeeper.sh/v1alpha1`):
 //!   `violations: yes|no|N`, `message` as an unanchored regular expression (through
-//!   regorus' `regex.match`), `inventory` files as `data.inventory`.
+//!   regorus' `regex.match`), `inventory` files as `data.inventory`, `invalid: true`
+//!   tests, `skip` on suites, tests and cases, and gator's errors for a case without
+//!   assertions or whose object file holds more than one object. `expansion`
+//!   templates are not supported (such a test fails, saying so).
 //! - **OPA compatibility** (`rego_compat`): regorus differs from OPA in a few places
 //!   Gatekeeper templates hit; the adapter closes them without changing line numbers:
 //!   a line starting with `(` is a new expression (not a call of the previous line),
@@ -70,7 +90,7 @@ use serde_json::Value as Json;
 pub use admission::{AdmissionEvaluator, RequestNamespace, RequestOutcome, RequestViolation};
 pub use constraint::{
     is_constraint, wildcard_matches, Constraint, Enforcement, EnforcementAction, KindSelector,
-    LabelSelector, Match, MatchOutcome, MatchTarget, Requirement, Scope, CONSTRAINT_GROUP,
+    LabelSelector, Match, MatchOutcome, MatchTarget, Requirement, Scope, Source, CONSTRAINT_GROUP,
     ENFORCEMENT_POINTS, WEBHOOK_ENFORCEMENT_POINT,
 };
 pub use review::{
@@ -203,6 +223,13 @@ impl PolicySet {
                     ));
                 }
                 self.templates.retain(|t| t.kind != template.kind);
+                for c in self
+                    .constraints
+                    .iter_mut()
+                    .filter(|c| c.kind == template.kind)
+                {
+                    apply_parameter_defaults(&template, c);
+                }
                 self.templates.push(template);
             }
             Err(issue) => self.errors.push(issue),
@@ -212,7 +239,19 @@ impl PolicySet {
     /// Adds a constraint. Its template should be added first (see [`PolicySet::verify`]).
     pub fn add_constraint(&mut self, object: &Object) {
         match Constraint::from_object(object) {
-            Ok(c) => self.constraints.push(c),
+            Ok(mut c) => {
+                for (span, note) in &c.notes {
+                    self.notes.push(Issue::at(
+                        object,
+                        *span,
+                        format!("{} {}: {note}", c.kind, c.name),
+                    ));
+                }
+                if let Some(template) = self.templates.iter().find(|t| t.kind == c.kind) {
+                    apply_parameter_defaults(template, &mut c);
+                }
+                self.constraints.push(c);
+            }
             Err(issue) => self.errors.push(issue),
         }
     }
@@ -229,27 +268,24 @@ impl PolicySet {
         let mut issues = self.errors.clone();
         for c in &self.constraints {
             if let Some(template) = self.template(&c.kind) {
-                if let Some(schema) = &template.parameters_schema {
-                    let mut problems = Vec::new();
-                    schema::check(schema, &c.parameters, "spec.parameters", &mut problems);
-                    if !problems.is_empty() {
-                        let span = c
-                            .object
-                            .root
-                            .path(&["spec", "parameters"])
-                            .map_or(c.object.root.span, |n| n.span);
-                        issues.push(Issue::at(
-                            &c.object,
-                            span,
-                            format!(
-                                "{} {}: parameters do not match the schema of ConstraintTemplate {}: {}",
-                                c.kind,
-                                c.name,
-                                template.name,
-                                problems.join("; ")
-                            ),
-                        ));
-                    }
+                let problems = constraint_problems(template, c);
+                if !problems.is_empty() {
+                    let span = c
+                        .object
+                        .root
+                        .path(&["spec", "parameters"])
+                        .map_or(c.object.root.span, |n| n.span);
+                    issues.push(Issue::at(
+                        &c.object,
+                        span,
+                        format!(
+                            "{} {}: does not match the schema of ConstraintTemplate {}: {}",
+                            c.kind,
+                            c.name,
+                            template.name,
+                            problems.join("; ")
+                        ),
+                    ));
                 }
             } else {
                 issues.push(Issue::at(
@@ -351,6 +387,7 @@ impl PolicySet {
         }
         if self.engine == Engine::Cel {
             evaluate_cel(
+                self,
                 template,
                 &constraints,
                 objects,
@@ -373,49 +410,46 @@ impl PolicySet {
             ));
             return out;
         }
-        for constraint in constraints {
-            let parameters = regorus::Value::from(constraint.parameters.clone());
-            let actions = constraint.enforcement.offline_actions();
-            for (index, ((object, review), review_value)) in
-                objects.iter().zip(reviews).zip(review_values).enumerate()
-            {
-                let Some(review) = review else { continue };
-                match match_review(constraint, review, inv, namespaces) {
-                    MatchOutcome::Matches => {}
-                    MatchOutcome::NoMatch => continue,
-                    MatchOutcome::NamespaceUnknown => {
-                        out.notes.push(Issue::at(
-                            object,
-                            object_span(object),
-                            format!(
-                                "not checked against {} {}: its namespaceSelector needs Namespace {:?}, which is not in the input",
-                                constraint.kind, constraint.name, review.namespace
-                            ),
-                        ));
-                        continue;
+        let parameters: Vec<regorus::Value> = constraints
+            .iter()
+            .map(|c| regorus::Value::from(c.parameters.clone()))
+            .collect();
+        for (index, ((object, review), review_value)) in
+            objects.iter().zip(reviews).zip(review_values).enumerate()
+        {
+            let Some(review) = review else { continue };
+            // Gatekeeper's Rego driver evaluates the matched constraints of one kind
+            // together; when that evaluation fails, every one of them gets the error
+            // as its violation (frameworks' `Query`), so audit and gator report it.
+            let mut found = Vec::new();
+            let mut failure: Option<String> = None;
+            for (constraint, parameters) in constraints.iter().zip(&parameters) {
+                if !self.matched(constraint, object, review, inv, namespaces, &mut out) {
+                    continue;
+                }
+                match eval_violations(&mut engine, template, review_value, parameters) {
+                    Ok(list) => found.push((*constraint, list)),
+                    Err(message) => {
+                        failure.get_or_insert(message);
+                        found.push((*constraint, Vec::new()));
                     }
                 }
-                match eval_violations(&mut engine, template, review_value, &parameters) {
-                    Ok(found) => {
-                        for (message, details) in found {
-                            out.violations.push(Violation {
-                                constraint_kind: constraint.kind.clone(),
-                                constraint_name: constraint.name.clone(),
-                                message,
-                                details,
-                                actions: actions.clone(),
-                                object: index,
-                            });
-                        }
-                    }
-                    Err(message) => out.errors.push(Issue::at(
-                        object,
-                        object_span(object),
-                        format!(
-                            "evaluating {} {}: {message}",
-                            constraint.kind, constraint.name
-                        ),
-                    )),
+            }
+            for (constraint, list) in found {
+                let list = match &failure {
+                    Some(message) => vec![(message.clone(), Json::Null)],
+                    None => list,
+                };
+                for (message, details) in list {
+                    out.violations.push(Violation {
+                        constraint_kind: constraint.kind.clone(),
+                        constraint_name: constraint.name.clone(),
+                        message,
+                        details,
+                        actions: constraint.enforcement.offline_actions(),
+                        object: index,
+                        evaluation_error: failure.is_some(),
+                    });
                 }
             }
         }
@@ -423,9 +457,41 @@ impl PolicySet {
     }
 }
 
+impl PolicySet {
+    /// Whether `constraint` matches the review; a namespaceSelector that needs
+    /// a Namespace the input lacks is a note on the object, and no match.
+    fn matched(
+        &self,
+        constraint: &Constraint,
+        object: &Object,
+        review: &Review,
+        inv: &Inventory,
+        namespaces: &Inventory,
+        out: &mut Evaluation,
+    ) -> bool {
+        match match_review(constraint, review, inv, namespaces) {
+            MatchOutcome::Matches => true,
+            MatchOutcome::NoMatch => false,
+            MatchOutcome::NamespaceUnknown => {
+                out.notes.push(Issue::at(
+                    object,
+                    object_span(object),
+                    format!(
+                        "not checked against {} {}: its namespaceSelector needs Namespace {:?}, which is not in the input",
+                        constraint.kind, constraint.name, review.namespace
+                    ),
+                ));
+                false
+            }
+        }
+    }
+}
+
 /// Evaluates a template's `K8sNativeValidation` block for its constraints, as
 /// Gatekeeper's CEL driver does (parameters as `variables.params`).
+#[allow(clippy::too_many_arguments)]
 fn evaluate_cel(
+    set: &PolicySet,
     template: &ConstraintTemplate,
     constraints: &[&Constraint],
     objects: &[Object],
@@ -455,21 +521,21 @@ fn evaluate_cel(
         let actions = constraint.enforcement.offline_actions();
         for (index, (object, review)) in objects.iter().zip(reviews).enumerate() {
             let Some(review) = review else { continue };
-            if match_review(constraint, review, inv, namespaces) != MatchOutcome::Matches {
+            if !set.matched(constraint, object, review, inv, namespaces, out) {
                 continue;
             }
-            match cel_messages(cel, constraint, review) {
-                Ok(messages) => {
-                    out.violations
-                        .extend(messages.into_iter().map(|message| Violation {
-                            constraint_kind: constraint.kind.clone(),
-                            constraint_name: constraint.name.clone(),
-                            message,
-                            details: Json::Null,
-                            actions: actions.clone(),
-                            object: index,
-                        }))
-                }
+            match cel_outcomes(cel, constraint, review) {
+                Ok(outcomes) => out
+                    .violations
+                    .extend(outcomes.into_iter().map(|o| Violation {
+                        constraint_kind: constraint.kind.clone(),
+                        constraint_name: constraint.name.clone(),
+                        message: o.message,
+                        details: Json::Null,
+                        actions: actions.clone(),
+                        object: index,
+                        evaluation_error: o.error,
+                    })),
                 Err(message) => out.errors.push(Issue::at(
                     object,
                     object_span(object),
@@ -481,6 +547,107 @@ fn evaluate_cel(
             }
         }
     }
+}
+
+/// The fields of a Constraint's `spec` (the constraint CRD's schema).
+const SPEC_FIELDS: &[&str] = &[
+    "match",
+    "enforcementAction",
+    "scopedEnforcementActions",
+    "parameters",
+];
+/// The fields of `spec.match` (Gatekeeper's match schema).
+const MATCH_FIELDS: &[&str] = &[
+    "kinds",
+    "scope",
+    "namespaces",
+    "excludedNamespaces",
+    "labelSelector",
+    "namespaceSelector",
+    "name",
+    "source",
+];
+
+/// Why the constraint framework would refuse `c` (`ValidateCR`): a name that is
+/// not a DNS-1123 subdomain of at most 63 characters, fields the constraint CRD
+/// does not have, and parameters that do not match the template's schema (with
+/// unknown parameter fields unless the template's schema is a legacy one).
+fn constraint_problems(template: &ConstraintTemplate, c: &Constraint) -> Vec<String> {
+    let mut problems = Vec::new();
+    if !is_dns1123_subdomain(&c.name) || c.name.chars().count() > 63 {
+        problems.push(format!(
+            "metadata.name {:?} must be a lowercase DNS-1123 subdomain of at most 63 characters",
+            c.name
+        ));
+    }
+    let spec = c
+        .object
+        .root
+        .get_set("spec")
+        .map(palisade_model::Node::to_json);
+    let mut unknown = Vec::new();
+    if let Some(Json::Object(spec)) = &spec {
+        for key in spec.keys() {
+            let known = SPEC_FIELDS.contains(&key.as_str())
+                && (key != "parameters"
+                    || template.parameters_schema.is_some()
+                    || template.legacy_schema);
+            if !known {
+                unknown.push(format!("spec.{key}"));
+            }
+        }
+        if let Some(Json::Object(m)) = spec.get("match") {
+            unknown.extend(
+                m.keys()
+                    .filter(|k| !MATCH_FIELDS.contains(&k.as_str()))
+                    .map(|k| format!("spec.match.{k}")),
+            );
+        }
+    }
+    if let Some(schema) = &template.parameters_schema {
+        // Validated as written (defaults are applied after validation).
+        let written = spec
+            .as_ref()
+            .and_then(|s| s.get("parameters"))
+            .cloned()
+            .unwrap_or(Json::Null);
+        schema::check(schema, &written, "spec.parameters", &mut problems);
+        if !template.legacy_schema {
+            schema::unknown_fields(schema, &written, "spec.parameters", &mut unknown);
+        }
+    }
+    if !unknown.is_empty() {
+        problems.push(format!("unknown fields: {}", unknown.join(", ")));
+    }
+    problems
+}
+
+/// A DNS-1123 subdomain: lowercase alphanumerics, `-` and `.`, starting and
+/// ending with an alphanumeric, at most 253 characters.
+fn is_dns1123_subdomain(name: &str) -> bool {
+    let alnum = |c: char| c.is_ascii_lowercase() || c.is_ascii_digit();
+    !name.is_empty()
+        && name.len() <= 253
+        && name.split('.').all(|label| {
+            label.starts_with(alnum)
+                && label.ends_with(alnum)
+                && label.chars().all(|c| alnum(c) || c == '-')
+        })
+}
+
+/// The template's schema defaults in the constraint's parameters, as the
+/// constraint framework applies them when it adds the constraint.
+fn apply_parameter_defaults(template: &ConstraintTemplate, c: &mut Constraint) {
+    let Some(schema) = &template.parameters_schema else {
+        return;
+    };
+    if c.parameters.is_null() {
+        // No `parameters` object: only a default for the whole object applies.
+        if let Some(default) = schema.get("default") {
+            c.parameters = default.clone();
+        }
+    }
+    schema::apply_defaults(schema, &mut c.parameters);
 }
 
 fn match_review(
@@ -506,6 +673,7 @@ fn match_with_namespace(
         group: &review.group,
         kind: &review.kind,
         name: &review.name,
+        generate_name: &review.generate_name,
         namespace: &review.namespace,
         labels: &review.labels,
         namespace_labels,
@@ -524,13 +692,13 @@ fn match_with_namespace(
     first
 }
 
-/// The messages of a `K8sNativeValidation` block for one constraint on one
+/// The outcomes of a `K8sNativeValidation` block for one constraint on one
 /// review, as Gatekeeper's CEL driver gives them (parameters as `variables.params`).
-fn cel_messages(
+fn cel_outcomes(
     cel: &crate::vap::GatekeeperCel,
     constraint: &Constraint,
     review: &Review,
-) -> Result<Vec<String>, String> {
+) -> Result<Vec<crate::vap::CelOutcome>, String> {
     let json = &review.json;
     let old = json.get("oldObject").filter(|o| !o.is_null());
     let operation = json
@@ -538,7 +706,8 @@ fn cel_messages(
         .and_then(Json::as_str)
         .unwrap_or("CREATE");
     let object = json.get("object").unwrap_or(&Json::Null);
-    cel.evaluate(object, old, &constraint.parameters, operation)
+    let namespace = json.get("namespaceObject").filter(|n| !n.is_null());
+    cel.evaluate_request(object, old, &constraint.parameters, operation, namespace)
 }
 
 /// Runs `violation` for one input; returns (msg, details) pairs.
@@ -596,6 +765,10 @@ pub struct Violation {
     pub actions: Vec<EnforcementAction>,
     /// Index of the object in the slice given to [`PolicySet::evaluate`].
     pub object: usize,
+    /// The template's code failed on this object (a Rego runtime error such as
+    /// a rule conflict, or a CEL expression error): `message` is the error.
+    /// Gatekeeper reports such failures as violations of the constraint.
+    pub evaluation_error: bool,
 }
 
 impl Violation {
@@ -633,18 +806,31 @@ impl Violation {
             help_uri: "https://open-policy-agent.github.io/gatekeeper/website/docs/howto",
             controls: &[],
         };
-        let remediation = format!(
-            "Change the object to satisfy {} {} (enforcementAction: {}).",
-            self.constraint_kind,
-            self.constraint_name,
-            action.as_str()
-        );
+        let (message, remediation) = if self.evaluation_error {
+            (
+                format!("the template's code failed on this object, which Gatekeeper reports as a violation: {}", self.message),
+                format!(
+                    "Fix the object (e.g. duplicate names that make the template's rules conflict) or the template of {} {}.",
+                    self.constraint_kind, self.constraint_name
+                ),
+            )
+        } else {
+            (
+                self.message.clone(),
+                format!(
+                    "Change the object to satisfy {} {} (enforcementAction: {}).",
+                    self.constraint_kind,
+                    self.constraint_name,
+                    action.as_str()
+                ),
+            )
+        };
         let mut finding = Finding::new(
             &meta,
             object,
             object_span(object),
             None,
-            self.message.clone(),
+            message,
             remediation,
         );
         let has_details =

@@ -14,6 +14,8 @@ pub struct Review {
     pub group: String,
     pub kind: String,
     pub name: String,
+    /// `metadata.generateName` (empty when unset), which `match.name` also tries.
+    pub generate_name: String,
     pub namespace: String,
     pub labels: Vec<(String, String)>,
     /// Labels of `oldObject` (an UPDATE or DELETE `AdmissionReview`): Gatekeeper
@@ -84,16 +86,25 @@ impl Review {
         if !namespace.is_empty() {
             review.insert("namespace".into(), Json::String(namespace.clone()));
         }
+        // The resource of a CREATE of this object (Gatekeeper's audit leaves it
+        // empty; a request from the API server names it).
+        let (resource, _) = crate::vap::resource_for_kind(&object.id.kind);
+        review.insert(
+            "resource".into(),
+            json!({"group": group, "version": version, "resource": resource}),
+        );
         review.insert("operation".into(), Json::String("CREATE".into()));
         review.insert("userInfo".into(), json!({}));
         review.insert("dryRun".into(), Json::Bool(false));
         let labels = labels_of(&body);
+        let generate_name = str_at(&body, "/metadata/generateName").to_string();
         review.insert("object".into(), body);
         Ok(Review {
             json: Json::Object(review),
             group: group.to_string(),
             kind: object.id.kind.clone(),
             name,
+            generate_name,
             namespace,
             labels,
             old_labels: None,
@@ -147,6 +158,7 @@ impl Review {
             );
         }
         let name = str_at(&body, "/metadata/name").to_string();
+        let generate_name = str_at(&body, "/metadata/generateName").to_string();
         let namespace = match str_at(&body, "/metadata/namespace") {
             "" => review
                 .get("namespace")
@@ -166,6 +178,7 @@ impl Review {
             group,
             kind,
             name,
+            generate_name,
             namespace,
             labels,
             old_labels,

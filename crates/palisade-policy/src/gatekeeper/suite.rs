@@ -1,4 +1,8 @@
-//! gator `Suite` files (`test.gatekeeper.sh/v1alpha1`), as `gator verify` runs them.
+//! gator `Suite` files (`test.gatekeeper.sh/v1alpha1`), as `gator verify` runs them:
+//! `skip` on a suite, test or case; a test's `invalid: true` (the constraint must
+//! fail the template's schema); a case's single `object`, its `inventory` and its
+//! non-empty `assertions` (`violations: yes|no|N`, `message` regex). Tests with
+//! `expansion` templates fail with a clear error: Palisade does not expand.
 
 use std::path::{Path, PathBuf};
 
@@ -115,17 +119,26 @@ pub fn run_suite_with(path: &Path, engine: Engine) -> SuiteResult {
     result.name = suite.id.name.clone();
     let dir = path.parent().unwrap_or_else(|| Path::new("."));
     let mut regex = RegexMatcher::new();
+    let suite_skipped = suite.root.get("skip").and_then(Node::as_bool) == Some(true);
     for test in suite.root.get("tests").map(Node::items).unwrap_or(&[]) {
-        result.tests.push(run_test(dir, test, engine, &mut regex));
+        result
+            .tests
+            .push(run_test(dir, test, engine, suite_skipped, &mut regex));
     }
     result
 }
 
-fn run_test(dir: &Path, test: &Node, engine: Engine, regex: &mut RegexMatcher) -> TestResult {
+fn run_test(
+    dir: &Path,
+    test: &Node,
+    engine: Engine,
+    suite_skipped: bool,
+    regex: &mut RegexMatcher,
+) -> TestResult {
     let mut out = TestResult {
         name: str_field(test, "name").unwrap_or("").to_string(),
         error: None,
-        skipped: test.get("skip").and_then(Node::as_bool) == Some(true),
+        skipped: suite_skipped || test.get("skip").and_then(Node::as_bool) == Some(true),
         cases: Vec::new(),
     };
     let case_nodes = test.get("cases").map(Node::items).unwrap_or(&[]);
@@ -184,8 +197,33 @@ fn run_test(dir: &Path, test: &Node, engine: Engine, regex: &mut RegexMatcher) -
         }
     }
     let problems = set.verify();
+    if test.get("invalid").and_then(Node::as_bool) == Some(true) {
+        // As gator: the test passes when adding the constraint fails its schema
+        // check; no case runs.
+        let schema_problem = set.errors.is_empty()
+            && problems.iter().any(|p| {
+                p.message
+                    .contains("does not match the schema of ConstraintTemplate")
+            });
+        if !schema_problem {
+            let got = problems
+                .first()
+                .map_or_else(|| "no error".to_string(), ToString::to_string);
+            out.error = Some(format!(
+                "the test is `invalid: true`, so the constraint must fail the template's schema, but adding it gave {got}"
+            ));
+        }
+        return out;
+    }
     if let Some(p) = problems.first() {
         fail_all(&mut out, p.to_string());
+        return out;
+    }
+    if let Some(expansion) = str_field(test, "expansion") {
+        fail_all(
+            &mut out,
+            format!("expansion templates ({expansion}) are not supported: Palisade reviews objects as written"),
+        );
         return out;
     }
     match engine {
@@ -221,9 +259,14 @@ fn run_case(dir: &Path, case: &Node, set: &PolicySet, regex: &mut RegexMatcher) 
         return out;
     }
     let Some(object_path) = str_field(case, "object") else {
-        out.reason = Some("case has no `object`".into());
+        out.reason = Some("invalid case: must define object".into());
         return out;
     };
+    let assertions = case.get("assertions").map(Node::items).unwrap_or(&[]);
+    if assertions.is_empty() {
+        out.reason = Some("invalid case: assertions must be non-empty".into());
+        return out;
+    }
     let objects = match read_objects(&dir.join(object_path)) {
         Ok(o) => o,
         Err(e) => {
@@ -231,8 +274,11 @@ fn run_case(dir: &Path, case: &Node, set: &PolicySet, regex: &mut RegexMatcher) 
             return out;
         }
     };
-    if objects.is_empty() {
-        out.reason = Some(format!("{object_path} holds no object"));
+    if objects.len() != 1 {
+        out.reason = Some(format!(
+            "{object_path} defines {} objects; a case reviews exactly one",
+            objects.len()
+        ));
         return out;
     }
     let mut inventory = Vec::new();
@@ -256,25 +302,18 @@ fn run_case(dir: &Path, case: &Node, set: &PolicySet, regex: &mut RegexMatcher) 
         .iter()
         .map(|v| v.message.clone())
         .collect();
-    for (i, assertion) in case
-        .get("assertions")
-        .map(Node::items)
-        .unwrap_or(&[])
-        .iter()
-        .enumerate()
-    {
+    for (i, assertion) in assertions.iter().enumerate() {
+        // An int-or-string, as gator reads it: a non-negative integer, or the
+        // string "yes" or "no" (YAML 1.1 readers make unquoted yes/no booleans).
         let expected = match assertion.get_set("violations") {
             None => Expected::AtLeastOne,
             Some(v) => match (&v.as_bool(), v.as_i64(), v.as_str()) {
                 (Some(true), _, _) | (_, _, Some("yes")) => Expected::AtLeastOne,
                 (Some(false), _, _) | (_, _, Some("no")) => Expected::Exactly(0),
                 (_, Some(n), _) if n >= 0 => Expected::Exactly(usize::try_from(n).unwrap_or(0)),
-                (_, _, Some(s)) if s.parse::<usize>().is_ok() => {
-                    Expected::Exactly(s.parse().unwrap_or(0))
-                }
                 _ => {
                     out.reason = Some(format!(
-                        "assertion {i}: invalid `violations: {}` (expected yes, no or a number)",
+                        "assertion {i}: invalid `violations: {}` (must be a non-negative integer, \"yes\" or \"no\")",
                         v.display_value()
                     ));
                     return out;

@@ -42,6 +42,11 @@ pub struct ConstraintTemplate {
     /// `spec.crd.spec.validation.openAPIV3Schema`; nothing else there counts, as
     /// Gatekeeper prunes any other field of `validation`.
     pub parameters_schema: Option<Json>,
+    /// `spec.crd.spec.validation.legacySchema`: defaults to false in v1 and to
+    /// true in v1beta1 and v1alpha1. A legacy schema keeps unknown parameter
+    /// fields (Gatekeeper marks every object level of it to preserve them);
+    /// otherwise they are rejected.
+    pub legacy_schema: bool,
     /// The Rego source (`targets[0].rego`, else the `code` block with `engine: Rego`).
     pub rego: Option<String>,
     /// The Rego libraries (`libs`).
@@ -106,9 +111,14 @@ impl ConstraintTemplate {
         // Gatekeeper's `Validation` has only `openAPIV3Schema` and `legacySchema`:
         // a schema placed directly under `validation` is pruned by the API server,
         // so the template has none (the `policy/template-schema-ignored` lint says so).
-        let parameters_schema = json_at(root, &["spec", "crd", "spec", "validation"])
+        let validation = json_at(root, &["spec", "crd", "spec", "validation"]);
+        let parameters_schema = validation
             .and_then(|v| v.get_set("openAPIV3Schema"))
             .map(Node::to_json);
+        let legacy_schema = validation
+            .and_then(|v| v.get_set("legacySchema"))
+            .and_then(Node::as_bool)
+            .unwrap_or_else(|| object.id.api_version != format!("{TEMPLATE_GROUP}/v1"));
         let targets = root
             .path(&["spec", "targets"])
             .map(Node::items)
@@ -176,6 +186,7 @@ impl ConstraintTemplate {
             kind,
             api_version: object.id.api_version.clone(),
             parameters_schema,
+            legacy_schema,
             rego,
             libs,
             other_engines,

@@ -100,7 +100,7 @@ impl GatekeeperCel {
 
     /// Evaluates on `object` (`oldObject` and `operation` as in the admission
     /// request; `operation` defaults to CREATE). Returns the violation
-    /// messages; an expression error is an `Err` (Gatekeeper reports it).
+    /// messages; an expression error is an `Err` (the first one).
     pub fn evaluate(
         &self,
         object: &J,
@@ -108,7 +108,31 @@ impl GatekeeperCel {
         params: &J,
         operation: &str,
     ) -> Result<Vec<String>, String> {
-        on_large_stack(|| self.evaluate_inner(object, old_object, params, operation))?
+        let outcomes = self.evaluate_request(object, old_object, params, operation, None)?;
+        if let Some(error) = outcomes.iter().find(|o| o.error) {
+            return Err(error.message.clone());
+        }
+        Ok(outcomes.into_iter().map(|o| o.message).collect())
+    }
+
+    /// Evaluates as Gatekeeper's CEL driver does for one constraint: every
+    /// validation that fails is a violation, and, as the validator's
+    /// `failurePolicy: Fail`, every expression that errs is one too (with
+    /// the error as its message). On DELETE, `object` is null (the driver
+    /// unsets it; `variables.anyObject` is the old object).
+    /// `namespace_object` is the object's Namespace when known. `Err` only
+    /// when the evaluation thread could not run.
+    pub fn evaluate_request(
+        &self,
+        object: &J,
+        old_object: Option<&J>,
+        params: &J,
+        operation: &str,
+        namespace_object: Option<&J>,
+    ) -> Result<Vec<CelOutcome>, String> {
+        on_large_stack(|| {
+            self.evaluate_inner(object, old_object, params, operation, namespace_object)
+        })
     }
 
     fn evaluate_inner(
@@ -117,7 +141,13 @@ impl GatekeeperCel {
         old_object: Option<&J>,
         params: &J,
         operation: &str,
-    ) -> Result<Vec<String>, String> {
+        namespace_object: Option<&J>,
+    ) -> Vec<CelOutcome> {
+        let object = if operation == "DELETE" {
+            &J::Null
+        } else {
+            object
+        };
         let any = if object.is_null() {
             old_object.unwrap_or(&J::Null)
         } else {
@@ -143,28 +173,40 @@ impl GatekeeperCel {
             ),
             ("request", json_to_cel(&request)),
             ("params", json_to_cel(params)),
-            ("namespaceObject", kube_cel::cel::Value::Null),
+            (
+                "namespaceObject",
+                namespace_object.map_or(kube_cel::cel::Value::Null, json_to_cel),
+            ),
         ];
         let scope = VarScope::new(&self.variables, activation);
         scope.preset("params", json_to_cel(params));
         scope.preset("anyObject", json_to_cel(any));
         let act = scope.activation();
+        let error = |message: String| CelOutcome {
+            message,
+            error: true,
+        };
         for (name, cond) in &self.match_conditions {
             match evaluate(cond, act, Some(&scope)) {
                 Ok(kube_cel::cel::Value::Bool(true)) => {}
-                Ok(kube_cel::cel::Value::Bool(false)) => return Ok(Vec::new()),
-                Ok(other) => return Err(format!("matchCondition {name} returned {other:?}")),
-                Err(e) => return Err(format!("matchCondition {name}: {e}")),
+                Ok(kube_cel::cel::Value::Bool(false)) => return Vec::new(),
+                Ok(other) => {
+                    return vec![error(format!(
+                        "matchCondition {name} returned {other:?}, not a bool"
+                    ))]
+                }
+                Err(e) => return vec![error(format!("matchCondition {name}: {e}"))],
             }
         }
-        let mut messages = Vec::new();
+        let mut out = Vec::new();
         for (expr, message, message_expr) in &self.validations {
+            let source = expr.source().trim();
             match evaluate(expr, act, Some(&scope)) {
                 Ok(kube_cel::cel::Value::Bool(true)) => {}
                 Ok(kube_cel::cel::Value::Bool(false)) => {
                     let mut text = message
                         .clone()
-                        .unwrap_or_else(|| format!("failed expression: {}", expr.source().trim()));
+                        .unwrap_or_else(|| format!("failed expression: {source}"));
                     if let Some(me) = message_expr {
                         if let Ok(kube_cel::cel::Value::String(s)) = evaluate(me, act, Some(&scope))
                         {
@@ -173,22 +215,33 @@ impl GatekeeperCel {
                             }
                         }
                     }
-                    messages.push(text);
+                    out.push(CelOutcome {
+                        message: text,
+                        error: false,
+                    });
                 }
-                Ok(other) => {
-                    return Err(format!(
-                        "expression '{}' returned {other:?}, not a bool",
-                        expr.source().trim()
-                    ))
-                }
-                Err(EvalError::NotEvaluableOffline(w)) => {
-                    return Err(format!("not evaluable offline: {w}"))
-                }
-                Err(e) => return Err(format!("expression '{}': {e}", expr.source().trim())),
+                Ok(other) => out.push(error(format!(
+                    "expression '{source}' returned {other:?}, not a bool"
+                ))),
+                Err(EvalError::NotEvaluableOffline(w)) => out.push(error(format!(
+                    "expression '{source}' is not evaluable offline: {w}"
+                ))),
+                Err(e) => out.push(error(format!(
+                    "expression '{source}' resulted in error: {e}"
+                ))),
             }
         }
-        Ok(messages)
+        out
     }
+}
+
+/// One result of a `K8sNativeValidation` block: a failed validation, or an
+/// expression that erred (which Gatekeeper also reports as a violation).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CelOutcome {
+    pub message: String,
+    /// The expression erred (the message says how) rather than returned false.
+    pub error: bool,
 }
 
 /// One-shot helper: compiles `source` (the engine's `source` block) and

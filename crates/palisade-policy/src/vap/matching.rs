@@ -110,6 +110,7 @@ pub fn resource_for_kind(kind: &str) -> (String, bool) {
 }
 
 /// What is being admitted, for matching.
+#[derive(Clone, Copy)]
 pub struct Subject<'a> {
     pub group: &'a str,
     pub version: &'a str,
@@ -212,8 +213,163 @@ pub fn needs_unknown_namespace(m: &J, s: &Subject) -> bool {
     match_resources(&without, s)
 }
 
+/// Built-in resources that API servers have served under several groups or
+/// versions sharing one storage: `(resource, [(group, version)...])`. Under
+/// `matchPolicy: Equivalent` a request through one of them matches a rule
+/// naming another (the API server converts the request to the rule's version).
+const EQUIVALENT_BUILTINS: &[(&str, &[(&str, &str)])] = &[
+    (
+        "deployments",
+        &[
+            ("apps", "v1"),
+            ("apps", "v1beta2"),
+            ("apps", "v1beta1"),
+            ("extensions", "v1beta1"),
+        ],
+    ),
+    (
+        "daemonsets",
+        &[
+            ("apps", "v1"),
+            ("apps", "v1beta2"),
+            ("extensions", "v1beta1"),
+        ],
+    ),
+    (
+        "replicasets",
+        &[
+            ("apps", "v1"),
+            ("apps", "v1beta2"),
+            ("extensions", "v1beta1"),
+        ],
+    ),
+    (
+        "statefulsets",
+        &[("apps", "v1"), ("apps", "v1beta2"), ("apps", "v1beta1")],
+    ),
+    (
+        "ingresses",
+        &[
+            ("networking.k8s.io", "v1"),
+            ("networking.k8s.io", "v1beta1"),
+            ("extensions", "v1beta1"),
+        ],
+    ),
+    (
+        "networkpolicies",
+        &[("networking.k8s.io", "v1"), ("extensions", "v1beta1")],
+    ),
+    (
+        "poddisruptionbudgets",
+        &[("policy", "v1"), ("policy", "v1beta1")],
+    ),
+    ("cronjobs", &[("batch", "v1"), ("batch", "v1beta1")]),
+    (
+        "horizontalpodautoscalers",
+        &[
+            ("autoscaling", "v2"),
+            ("autoscaling", "v1"),
+            ("autoscaling", "v2beta2"),
+            ("autoscaling", "v2beta1"),
+        ],
+    ),
+];
+
+/// API groups of Kubernetes itself: their resources have the versions above
+/// only. Any other group is a CustomResourceDefinition's, whose served
+/// versions all share one storage.
+const BUILTIN_GROUPS: &[&str] = &[
+    "",
+    "apps",
+    "batch",
+    "autoscaling",
+    "policy",
+    "extensions",
+    "networking.k8s.io",
+    "rbac.authorization.k8s.io",
+    "storage.k8s.io",
+    "admissionregistration.k8s.io",
+    "apiextensions.k8s.io",
+    "certificates.k8s.io",
+    "coordination.k8s.io",
+    "discovery.k8s.io",
+    "events.k8s.io",
+    "flowcontrol.apiserver.k8s.io",
+    "node.k8s.io",
+    "scheduling.k8s.io",
+    "resource.k8s.io",
+    "authentication.k8s.io",
+    "authorization.k8s.io",
+    "apiregistration.k8s.io",
+    "internal.apiserver.k8s.io",
+    "storagemigration.k8s.io",
+];
+
+/// The other `(group, version)`s through which `s`'s resource can be reached:
+/// the table above for built-ins; for a custom resource, every version of its
+/// group that a rule names (a CRD serves all its versions from one storage).
+fn equivalents<'r>(s: &Subject, rules: &'r [J]) -> Vec<(&'r str, &'r str)> {
+    let mut out: Vec<(&str, &str)> = Vec::new();
+    if let Some((_, list)) = EQUIVALENT_BUILTINS.iter().find(|(r, list)| {
+        *r == s.resource && list.iter().any(|(g, v)| *g == s.group && *v == s.version)
+    }) {
+        out.extend(list.iter().copied());
+    } else if !BUILTIN_GROUPS.contains(&s.group) {
+        for rule in rules {
+            let groups = strings(rule.get("apiGroups"));
+            if let Some(group) = groups.into_iter().find(|g| *g == s.group) {
+                for v in strings(rule.get("apiVersions"))
+                    .into_iter()
+                    .filter(|v| *v != "*")
+                {
+                    out.push((group, v));
+                }
+            }
+        }
+    }
+    out.retain(|(g, v)| !(*g == s.group && *v == s.version));
+    out.dedup();
+    out
+}
+
+/// How `rules` match `s`: `None` for no match, `Some(None)` for a match of
+/// the request as it is, `Some(Some((group, version)))` for a match through
+/// an equivalent version (`matchPolicy: Equivalent`, the default, as the API
+/// server defaults it), to which the request is converted.
+fn match_rules<'r>(
+    rules: &'r [J],
+    s: &Subject,
+    equivalent: bool,
+) -> Option<Option<(&'r str, &'r str)>> {
+    if rules.iter().any(|r| rule_matches(r, s)) {
+        return Some(None);
+    }
+    if !equivalent {
+        return None;
+    }
+    for rule in rules {
+        for (group, version) in equivalents(s, rules) {
+            let converted = Subject {
+                group,
+                version,
+                ..*s
+            };
+            if rule_matches(rule, &converted) {
+                return Some(Some((group, version)));
+            }
+        }
+    }
+    None
+}
+
 /// `matchConstraints` or a binding's `matchResources`.
 pub fn match_resources(m: &J, s: &Subject) -> bool {
+    match_resources_through(m, s).is_some()
+}
+
+/// Like [`match_resources`]; `Some(Some((group, version)))` when the match is
+/// through an equivalent group/version (the request is converted to it).
+pub fn match_resources_through(m: &J, s: &Subject) -> Option<Option<(String, String)>> {
     // namespaceSelector: for namespaced objects, the namespace's labels; for a
     // Namespace, its own labels; other cluster-scoped objects always match.
     let ns_selector = m.get("namespaceSelector");
@@ -221,7 +377,7 @@ pub fn match_resources(m: &J, s: &Subject) -> bool {
         let empty = J::Object(Default::default());
         let labels = s.namespace_labels.unwrap_or(&empty);
         if !selector_matches(ns_selector, labels) {
-            return false;
+            return None;
         }
     }
     let obj_selector = m.get("objectSelector");
@@ -229,22 +385,22 @@ pub fn match_resources(m: &J, s: &Subject) -> bool {
         .old_labels
         .is_some_and(|old| selector_matches(obj_selector, old));
     if !selector_matches(obj_selector, s.labels) && !old_ok {
-        return false;
+        return None;
     }
-    let rules = m.get("resourceRules").and_then(J::as_array);
+    let equivalent = m.get("matchPolicy").and_then(J::as_str) != Some("Exact");
+    // Exclusions take the same match policy, and win.
+    if let Some(excluded) = m.get("excludeResourceRules").and_then(J::as_array) {
+        if match_rules(excluded, s, equivalent).is_some() {
+            return None;
+        }
+    }
     // An absent resourceRules list in a binding's matchResources means "all
     // resources the policy matches".
-    if let Some(rules) = rules {
-        if !rules.iter().any(|r| rule_matches(r, s)) {
-            return false;
-        }
+    match m.get("resourceRules").and_then(J::as_array) {
+        None => Some(None),
+        Some(rules) => match_rules(rules, s, equivalent)
+            .map(|through| through.map(|(g, v)| (g.to_string(), v.to_string()))),
     }
-    if let Some(excluded) = m.get("excludeResourceRules").and_then(J::as_array) {
-        if excluded.iter().any(|r| rule_matches(r, s)) {
-            return false;
-        }
-    }
-    true
 }
 
 #[cfg(test)]

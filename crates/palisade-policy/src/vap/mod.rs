@@ -1,5 +1,13 @@
 //! ValidatingAdmissionPolicy and bindings, evaluated with CEL.
 //!
+//! Matching follows the API server: `matchPolicy: Equivalent` (its default)
+//! also matches a request made through another group/version of the same
+//! resource (the built-in moves such as `extensions/v1beta1` to `apps/v1`, and
+//! every version a rule names of a custom resource's group), converting
+//! `request.kind`, `request.resource` and the objects' `apiVersion` to the
+//! rule's version; `Exact` does not. `auditAnnotations` values come back as
+//! [`DecisionKind::AuditAnnotation`] decisions.
+//!
 //! ```
 //! use palisade_model::{load_text, LoadOptions};
 //! use palisade_policy::vap::{Operation, Policies};
@@ -49,7 +57,7 @@ pub const PER_POLICY_COST_BUDGET: u64 = 10_000_000;
 use self::cel::{
     compile, evaluate as cel_eval, json_to_cel, Activation, CompiledExpr, EvalError, VarScope,
 };
-pub use self::gatekeeper_cel::{evaluate_gatekeeper_cel, GatekeeperCel};
+pub use self::gatekeeper_cel::{evaluate_gatekeeper_cel, CelOutcome, GatekeeperCel};
 pub use self::matching::{parse_selector, resource_for_kind, selector_matches, Operation};
 
 /// A binding's `validationActions`.
@@ -134,8 +142,9 @@ struct Policy {
     match_conditions: Vec<(String, Result<CompiledExpr, String>)>,
     variables: Vec<(String, Result<CompiledExpr, String>)>,
     validations: Vec<Validation>,
-    /// `auditAnnotations`: `(key, valueExpression)`. Only their errors are
-    /// reported (values go to the audit log, which offline has no use).
+    /// `auditAnnotations`: `(key, valueExpression)`. Values are reported as
+    /// [`DecisionKind::AuditAnnotation`] decisions (the API server writes them
+    /// to the audit event as `<policy>/<key>`).
     audit_annotations: Vec<(String, Result<CompiledExpr, String>)>,
     /// `(apiVersion, kind)` of the parameters.
     param_kind: Option<(String, String)>,
@@ -211,11 +220,49 @@ fn rule_meta(policy: &str) -> &'static RuleMeta {
     meta
 }
 
+/// A load problem of a policy or binding, with where it is when known:
+/// `(list under spec, index, field)`, e.g. `("validations", 2, "expression")`.
+struct Note {
+    at: Option<(&'static str, usize, &'static str)>,
+    message: String,
+}
+
+impl From<String> for Note {
+    fn from(message: String) -> Note {
+        Note { at: None, message }
+    }
+}
+
+impl From<&str> for Note {
+    fn from(message: &str) -> Note {
+        message.to_string().into()
+    }
+}
+
+impl Note {
+    fn at(list: &'static str, index: usize, field: &'static str, message: String) -> Note {
+        Note {
+            at: Some((list, index, field)),
+            message,
+        }
+    }
+
+    /// The span of the field the note is about, else of the object.
+    fn span(&self, object: &Object) -> Span {
+        self.at
+            .and_then(|(list, index, field)| {
+                let item = object.root.path(&["spec", list])?.items().get(index)?;
+                Some(item.get(field).unwrap_or(item).span)
+            })
+            .unwrap_or(object.root.span)
+    }
+}
+
 fn compile_list(
     list: Option<&J>,
-    key: &str,
+    (list_key, key): (&'static str, &'static str),
     vars: &[String],
-    problems: &mut Vec<String>,
+    problems: &mut Vec<Note>,
     what: &str,
 ) -> Vec<(String, Result<CompiledExpr, String>)> {
     let mut out = Vec::new();
@@ -229,7 +276,12 @@ fn compile_list(
             None => Err(format!("{what}[{i}] has no {key}")),
         };
         if let Err(e) = &compiled {
-            problems.push(format!("{what} {name}: {e}"));
+            problems.push(Note::at(
+                list_key,
+                i,
+                key,
+                format!("{list_key}[{i}] ({what} {name}): {e}"),
+            ));
         }
         out.push((name, compiled));
     }
@@ -261,11 +313,11 @@ impl Policies {
                 }
                 _ => continue,
             }
-            problems.extend(notes.into_iter().map(|message| Problem {
+            problems.extend(notes.into_iter().map(|note| Problem {
                 file: object.source.name.clone(),
-                span: object.root.span,
+                span: note.span(object),
                 object: object.id.to_string(),
-                message,
+                message: note.message,
             }));
         }
         let param_kinds: Vec<(String, String)> = policies
@@ -389,15 +441,22 @@ impl Policies {
             .root
             .path(&["metadata", "name"])
             .map_or(object.root.span, |n| n.span);
+        let message = match decision.kind {
+            DecisionKind::AuditAnnotation => format!(
+                "audit annotation {}/{}: {} (binding {})",
+                decision.policy, decision.reason, decision.message, decision.binding
+            ),
+            _ => format!(
+                "{} ({}, binding {})",
+                decision.message, decision.policy, decision.binding
+            ),
+        };
         let mut finding = Finding::new(
             meta,
             object,
             span,
             None,
-            format!(
-                "{} ({}, binding {})",
-                decision.message, decision.policy, decision.binding
-            ),
+            message,
             "Change the object so that the policy's validation holds, or review the policy and its binding.".into(),
         );
         finding.severity = match decision.kind {
@@ -451,10 +510,9 @@ impl Policies {
         let obj = (operation != Operation::Delete).then_some(object);
         // The requester of a manifest is not known offline: checks on it are
         // not evaluable; checks on `authorizer.serviceAccount(..)` are.
-        let mut decisions = self.evaluate_with(&request, obj, old_object, namespace_object, false);
-        // Offline there is no audit log to annotate.
-        decisions.retain(|d| d.kind != DecisionKind::AuditAnnotation);
-        decisions
+        // `auditAnnotations` are kept: the API server writes them to the audit
+        // log of every admitted request; offline they are reported as notes.
+        self.evaluate_with(&request, obj, old_object, namespace_object, false)
     }
 
     /// Evaluates every binding on an admission request as the API server
@@ -596,7 +654,9 @@ impl Policies {
                 continue;
             };
             let unknown_namespace = |m: &J| matching::needs_unknown_namespace(m, &subject);
-            let policy_matches = matching::match_resources(&policy.match_constraints, &subject);
+            let policy_match =
+                matching::match_resources_through(&policy.match_constraints, &subject);
+            let policy_matches = policy_match.is_some();
             let binding_matches = binding
                 .match_resources
                 .as_ref()
@@ -682,6 +742,15 @@ impl Policies {
                         }
                     }
                 }
+            };
+            // Matched through an equivalent group/version: the API server converts
+            // the request (kind, resource) and the objects to it before evaluating.
+            let converted = policy_match
+                .flatten()
+                .map(|(g, v)| convert_request(request, object, old_object, &g, &v, kind));
+            let (obj_value, old_value, request_value) = match &converted {
+                Some((o, old, r)) => (o.clone(), old.clone(), r.clone()),
+                None => (obj_value.clone(), old_value.clone(), request_value.clone()),
             };
             for (param_name, param_value) in params {
                 let activation: Activation = vec![
@@ -879,6 +948,58 @@ impl Policies {
     }
 }
 
+/// The CEL `object`, `oldObject` and `request` of a request converted to
+/// `group`/`version` (`matchPolicy: Equivalent`): `request.kind` and
+/// `request.resource` name the converted version (`requestKind` and
+/// `requestResource` keep the original), and the objects' `apiVersion` is the
+/// converted one. Offline there is no conversion webhook or scheme, so the
+/// other fields stay as written; the versions in Kubernetes' equivalence table
+/// differ little beyond `apiVersion`.
+fn convert_request(
+    request: &J,
+    object: Option<&J>,
+    old_object: Option<&J>,
+    group: &str,
+    version: &str,
+    kind: &str,
+) -> (
+    ::kube_cel::cel::Value,
+    ::kube_cel::cel::Value,
+    ::kube_cel::cel::Value,
+) {
+    let api_version = if group.is_empty() {
+        version.to_string()
+    } else {
+        format!("{group}/{version}")
+    };
+    let convert = |o: Option<&J>| {
+        o.map_or(::kube_cel::cel::Value::Null, |o| {
+            let mut o = o.clone();
+            if let Some(map) = o.as_object_mut() {
+                map.insert("apiVersion".into(), J::String(api_version.clone()));
+            }
+            json_to_cel(&o)
+        })
+    };
+    let mut request = request.clone();
+    for (key, name_key) in [("kind", "kind"), ("resource", "resource")] {
+        let original = request.get(key).cloned().unwrap_or(J::Null);
+        let upper = format!("request{}{}", key[..1].to_ascii_uppercase(), &key[1..]);
+        if let Some(map) = request.as_object_mut() {
+            map.entry(upper).or_insert_with(|| original.clone());
+            let name = original
+                .get(name_key)
+                .cloned()
+                .unwrap_or_else(|| json!(kind));
+            map.insert(
+                key.to_string(),
+                json!({"group": group, "version": version, name_key: name}),
+            );
+        }
+    }
+    (convert(object), convert(old_object), json_to_cel(&request))
+}
+
 fn internal_error(message: String) -> Decision {
     Decision {
         policy: String::new(),
@@ -892,12 +1013,12 @@ fn internal_error(message: String) -> Decision {
     }
 }
 
-fn load_policy(name: &str, spec: &J, notes: &mut Vec<String>) -> Policy {
+fn load_policy(name: &str, spec: &J, notes: &mut Vec<Note>) -> Policy {
     let failure = match spec.get("failurePolicy").and_then(J::as_str) {
         Some("Ignore") => FailurePolicy::Ignore,
         Some("Fail") | None => FailurePolicy::Fail,
         Some(other) => {
-            notes.push(format!("unknown failurePolicy {other:?}; using Fail"));
+            notes.push(format!("unknown failurePolicy {other:?}; using Fail").into());
             FailurePolicy::Fail
         }
     };
@@ -910,14 +1031,14 @@ fn load_policy(name: &str, spec: &J, notes: &mut Vec<String>) -> Policy {
         .collect();
     let variables = compile_list(
         spec.get("variables"),
-        "expression",
+        ("variables", "expression"),
         &var_names,
         notes,
         "variable",
     );
     let match_conditions = compile_list(
         spec.get("matchConditions"),
-        "expression",
+        ("matchConditions", "expression"),
         &var_names,
         notes,
         "matchCondition",
@@ -935,14 +1056,24 @@ fn load_policy(name: &str, spec: &J, notes: &mut Vec<String>) -> Policy {
             None => Err(format!("validations[{i}] has no expression")),
         };
         if let Err(e) = &expr {
-            notes.push(format!("validations[{i}]: {e}"));
+            notes.push(Note::at(
+                "validations",
+                i,
+                "expression",
+                format!("validations[{i}].expression: {e}"),
+            ));
         }
         let message_expr = v
             .get("messageExpression")
             .and_then(J::as_str)
             .map(|src| compile(src, &var_names));
         if let Some(Err(e)) = &message_expr {
-            notes.push(format!("validations[{i}].messageExpression: {e}"));
+            notes.push(Note::at(
+                "validations",
+                i,
+                "messageExpression",
+                format!("validations[{i}].messageExpression: {e}"),
+            ));
         }
         validations.push(Validation {
             expr,
@@ -956,14 +1087,20 @@ fn load_policy(name: &str, spec: &J, notes: &mut Vec<String>) -> Policy {
         .and_then(J::as_array)
         .into_iter()
         .flatten()
-        .map(|a| {
+        .enumerate()
+        .map(|(i, a)| {
             let key = a.get("key").and_then(J::as_str).unwrap_or("").to_string();
             let compiled = match a.get("valueExpression").and_then(J::as_str) {
                 Some(src) => compile(src, &var_names),
                 None => Err("no valueExpression".to_string()),
             };
             if let Err(e) = &compiled {
-                notes.push(format!("auditAnnotation {key}: {e}"));
+                notes.push(Note::at(
+                    "auditAnnotations",
+                    i,
+                    "valueExpression",
+                    format!("auditAnnotations[{i}] (key {key}): {e}"),
+                ));
             }
             (key, compiled)
         })
@@ -1007,7 +1144,7 @@ fn load_policy(name: &str, spec: &J, notes: &mut Vec<String>) -> Policy {
     }
 }
 
-fn load_binding(name: &str, spec: &J, notes: &mut Vec<String>) -> Binding {
+fn load_binding(name: &str, spec: &J, notes: &mut Vec<Note>) -> Binding {
     let mut actions = Vec::new();
     for a in spec
         .get("validationActions")
@@ -1019,7 +1156,7 @@ fn load_binding(name: &str, spec: &J, notes: &mut Vec<String>) -> Binding {
             Some("Deny") => actions.push(Action::Deny),
             Some("Warn") => actions.push(Action::Warn),
             Some("Audit") => actions.push(Action::Audit),
-            other => notes.push(format!("unknown validationAction {other:?}")),
+            other => notes.push(format!("unknown validationAction {other:?}").into()),
         }
     }
     if actions.is_empty() {

@@ -91,6 +91,9 @@ pub fn verify(args: &PolicyVerifyArgs) -> Result<ExitCode> {
         for note in &set.notes {
             writeln!(out, "note: {note}")?;
         }
+        for warning in lint_policies(&loaded.objects) {
+            writeln!(out, "{warning}")?;
+        }
         let verdict = if issues.is_empty() && loaded.errors.is_empty() {
             "ok  "
         } else {
@@ -140,6 +143,9 @@ pub fn test(args: &PolicyTestArgs, color: bool) -> Result<ExitCode> {
         .cloned()
         .collect();
     let run = run_policies(&args.policies, &loaded.objects, &inventory);
+    for warning in &run.warnings {
+        eprintln!("{warning}");
+    }
     if !run.policies_found {
         bail!(
             "no ConstraintTemplate, Constraint or ValidatingAdmissionPolicy found in the -p paths"
@@ -172,6 +178,28 @@ pub struct PolicyRun {
     pub errors: Vec<InputError>,
     /// Whether `paths` held any Gatekeeper or ValidatingAdmissionPolicy object.
     pub policies_found: bool,
+    /// The `policy/` lint's warnings about the templates of `paths` (e.g. Rego
+    /// that fails open when a reviewed field is missing), one line each.
+    pub warnings: Vec<String>,
+}
+
+/// The `policy/` checks (Rego that fails open, a schema Gatekeeper ignores)
+/// on the templates among `objects`, as `warning: file:line:col: message (rule)` lines.
+pub fn lint_policies(objects: &[palisade_model::Object]) -> Vec<String> {
+    let options = palisade_checks::CheckOptions::default();
+    let mut checker = palisade_checks::Checker::new(objects, &options);
+    checker.retain(|rule| rule.meta.category == "policy");
+    objects
+        .iter()
+        .filter(|o| palisade_policy::gatekeeper::is_template(o))
+        .flat_map(|o| checker.check(o))
+        .map(|f| {
+            format!(
+                "warning: {}:{}: {} ({})",
+                f.location.file, f.location.span.start, f.message, f.rule
+            )
+        })
+        .collect()
 }
 
 /// Loads Gatekeeper templates and constraints and ValidatingAdmissionPolicies
@@ -209,6 +237,7 @@ pub fn run_policies(
         findings,
         errors,
         policies_found: !(set.templates.is_empty() && set.constraints.is_empty() && vap.is_empty()),
+        warnings: lint_policies(&loaded.objects),
     }
 }
 
@@ -230,7 +259,20 @@ pub fn load_vap(
     policies: &[palisade_model::Object],
     manifests: &[palisade_model::Object],
 ) -> (palisade_policy::vap::Policies, Vec<InputError>) {
-    let all: Vec<palisade_model::Object> = policies.iter().chain(manifests).cloned().collect();
+    // An object that is both a policy and a manifest (a snapshot's own VAPs, or
+    // `-p` naming the input) is loaded once: the `policies` copy wins.
+    let same = |a: &palisade_model::Object, b: &palisade_model::Object| {
+        a.id.kind == b.id.kind && a.id.name == b.id.name && a.id.namespace == b.id.namespace
+    };
+    let all: Vec<palisade_model::Object> = policies
+        .iter()
+        .chain(
+            manifests
+                .iter()
+                .filter(|m| !policies.iter().any(|p| same(p, m))),
+        )
+        .cloned()
+        .collect();
     let (mut vap, problems) = palisade_policy::vap::Policies::load(&all);
     // `authorizer` checks are answered by the RBAC objects of the input, as
     // the API server's authorizer would answer them in a cluster holding them.
@@ -471,6 +513,48 @@ pub fn audit(args: &PolicyAuditArgs) -> Result<ExitCode> {
         };
         let mut by_binding: std::collections::BTreeMap<(String, String), AuditRow> =
             std::collections::BTreeMap::new();
+        // Every binding of a loaded policy is listed, with 0 when nothing
+        // violates it, as constraints are.
+        for b in policy_objects
+            .iter()
+            .filter(|o| o.id.kind == "ValidatingAdmissionPolicyBinding")
+        {
+            let Some(policy) = b.root.path(&["spec", "policyName"]).and_then(|n| n.as_str())
+            else {
+                continue;
+            };
+            if !policy_objects
+                .iter()
+                .any(|p| p.id.kind == "ValidatingAdmissionPolicy" && p.id.name == policy)
+            {
+                continue;
+            }
+            let actions: Vec<&str> = b
+                .root
+                .path(&["spec", "validationActions"])
+                .map(|n| n.items())
+                .unwrap_or(&[])
+                .iter()
+                .filter_map(|a| a.as_str())
+                .collect();
+            let severity = if actions.contains(&"Deny") {
+                Severity::High
+            } else if actions.contains(&"Warn") {
+                Severity::Medium
+            } else {
+                Severity::Low
+            };
+            by_binding.insert(
+                (policy.to_string(), b.id.name.to_string()),
+                AuditRow {
+                    kind: "ValidatingAdmissionPolicy".into(),
+                    name: format!("{policy} (binding {})", b.id.name),
+                    action: actions.join(","),
+                    severity,
+                    violations: Vec::new(),
+                },
+            );
+        }
         for (index, object) in loaded.objects.iter().enumerate() {
             for d in vap.evaluate(
                 object,
