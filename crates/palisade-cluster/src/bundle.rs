@@ -75,8 +75,10 @@ pub struct Written {
     pub manifest: Json,
 }
 
-/// Writes `files` and their manifest as `dir/name.tar.gz`, atomically.
-/// `meta` goes into the manifest as is (case, pod, operator, times, errors).
+/// Writes `files` and their manifest as `dir/name.tar.gz`, atomically, never
+/// replacing an existing bundle: if that name is taken (a re-run within the
+/// same second), `name-2`, `name-3`, … is used. `meta` goes into the manifest
+/// as is (case, pod, operator, times, errors).
 pub fn write(dir: &Path, name: &str, meta: Json, files: &[EvidenceFile]) -> Result<Written> {
     std::fs::create_dir_all(dir)
         .with_context(|| format!("cannot create the evidence directory {}", dir.display()))?;
@@ -102,65 +104,102 @@ pub fn write(dir: &Path, name: &str, meta: Json, files: &[EvidenceFile]) -> Resu
     }
     sums.push_str(&format!("{}  manifest.json\n", sha256_hex(&manifest_bytes)));
 
-    let final_path = dir.join(format!("{name}.tar.gz"));
-    let temp_path = dir.join(format!(".{name}.tar.gz.partial-{}", std::process::id()));
-    let result = (|| -> Result<()> {
-        let file = File::create(&temp_path)
-            .with_context(|| format!("cannot write {}", temp_path.display()))?;
-        let gz = flate2::write::GzEncoder::new(file, flate2::Compression::default());
-        let mut tar = tar::Builder::new(gz);
-        let mtime = jiff::Timestamp::now().as_second().max(0) as u64;
-        let mut add = |path: &str, bytes: &[u8]| -> Result<()> {
-            let mut header = tar::Header::new_gnu();
-            header.set_size(bytes.len() as u64);
-            header.set_mode(0o644);
-            header.set_mtime(mtime);
-            header.set_uid(0);
-            header.set_gid(0);
-            header.set_entry_type(tar::EntryType::Regular);
-            tar.append_data(&mut header, format!("{name}/{path}"), bytes)
-                .with_context(|| format!("cannot add {path} to the bundle"))?;
-            Ok(())
+    for attempt in 1..=1000 {
+        let name = if attempt == 1 {
+            name.to_string()
+        } else {
+            format!("{name}-{attempt}")
         };
-        add("manifest.json", &manifest_bytes)?;
-        add("SHA256SUMS", sums.as_bytes())?;
-        for f in files {
-            add(&f.path, &f.bytes)?;
+        let final_path = dir.join(format!("{name}.tar.gz"));
+        if final_path.exists() {
+            continue;
         }
-        let gz = tar.into_inner().context("cannot finish the tar archive")?;
-        let mut file = gz.finish().context("cannot finish the gzip stream")?;
-        file.flush()?;
-        file.sync_all()
-            .with_context(|| format!("cannot sync {}", temp_path.display()))?;
-        Ok(())
-    })();
-    if let Err(e) = result {
+        let temp_path = dir.join(format!(".{name}.tar.gz.partial-{}", std::process::id()));
+        if let Err(e) = write_archive(&temp_path, &name, &manifest_bytes, &sums, files) {
+            let _ = std::fs::remove_file(&temp_path);
+            return Err(e);
+        }
+        // A hard link puts the file in place only if the name is still free
+        // (rename would replace a bundle written meanwhile).
+        let placed = match std::fs::hard_link(&temp_path, &final_path) {
+            Ok(()) => Ok(true),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(false),
+            // Filesystems without hard links: rename, the name was free a moment ago.
+            Err(_) => std::fs::rename(&temp_path, &final_path).map(|_| true),
+        };
         let _ = std::fs::remove_file(&temp_path);
-        return Err(e);
+        match placed {
+            Ok(true) => {}
+            Ok(false) => continue,
+            Err(e) => {
+                return Err(e).with_context(|| {
+                    format!(
+                        "cannot move {} to {}",
+                        temp_path.display(),
+                        final_path.display()
+                    )
+                })
+            }
+        }
+        if let Ok(d) = File::open(dir) {
+            let _ = d.sync_all();
+        }
+        let bytes = std::fs::read(&final_path)
+            .with_context(|| format!("cannot read back {}", final_path.display()))?;
+        let sha256 = sha256_hex(&bytes);
+        // A sidecar with the bundle's own hash, in `sha256sum -c` format.
+        let sidecar = dir.join(format!("{name}.tar.gz.sha256"));
+        std::fs::write(&sidecar, format!("{sha256}  {name}.tar.gz\n"))
+            .with_context(|| format!("cannot write {}", sidecar.display()))?;
+        return Ok(Written {
+            path: final_path,
+            sha256,
+            size: bytes.len() as u64,
+            manifest,
+        });
     }
-    std::fs::rename(&temp_path, &final_path).with_context(|| {
-        format!(
-            "cannot move {} to {}",
-            temp_path.display(),
-            final_path.display()
-        )
-    })?;
-    if let Ok(d) = File::open(dir) {
-        let _ = d.sync_all();
+    anyhow::bail!(
+        "cannot find a free name for the bundle {name} in {}",
+        dir.display()
+    )
+}
+
+/// The gzipped tar, everything under `name/`, synced to disk.
+fn write_archive(
+    temp_path: &Path,
+    name: &str,
+    manifest_bytes: &[u8],
+    sums: &str,
+    files: &[EvidenceFile],
+) -> Result<()> {
+    let file =
+        File::create(temp_path).with_context(|| format!("cannot write {}", temp_path.display()))?;
+    let gz = flate2::write::GzEncoder::new(file, flate2::Compression::default());
+    let mut tar = tar::Builder::new(gz);
+    let mtime = jiff::Timestamp::now().as_second().max(0) as u64;
+    let mut add = |path: &str, bytes: &[u8]| -> Result<()> {
+        let mut header = tar::Header::new_gnu();
+        header.set_size(bytes.len() as u64);
+        header.set_mode(0o644);
+        header.set_mtime(mtime);
+        header.set_uid(0);
+        header.set_gid(0);
+        header.set_entry_type(tar::EntryType::Regular);
+        tar.append_data(&mut header, format!("{name}/{path}"), bytes)
+            .with_context(|| format!("cannot add {path} to the bundle"))?;
+        Ok(())
+    };
+    add("manifest.json", manifest_bytes)?;
+    add("SHA256SUMS", sums.as_bytes())?;
+    for f in files {
+        add(&f.path, &f.bytes)?;
     }
-    let bytes = std::fs::read(&final_path)
-        .with_context(|| format!("cannot read back {}", final_path.display()))?;
-    let sha256 = sha256_hex(&bytes);
-    // A sidecar with the bundle's own hash, in `sha256sum -c` format.
-    let sidecar = dir.join(format!("{name}.tar.gz.sha256"));
-    std::fs::write(&sidecar, format!("{sha256}  {name}.tar.gz\n"))
-        .with_context(|| format!("cannot write {}", sidecar.display()))?;
-    Ok(Written {
-        path: final_path,
-        sha256,
-        size: bytes.len() as u64,
-        manifest,
-    })
+    let gz = tar.into_inner().context("cannot finish the tar archive")?;
+    let mut file = gz.finish().context("cannot finish the gzip stream")?;
+    file.flush()?;
+    file.sync_all()
+        .with_context(|| format!("cannot sync {}", temp_path.display()))?;
+    Ok(())
 }
 
 /// Reads a bundle back: every file (manifest and sums included) by its path
@@ -245,5 +284,19 @@ mod tests {
         assert!(verify(&written.path).unwrap().is_empty());
         let sidecar = std::fs::read_to_string(dir.path().join("case-1.tar.gz.sha256")).unwrap();
         assert_eq!(sidecar, format!("{}  case-1.tar.gz\n", written.sha256));
+
+        // The same name again: a second bundle beside the first, which is untouched.
+        let first = std::fs::read(&written.path).unwrap();
+        let again = write(dir.path(), "case-1", json!({"case": "1"}), &files[..1]).unwrap();
+        assert!(again.path.ends_with("case-1-2.tar.gz"), "{:?}", again.path);
+        assert_eq!(std::fs::read(&written.path).unwrap(), first);
+        let names: Vec<String> = read(&again.path)
+            .unwrap()
+            .into_iter()
+            .map(|(p, _)| p)
+            .collect();
+        assert_eq!(names, ["manifest.json", "SHA256SUMS", "logs/app.log"]);
+        let sidecar = std::fs::read_to_string(dir.path().join("case-1-2.tar.gz.sha256")).unwrap();
+        assert_eq!(sidecar, format!("{}  case-1-2.tar.gz\n", again.sha256));
     }
 }

@@ -19,7 +19,8 @@
 //!    their traffic). If the pod's controller selects it by those labels,
 //!    the controller releases it and starts a replacement: the service keeps
 //!    its capacity while the quarantined pod keeps running for forensics.
-//! 3. **evidence**: the pod, its owner chain, events, logs of every
+//! 3. **evidence**: the pod (now, and as read before it was labelled: its
+//!    controller may already have released it), its owner chain, events, logs of every
 //!    container (init and ephemeral too, and the previous instance of each
 //!    restarted one), the node, the ServiceAccount and the RBAC objects
 //!    binding it, the NetworkPolicies of the namespace, image digests, and
@@ -126,6 +127,9 @@ pub struct Step {
 /// Receives each step as it happens.
 pub trait StepSink {
     fn step(&mut self, step: &Step);
+    /// Before the first step: the case id and the operator the steps are
+    /// recorded under (for audit trails).
+    fn begin(&mut self, _case_id: &str, _operator: &str) {}
 }
 
 impl<F: FnMut(&Step)> StepSink for F {
@@ -248,7 +252,9 @@ pub fn protected(namespace: &str, pod: &Json) -> Option<String> {
     let ours = ["app.kubernetes.io/name", "app.kubernetes.io/part-of"]
         .iter()
         .any(|k| labels.get(*k).map(String::as_str) == Some("palisade"));
-    ours.then(|| "it is one of Palisade's own pods (the admission webhook)".into())
+    ours.then(|| {
+        "it is one of Palisade's own pods (admission webhook or detector): isolating it can block admission or blind detection".into()
+    })
 }
 
 async fn request_json(
@@ -467,6 +473,7 @@ pub async fn quarantine(
         .unwrap_or_else(|| format!("case-{}", started_at.replace([':', '-'], "").to_lowercase()));
     let operator = operator_identity(cluster, !options.dry_run).await;
     let name = policy_name(&options.pod, &uid);
+    sink.begin(&case_id, &operator);
     let mut outcome = Outcome {
         case_id: case_id.clone(),
         operator: operator.clone(),
@@ -652,7 +659,11 @@ pub async fn quarantine(
     if options.dry_run {
         outcome.steps.push(emit(sink, "evidence", StepStatus::Planned, "would collect: the pod, its owner chain, events, logs of every container (init, ephemeral, previous instances), the node, the ServiceAccount and its RBAC, the namespace's NetworkPolicies, image digests".to_string() + if options.checkpoint { ", kubelet checkpoints" } else { "" }, None));
     } else {
-        let evidence = collect_evidence(cluster, options, &original_labels).await;
+        // The pod as read before this run labelled it: its controller may
+        // release it (dropping its ownerReferences) as soon as the Service
+        // labels are gone, before the evidence is read.
+        let before = (!already).then_some(&pod);
+        let evidence = collect_evidence(cluster, options, &original_labels, before).await;
         let message = format!(
             "collected {} files{}",
             evidence.files.len(),
@@ -769,10 +780,14 @@ async fn plural_of(cluster: &Cluster, api_version: &str, kind: &str) -> Option<(
 }
 
 /// Step 3: everything about the pod, each item collected or its error recorded.
+/// `before` is the pod as read before this run labelled it (`None` when it was
+/// already quarantined): kept as `pod-before-quarantine.json`, and its owner
+/// chain is followed when the controller has let the pod go meanwhile.
 pub async fn collect_evidence(
     cluster: &Cluster,
     options: &QuarantineOptions,
     original_labels: &BTreeMap<String, String>,
+    before: Option<&Json>,
 ) -> Evidence {
     let ns = options.namespace.as_str();
     let pod_name = options.pod.as_str();
@@ -801,14 +816,30 @@ pub async fn collect_evidence(
         }
     };
     ev.files.push(EvidenceFile::json("pod.json", &pod, &path));
+    if let Some(before) = before {
+        ev.files.push(EvidenceFile::json(
+            "pod-before-quarantine.json",
+            &typed(before.clone(), "v1", "Pod"),
+            &path,
+        ));
+    }
     ev.pod = pod.clone();
     let uid = pod["metadata"]["uid"]
         .as_str()
         .unwrap_or_default()
         .to_string();
 
-    // The owner chain (controllers, up to five levels).
-    let mut current = pod.clone();
+    // The owner chain (controllers, up to five levels), from the pod as it
+    // was before quarantine if its controller has released it since.
+    let owned = |p: &Json| {
+        p["metadata"]["ownerReferences"]
+            .as_array()
+            .is_some_and(|o| !o.is_empty())
+    };
+    let mut current = match before {
+        Some(b) if !owned(&pod) && owned(b) => b.clone(),
+        _ => pod.clone(),
+    };
     for depth in 1..=5 {
         let Some(owner) = current["metadata"]["ownerReferences"]
             .as_array()

@@ -588,7 +588,19 @@ async fn list_target(
     if let (Some(ns), "Namespace") = (namespace, target.kind.as_str()) {
         let call = call.clone().name(ns);
         let path = format!("{}/{}", target.path(None), encode(ns));
-        let object = get_json(client, &path).await.map_err(|e| call.explain(e))?;
+        let object = get_json(client, &path).await.map_err(|e| {
+            let e = call.explain(e);
+            // A 404 here is a missing namespace, not an API the server lacks.
+            if e.kind == ErrorKind::NotFound {
+                ClusterError {
+                    kind: ErrorKind::Other,
+                    code: e.code,
+                    message: format!("namespace {ns:?} does not exist ({})", e.message),
+                }
+            } else {
+                e
+            }
+        })?;
         progress.page(&target.kind, 1);
         progress.done(&target.kind, 1);
         return Ok((vec![object], 1));

@@ -9,7 +9,9 @@
 //! `fieldManager`, 415 for others), creates with 409 `AlreadyExists`, pod
 //! logs (400 when a multi-container pod's container is not named, or there
 //! is no previous instance), field selectors, SelfSubjectReview, the
-//! kubelet checkpoint API through the node proxy, and `Status` objects for
+//! kubelet checkpoint API through the node proxy, optional delays (to observe
+//! how many requests a client makes at once) and the ReplicaSet controller's
+//! release of pods its selector no longer matches, and `Status` objects for
 //! 401, 403 (with the real message: `User "x" cannot list resource "pods" in
 //! API group "" in the namespace "y"`) and 404. Watches (`?watch=true`) stream
 //! `ADDED`/`MODIFIED`/`DELETED` events for every change made after the given
@@ -90,6 +92,15 @@ pub struct State {
     pub user: String,
     /// Whether the kubelet checkpoint API answers (else 404, as without the feature).
     pub checkpoint_enabled: bool,
+    /// How long every request waits before it is answered (to observe concurrency).
+    pub delay: std::time::Duration,
+    /// Requests being answered now, and the most at once so far.
+    pub in_flight: usize,
+    pub max_in_flight: usize,
+    /// Act as the ReplicaSet controller does when a pod's labels change: a
+    /// ReplicaSet whose selector no longer matches its pod releases it (its
+    /// ownerReference is removed).
+    pub release_unmatched_pods: bool,
     resource_version: u64,
     /// Every change, in resourceVersion order, for watches.
     events: Vec<Change>,
@@ -229,6 +240,10 @@ impl State {
             requests: Vec::new(),
             user: "alice@example.com".into(),
             checkpoint_enabled: false,
+            delay: std::time::Duration::ZERO,
+            in_flight: 0,
+            max_in_flight: 0,
+            release_unmatched_pods: false,
             resource_version: 100,
             events: Vec::new(),
             closing: false,
@@ -567,6 +582,13 @@ fn selector_matches(object: &Json, fields: Option<&String>, labels: Option<&Stri
     fields_ok && labels_ok
 }
 
+fn lock(shared: &Mutex<State>) -> MutexGuard<'_, State> {
+    match shared.lock() {
+        Ok(guard) => guard,
+        Err(poisoned) => poisoned.into_inner(),
+    }
+}
+
 async fn handle(
     AxumState(shared): AxumState<Arc<Mutex<State>>>,
     method: Method,
@@ -574,10 +596,28 @@ async fn handle(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let mut state = match shared.lock() {
-        Ok(guard) => guard,
-        Err(poisoned) => poisoned.into_inner(),
+    let delay = {
+        let mut state = lock(&shared);
+        state.in_flight += 1;
+        state.max_in_flight = state.max_in_flight.max(state.in_flight);
+        state.delay
     };
+    if !delay.is_zero() {
+        tokio::time::sleep(delay).await;
+    }
+    let response = answer(&shared, method, uri, headers, body);
+    lock(&shared).in_flight -= 1;
+    response
+}
+
+fn answer(
+    shared: &Arc<Mutex<State>>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let mut state = lock(shared);
     let content_type = headers
         .get("content-type")
         .and_then(|v| v.to_str().ok())
@@ -629,7 +669,7 @@ async fn handle(
         ["apis", group, version] => resource_list(&state, group, version),
         ["api", "v1", rest @ ..] => resource_request(
             &mut state,
-            &shared,
+            shared,
             &method,
             "",
             "v1",
@@ -642,7 +682,7 @@ async fn handle(
             let (g, v) = (group.to_string(), version.to_string());
             resource_request(
                 &mut state,
-                &shared,
+                shared,
                 &method,
                 &g,
                 &v,
@@ -942,6 +982,9 @@ fn resource_request(
                 }
             };
             state.add(updated);
+            if plural == "pods" && state.release_unmatched_pods {
+                release_unmatched(state, &ns_key, name);
+            }
             match state.get(plural, &ns_key, name) {
                 Some(o) => ok(o.clone()),
                 None => status(500, "InternalError", "lost the object".into(), json!({})),
@@ -959,6 +1002,50 @@ fn resource_request(
             "the server does not allow this method on the requested resource".into(),
             json!({}),
         ),
+    }
+}
+
+/// What the ReplicaSet controller does to a pod its selector no longer
+/// matches: it drops its ownerReference (`matchLabels` only).
+fn release_unmatched(state: &mut State, namespace: &str, pod: &str) {
+    let Some(object) = state.get("pods", namespace, pod).cloned() else {
+        return;
+    };
+    let Some(owners) = object["metadata"]["ownerReferences"].as_array() else {
+        return;
+    };
+    let labels = &object["metadata"]["labels"];
+    let kept: Vec<Json> = owners
+        .iter()
+        .filter(|o| {
+            if o["kind"] != "ReplicaSet" || o["controller"] != true {
+                return true;
+            }
+            let Some(rs) = o["name"]
+                .as_str()
+                .and_then(|n| state.get("replicasets", namespace, n))
+            else {
+                return true;
+            };
+            rs["spec"]["selector"]["matchLabels"]
+                .as_object()
+                .into_iter()
+                .flatten()
+                .all(|(k, v)| labels.get(k) == Some(v))
+        })
+        .cloned()
+        .collect();
+    if kept.len() != owners.len() {
+        let mut released = object;
+        if let Some(meta) = released["metadata"].as_object_mut() {
+            // An empty list is not stored: the field disappears, as in the API.
+            if kept.is_empty() {
+                meta.remove("ownerReferences");
+            } else {
+                meta.insert("ownerReferences".into(), Json::Array(kept));
+            }
+        }
+        state.add(released);
     }
 }
 

@@ -363,6 +363,9 @@ async fn dry_run_plans_without_writing() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn quarantine_isolates_collects_is_idempotent_and_releases() {
     let server = incident_cluster();
+    // The ReplicaSet lets the pod go when its Service labels are removed, as
+    // the real controller does, before the evidence is read.
+    server.state().release_unmatched_pods = true;
     let c = cluster(&server);
     let mut opts = options(false);
     opts.cordon = true;
@@ -467,6 +470,34 @@ async fn quarantine_isolates_collects_is_idempotent_and_releases() {
         );
     }
     assert!(!files.contains(&"logs/sidecar.previous.log"));
+    // The owner chain comes from the pod as it was before its controller released it.
+    let pod_now: Value = serde_json::from_slice(
+        &evidence
+            .files
+            .iter()
+            .find(|f| f.path == "pod.json")
+            .unwrap()
+            .bytes,
+    )
+    .unwrap();
+    assert!(
+        pod_now["metadata"].get("ownerReferences").is_none(),
+        "released by its ReplicaSet: {pod_now}"
+    );
+    let pod_before: Value = serde_json::from_slice(
+        &evidence
+            .files
+            .iter()
+            .find(|f| f.path == "pod-before-quarantine.json")
+            .unwrap()
+            .bytes,
+    )
+    .unwrap();
+    assert_eq!(
+        pod_before["metadata"]["ownerReferences"][0]["name"],
+        "web-7d4b9"
+    );
+    assert_eq!(pod_before["metadata"]["labels"]["app"], "web");
     assert!(evidence.errors.is_empty(), "{:?}", evidence.errors);
     let file = |p: &str| evidence.files.iter().find(|f| f.path == p).unwrap();
     assert!(String::from_utf8_lossy(&file("logs/app.previous.log").bytes).contains("x.sh | sh"));
@@ -715,4 +746,214 @@ async fn checkpoints_are_requested_through_the_node_proxy() {
         "{:?}",
         evidence.errors
     );
+}
+
+/// Records what the snapshot reports.
+#[derive(Default)]
+struct Recorder {
+    kinds: std::sync::Mutex<usize>,
+    pages: std::sync::Mutex<BTreeMap<String, (usize, usize)>>,
+    done: std::sync::Mutex<BTreeMap<String, usize>>,
+}
+
+impl snapshot::Progress for Recorder {
+    fn start(&self, kinds: usize) {
+        *self.kinds.lock().unwrap() = kinds;
+    }
+    fn page(&self, kind: &str, items: usize) {
+        let mut pages = self.pages.lock().unwrap();
+        let entry = pages.entry(kind.to_string()).or_default();
+        entry.0 += 1;
+        entry.1 += items;
+    }
+    fn done(&self, kind: &str, total: usize) {
+        self.done.lock().unwrap().insert(kind.to_string(), total);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn snapshot_lists_kinds_concurrently_and_reports_progress() {
+    let server = FakeApiServer::start();
+    {
+        let mut s = server.state();
+        for i in 0..5 {
+            s.add(pod("a", &format!("p{i}"), json!({})));
+        }
+        s.add(json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "a"}}));
+        s.delay = std::time::Duration::from_millis(40);
+    }
+    let options = SnapshotOptions {
+        page_size: 2,
+        concurrency: 4,
+        only: Some(vec![
+            "Namespace".into(),
+            "Pod".into(),
+            "Service".into(),
+            "ConfigMap".into(),
+            "Role".into(),
+            "NetworkPolicy".into(),
+        ]),
+        ..SnapshotOptions::default()
+    };
+    let recorder = Recorder::default();
+    let snap = snapshot::take(&server.client(), &options, &recorder)
+        .await
+        .unwrap();
+    let most = server.state().max_in_flight;
+    assert!(
+        (2..=4).contains(&most),
+        "kinds are listed several at a time, at most --concurrency: {most}"
+    );
+    assert_eq!(*recorder.kinds.lock().unwrap(), 6);
+    let pages = recorder.pages.lock().unwrap().clone();
+    assert_eq!(pages["Pod"], (3, 5), "5 pods in pages of 2");
+    assert_eq!(pages["Namespace"], (1, 1));
+    let done = recorder.done.lock().unwrap().clone();
+    assert_eq!(done.len(), 6, "{done:?}");
+    assert_eq!(done["Pod"], 5);
+    assert_eq!(done["ConfigMap"], 0);
+    assert_eq!(
+        snap.requests, 8,
+        "3 pages of pods, one page of each other kind"
+    );
+
+    // One at a time when asked.
+    server.state().max_in_flight = 0;
+    let options = SnapshotOptions {
+        concurrency: 1,
+        ..options
+    };
+    snapshot::take(&server.client(), &options, &snapshot::NoProgress)
+        .await
+        .unwrap();
+    assert_eq!(server.state().max_in_flight, 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn snapshot_of_a_missing_namespace_says_so() {
+    let server = FakeApiServer::start();
+    let options = SnapshotOptions {
+        scope: Scope::Namespace("nope".into()),
+        only: Some(vec!["Namespace".into(), "Pod".into()]),
+        ..SnapshotOptions::default()
+    };
+    let snap = snapshot::take(&server.client(), &options, &snapshot::NoProgress)
+        .await
+        .unwrap();
+    assert_eq!(snap.problems.len(), 1, "{:?}", snap.problems);
+    assert!(
+        snap.problems[0]
+            .message
+            .starts_with("namespace \"nope\" does not exist"),
+        "{}",
+        snap.problems[0].message
+    );
+    assert!(snap.not_served.is_empty(), "{:?}", snap.not_served);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn palisades_own_pods_and_kube_system_need_force() {
+    let server = FakeApiServer::start();
+    {
+        let mut s = server.state();
+        s.add(json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "palisade-webhook-1", "namespace": "palisade",
+            "labels": {"app.kubernetes.io/name": "palisade", "app.kubernetes.io/component": "admission-webhook"}},
+            "spec": {"containers": [{"name": "webhook", "image": "palisade:1"}]}}));
+        s.add(json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "coredns", "namespace": "kube-system"},
+            "spec": {"nodeName": "node-1", "containers": [{"name": "c", "image": "x"}]}}));
+    }
+    let c = cluster(&server);
+    let mut opts = options(false);
+    opts.namespace = "palisade".into();
+    opts.pod = "palisade-webhook-1".into();
+    let e = incident::quarantine(&c, &opts, &mut |_: &Step| {})
+        .await
+        .unwrap_err();
+    assert!(
+        e.message.contains("one of Palisade's own pods") && e.message.contains("--force"),
+        "{}",
+        e.message
+    );
+    assert!(writes(&server).is_empty());
+    // Release is guarded the same way.
+    let release = ReleaseOptions {
+        namespace: "palisade".into(),
+        pod: "palisade-webhook-1".into(),
+        ..ReleaseOptions::default()
+    };
+    let e = incident::release(&c, &release, &mut |_: &Step| {})
+        .await
+        .unwrap_err();
+    assert!(e.message.contains("--force"), "{}", e.message);
+
+    // With --force, kube-system's pod is quarantined.
+    let mut opts = options(false);
+    opts.namespace = "kube-system".into();
+    opts.pod = "coredns".into();
+    opts.force = true;
+    incident::quarantine(&c, &opts, &mut |_: &Step| {})
+        .await
+        .unwrap();
+    let s = server.state();
+    let pod = s.get("pods", "kube-system", "coredns").unwrap();
+    assert_eq!(
+        pod["metadata"]["labels"][incident::QUARANTINE_LABEL],
+        "uid-pods-kube-system-coredns"
+    );
+    assert!(s
+        .get(
+            "networkpolicies",
+            "kube-system",
+            "palisade-quarantine-coredns"
+        )
+        .is_some());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn release_denied_names_the_permission_and_keeps_the_pod_released() {
+    let server = incident_cluster();
+    let c = cluster(&server);
+    incident::quarantine(&c, &options(false), &mut |_: &Step| {})
+        .await
+        .unwrap();
+    server
+        .state()
+        .deny("delete", "networkpolicies", Some("shop"));
+    let release = ReleaseOptions {
+        namespace: "shop".into(),
+        pod: "web-7d4b9-abcde".into(),
+        ..ReleaseOptions::default()
+    };
+    let mut printed: Vec<Step> = Vec::new();
+    let e = incident::release(&c, &release, &mut |s: &Step| printed.push(s.clone()))
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind, ErrorKind::Forbidden);
+    assert!(
+        e.message.contains(
+            "needs `delete` on `networkpolicies.networking.k8s.io` in namespace \"shop\""
+        ),
+        "{}",
+        e.message
+    );
+    let statuses: Vec<(&str, StepStatus)> = printed.iter().map(|s| (s.name, s.status)).collect();
+    assert_eq!(
+        statuses,
+        [
+            ("unlabel-pod", StepStatus::Done),
+            ("network-policy", StepStatus::Failed)
+        ]
+    );
+    let s = server.state();
+    assert_eq!(
+        s.get("pods", "shop", "web-7d4b9-abcde").unwrap()["metadata"]["labels"]["app"],
+        "web"
+    );
+    assert!(s
+        .get(
+            "networkpolicies",
+            "shop",
+            "palisade-quarantine-web-7d4b9-abcde"
+        )
+        .is_some());
 }

@@ -44,7 +44,8 @@ Steps, in this order, each printed and appended to the audit trail (--audit-log)
                      to a pod that drops their traffic (--keep-service-labels to keep them). If
                      its controller selects it by those labels, the controller lets it go and
                      starts a replacement: capacity is kept, the quarantined pod keeps running;
-  3. evidence        a tar.gz in --evidence-dir: the pod, its owner chain, its events, the logs of
+  3. evidence        a tar.gz in --evidence-dir: the pod (now, and as it was before step 2: its
+                     controller may release it at once), its owner chain, its events, the logs of
                      every container (init and ephemeral too, and the previous instance of each
                      restarted one), the node's name and object, the namespace, the ServiceAccount
                      with what it may do (as `rbac can-i --list`), the NetworkPolicies that selected
@@ -55,7 +56,7 @@ Steps, in this order, each printed and appended to the audit trail (--audit-log)
   4. cordon          with --cordon, the node is marked unschedulable.
 
 Re-running is idempotent: what is already in place is reported `unchanged` and not written (a new
-evidence bundle is collected each time). kube-system and Palisade's own pods need --force. Pods on
+evidence bundle is collected each time; an existing bundle is never replaced). kube-system and Palisade's own pods need --force. Pods on
 the host network are not isolated by NetworkPolicies: the command says so.
 
 Exit codes: 0 done, 2 a step failed (the message says which permission is missing) or usage error.";
@@ -250,6 +251,18 @@ impl Trail {
     }
 }
 
+impl incident::StepSink for Trail {
+    fn step(&mut self, step: &Step) {
+        self.record(step);
+    }
+    /// Every line of the run carries the case and the operator, known once
+    /// the pod has been read.
+    fn begin(&mut self, case_id: &str, operator: &str) {
+        self.context["case"] = json!(case_id);
+        self.context["operator"] = json!(operator);
+    }
+}
+
 fn sanitize(text: &str) -> String {
     text.chars()
         .map(|c| {
@@ -299,9 +312,7 @@ fn quarantine(args: &QuarantineArgs) -> Result<ExitCode> {
             cluster.describe()
         );
     }
-    let result = runtime.block_on(incident::quarantine(&cluster, &options, &mut |s: &Step| {
-        trail.record(s)
-    }));
+    let result = runtime.block_on(incident::quarantine(&cluster, &options, &mut trail));
     let outcome = match result {
         Ok(outcome) => outcome,
         Err(e) => {
@@ -309,8 +320,6 @@ fn quarantine(args: &QuarantineArgs) -> Result<ExitCode> {
             return Err(anyhow!("{e}"));
         }
     };
-    trail.context["case"] = json!(outcome.case_id);
-    trail.context["operator"] = json!(outcome.operator);
     if let Some(mut evidence) = outcome.evidence {
         add_analyses(&mut evidence, &args.namespace);
         let name = sanitize(&format!(

@@ -64,6 +64,10 @@ pub struct PlanArgs {
     #[arg(short = 'n', long, value_name = "NAMESPACE")]
     pub namespace: Option<String>,
 
+    /// Every namespace (the default)
+    #[arg(short = 'A', long = "all-namespaces", conflicts_with = "namespace")]
+    pub all_namespaces: bool,
+
     /// Pod Security version pods are judged at (v1.0 .. v1.37, latest); a v1.x version is also
     /// pinned in the recommended labels
     #[arg(long = "pss-version", value_name = "VERSION", default_value = "latest")]
@@ -355,5 +359,33 @@ spec:
             .collect();
         listed.sort();
         assert_eq!(listed, ["/api/v1/namespaces", "/api/v1/pods"]);
+
+        // -n: that namespace alone is read (the Namespace by name).
+        server.state().requests.clear();
+        let cli = Cli::try_parse_from([
+            "x",
+            "plan",
+            "-n",
+            "shop",
+            "--kubeconfig",
+            kubeconfig.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+        ])
+        .unwrap();
+        assert_eq!(run(&cli.command).unwrap(), ExitCode::from(0));
+        let mut listed: Vec<String> = server
+            .state()
+            .requests
+            .iter()
+            .map(|r| r.path.clone())
+            .filter(|p| p != "/apis")
+            .collect();
+        listed.sort();
+        assert_eq!(
+            listed,
+            ["/api/v1/namespaces/shop", "/api/v1/namespaces/shop/pods"]
+        );
+        assert!(Cli::try_parse_from(["x", "plan", "-n", "shop", "-A", "--cluster"]).is_err());
     }
 }
