@@ -519,7 +519,10 @@ pub fn audit(args: &PolicyAuditArgs) -> Result<ExitCode> {
             .iter()
             .filter(|o| o.id.kind == "ValidatingAdmissionPolicyBinding")
         {
-            let Some(policy) = b.root.path(&["spec", "policyName"]).and_then(|n| n.as_str())
+            let Some(policy) = b
+                .root
+                .path(&["spec", "policyName"])
+                .and_then(|n| n.as_str())
             else {
                 continue;
             };
