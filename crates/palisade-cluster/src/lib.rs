@@ -8,6 +8,7 @@
 //!   savable as a file every command accepts;
 //! - [`incident`]: quarantine and release of a pod, and the evidence bundle;
 //! - [`error`]: API errors explained (unreachable, 401, 403 with the missing permission);
+//! - [`version`]: the API server's version (`GET /version`);
 //! - [`testing`]: a fake API server for tests.
 
 pub mod bundle;
@@ -16,9 +17,11 @@ pub mod incident;
 pub mod snapshot;
 #[doc(hidden)]
 pub mod testing;
+pub mod version;
 pub mod yaml;
 
 pub use error::{ApiCall, ClusterError, ErrorKind};
+pub use version::{server_version, ServerVersion};
 
 use std::path::PathBuf;
 
@@ -85,6 +88,11 @@ impl Cluster {
     /// "context fake (http://127.0.0.1:1234)".
     pub fn describe(&self) -> String {
         format!("context {} ({})", self.context, self.server)
+    }
+
+    /// The API server's version (`GET /version`).
+    pub async fn server_version(&self) -> std::result::Result<ServerVersion, ClusterError> {
+        version::server_version(&self.client).await
     }
 
     /// A cluster for a client built elsewhere (tests).

@@ -18,6 +18,11 @@
 //!   Namespace object itself is read by name, and cluster-scoped kinds
 //!   (ClusterRoles, ConstraintTemplates, …) are still listed, since the
 //!   analyses of the namespace depend on them;
+//! - when asked ([`SnapshotOptions::server_version`]), the server's version
+//!   (`GET /version`), which the YAML form records in its header comment
+//!   (`# server version v1.34.2`; [`recorded_server_version`] reads it back),
+//!   so that a saved snapshot is judged as the cluster it came from. The JSON
+//!   form, a `v1` `List`, has nowhere to put it (`ListMeta` has no annotations);
 //! - a kind the credentials may not list is a [`ClusterError`] in
 //!   [`Snapshot::problems`] (saying which permission is missing), and the rest
 //!   is still read. An unreachable server or rejected credentials end the
@@ -29,6 +34,7 @@ use futures::StreamExt;
 use serde_json::Value as Json;
 
 use crate::error::{ApiCall, ClusterError, ErrorKind};
+use crate::version::ServerVersion;
 
 /// A kind the analyses read.
 #[derive(Debug, Clone, Copy)]
@@ -293,6 +299,8 @@ pub struct SnapshotOptions {
     /// Only these kinds (by `kind`); `None` for all. Constraint kinds are
     /// included when `ConstraintTemplate` is.
     pub only: Option<Vec<String>>,
+    /// Also read the server's version (`GET /version`).
+    pub server_version: bool,
 }
 
 impl Default for SnapshotOptions {
@@ -303,6 +311,7 @@ impl Default for SnapshotOptions {
             page_size: 500,
             concurrency: 4,
             only: None,
+            server_version: false,
         }
     }
 }
@@ -336,6 +345,10 @@ pub struct Snapshot {
     pub scope: Scope,
     /// How many list requests (pages) were made.
     pub requests: usize,
+    /// The server's version, when asked for and read.
+    pub server_version: Option<ServerVersion>,
+    /// Why the version, asked for, could not be read (the snapshot is still complete).
+    pub server_version_error: Option<ClusterError>,
 }
 
 /// One kind to list, resolved against discovery.
@@ -436,6 +449,15 @@ pub async fn take(
                 .collect()
         })
         .unwrap_or_default();
+    let (server_version, server_version_error) = if options.server_version {
+        match crate::version::server_version(client).await {
+            Ok(version) => (Some(version), None),
+            Err(e) if is_fatal(&e) => return Err(e),
+            Err(e) => (None, Some(e)),
+        }
+    } else {
+        (None, None)
+    };
     let mut targets: Vec<Target> = Vec::new();
     let mut not_served: Vec<String> = Vec::new();
     for spec in KINDS.iter().filter(|s| wanted(s.kind)) {
@@ -550,6 +572,8 @@ pub async fn take(
         taken_at,
         scope,
         requests,
+        server_version,
+        server_version_error,
     })
 }
 
@@ -721,7 +745,8 @@ impl Snapshot {
     pub fn to_yaml(&self, source: &str) -> String {
         let mut out = String::new();
         out.push_str(&format!(
-            "# palisade snapshot of {source}\n# taken at {}; {} objects; {}\n",
+            "{HEADER}{}\n# taken at {}; {} objects; {}\n",
+            source.replace(['\n', '\r'], " "),
             self.taken_at,
             self.objects.len(),
             match &self.scope {
@@ -729,6 +754,9 @@ impl Snapshot {
                 Scope::Namespace(ns) => format!("namespace {ns} (and cluster-scoped kinds)"),
             }
         ));
+        if let Some(version) = &self.server_version {
+            out.push_str(&format!("{SERVER_VERSION}{}\n", version.git_version));
+        }
         if !self.problems.is_empty() {
             out.push_str("# incomplete: some kinds could not be read:\n");
             for p in &self.problems {
@@ -745,7 +773,8 @@ impl Snapshot {
         out
     }
 
-    /// The snapshot as a JSON `v1` `List`.
+    /// The snapshot as a JSON `v1` `List` (without the server version: a
+    /// `List`'s metadata has no place for it).
     pub fn to_json(&self) -> String {
         let list = serde_json::json!({
             "apiVersion": "v1",
@@ -759,9 +788,71 @@ impl Snapshot {
     }
 }
 
+/// The first line of a YAML snapshot.
+const HEADER: &str = "# palisade snapshot of ";
+/// The header line that records the server's version.
+const SERVER_VERSION: &str = "# server version ";
+
+/// The server `gitVersion` a YAML snapshot's header records (`v1.34.2-gke.1200`),
+/// or `None` for any other text (a manifest, a snapshot without the version).
+/// Only the header, the comment lines before the first document, is read.
+pub fn recorded_server_version(text: &str) -> Option<&str> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let mut lines = text.lines();
+    lines.next()?.strip_prefix(HEADER)?;
+    lines
+        .take_while(|line| line.starts_with('#'))
+        .find_map(|line| line.strip_prefix(SERVER_VERSION))
+        .map(str::trim)
+        .filter(|version| !version.is_empty())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_yaml_header_records_the_server_version_and_reads_it_back() {
+        let mut snapshot = Snapshot {
+            objects: vec![serde_json::json!({"apiVersion": "v1", "kind": "Namespace",
+                "metadata": {"name": "a", "annotations": {"note": "# server version v9.9"}}})],
+            taken_at: "2025-01-01T00:00:00Z".into(),
+            ..Snapshot::default()
+        };
+        // Without a version, none is recorded (and none is read from a document).
+        let text = snapshot.to_yaml("context fake (http://127.0.0.1:1)");
+        assert_eq!(recorded_server_version(&text), None, "{text}");
+        snapshot.server_version = Some(ServerVersion {
+            git_version: "v1.34.2-gke.1200".into(),
+            major: "1".into(),
+            minor: "34".into(),
+            platform: String::new(),
+        });
+        snapshot.problems.push(ClusterError {
+            kind: ErrorKind::Forbidden,
+            code: Some(403),
+            message: "cannot list secrets cluster-wide".into(),
+        });
+        let text = snapshot.to_yaml("context fake\n# server version v0.1");
+        assert!(
+            text.starts_with("# palisade snapshot of context fake # server version v0.1\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("\n# server version v1.34.2-gke.1200\n"),
+            "{text}"
+        );
+        assert_eq!(recorded_server_version(&text), Some("v1.34.2-gke.1200"));
+        // Only a snapshot's header counts: not a manifest's comment.
+        assert_eq!(
+            recorded_server_version("# server version v1.35.0\napiVersion: v1\nkind: List\n"),
+            None
+        );
+        assert_eq!(
+            recorded_server_version("# palisade snapshot of x\n---\n# server version v1.35.0\n"),
+            None
+        );
+    }
 
     #[test]
     fn secrets_lose_their_values_and_last_applied() {

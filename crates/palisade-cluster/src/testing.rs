@@ -9,7 +9,9 @@
 //! `fieldManager`, 415 for others), creates with 409 `AlreadyExists`, pod
 //! logs (400 when a multi-container pod's container is not named, or there
 //! is no previous instance), field selectors, SelfSubjectReview, the
-//! kubelet checkpoint API through the node proxy, optional delays (to observe
+//! kubelet checkpoint API through the node proxy, `/version` (its
+//! `gitVersion` set by the test, 404 without one, 403 when denied as the
+//! non-resource URL `/version`), optional delays (to observe
 //! how many requests a client makes at once) and the ReplicaSet controller's
 //! release of pods its selector no longer matches, and `Status` objects for
 //! 401, 403 (with the real message: `User "x" cannot list resource "pods" in
@@ -92,6 +94,8 @@ pub struct State {
     pub user: String,
     /// Whether the kubelet checkpoint API answers (else 404, as without the feature).
     pub checkpoint_enabled: bool,
+    /// The `gitVersion` `/version` reports (`v1.34.2-gke.1200`); `None`: 404.
+    pub git_version: Option<String>,
     /// How long every request waits before it is answered (to observe concurrency).
     pub delay: std::time::Duration,
     /// Requests being answered now, and the most at once so far.
@@ -240,6 +244,7 @@ impl State {
             requests: Vec::new(),
             user: "alice@example.com".into(),
             checkpoint_enabled: false,
+            git_version: Some("v1.33.2".into()),
             delay: std::time::Duration::ZERO,
             in_flight: 0,
             max_in_flight: 0,
@@ -641,6 +646,7 @@ fn answer(
         .collect();
     let segments: Vec<&str> = segments.iter().map(String::as_str).collect();
     match segments.as_slice() {
+        ["version"] if method == Method::GET => version_info(&state),
         ["api"] => ok(json!({
             "kind": "APIVersions", "versions": ["v1"],
             "serverAddressByClientCIDRs": [{"clientCIDR": "0.0.0.0/0", "serverAddress": "127.0.0.1:6443"}]
@@ -699,6 +705,50 @@ fn answer(
             json!({}),
         ),
     }
+}
+
+/// `GET /version`: a `version.Info` as the real server shapes it, with
+/// `major` and `minor` taken from the `gitVersion`.
+fn version_info(state: &State) -> Response {
+    let denied = state
+        .denials
+        .iter()
+        .any(|d| d.verb == "get" && d.resource == "/version");
+    if denied {
+        return status(
+            403,
+            "Forbidden",
+            format!(
+                "forbidden: User \"{}\" cannot get path \"/version\"",
+                state.user
+            ),
+            json!({}),
+        );
+    }
+    let Some(git_version) = &state.git_version else {
+        return status(
+            404,
+            "NotFound",
+            "the server could not find the requested resource".into(),
+            json!({}),
+        );
+    };
+    let core = git_version.trim_start_matches('v');
+    let core = core.split(['-', '+']).next().unwrap_or_default();
+    let mut parts = core.split('.');
+    let major = parts.next().unwrap_or_default();
+    let minor = parts.next().unwrap_or_default();
+    ok(json!({
+        "major": major,
+        "minor": minor,
+        "gitVersion": git_version,
+        "gitCommit": "0000000000000000000000000000000000000000",
+        "gitTreeState": "clean",
+        "buildDate": "2025-01-01T00:00:00Z",
+        "goVersion": "go1.24.0",
+        "compiler": "gc",
+        "platform": "linux/amd64"
+    }))
 }
 
 fn resource_list(state: &State, group: &str, version: &str) -> Response {

@@ -698,3 +698,173 @@ fn quarantine_dry_run_apply_rerun_and_release_from_the_command_line() {
         .filter(|l| l["dryRun"] == false)
         .all(|l| l["operator"] == "alice@example.com"));
 }
+
+/// The `rbac-risk/pod-exec` findings of a `scan -o json` report.
+fn pod_exec_findings(out: &Output) -> usize {
+    let (stdout, stderr) = text(out);
+    let report: Value =
+        serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{e}: {stdout}{stderr}"));
+    report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["rule"] == "rbac-risk/pod-exec")
+        .count()
+}
+
+#[test]
+fn scan_judges_rbac_risks_by_the_servers_version() {
+    let server = cluster();
+    {
+        let mut s = server.state();
+        s.git_version = Some("v1.34.2-gke.1200".into());
+        // `get` alone opens a shell before 1.35 (a WebSocket upgrade).
+        s.add(json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "Role", "metadata": {"name": "exec-get", "namespace": "batch"},
+            "rules": [{"apiGroups": [""], "resources": ["pods/exec"], "verbs": ["get"]}]}));
+        s.add(json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding", "metadata": {"name": "carol-exec", "namespace": "batch"},
+            "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": "exec-get"},
+            "subjects": [{"kind": "User", "name": "carol", "apiGroup": "rbac.authorization.k8s.io"}]}));
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let kubeconfig = server.kubeconfig(dir.path());
+    let kubeconfig = kubeconfig.to_str().unwrap();
+    let scan = |extra: &[&str]| {
+        let mut args = vec![
+            "scan",
+            "--cluster",
+            "--kubeconfig",
+            kubeconfig,
+            "--enable",
+            "rbac-risk/*",
+            "-o",
+            "json",
+            "--no-config",
+        ];
+        args.extend(extra);
+        palisade(&args)
+    };
+    // 1.34: both the `create` and the `get` grant open exec.
+    let out = scan(&[]);
+    assert_eq!(code(&out), Some(1), "{}", text(&out).1);
+    assert_eq!(pod_exec_findings(&out), 2, "{}", text(&out).0);
+    assert!(
+        text(&out).1.contains(
+            "Kubernetes version 1.34 (the server of context fake reports v1.34.2-gke.1200"
+        ),
+        "{}",
+        text(&out).1
+    );
+    // The flag wins over the server: from 1.35 only the `create` grant does.
+    let out = scan(&["--kubernetes-version", "1.35"]);
+    assert_eq!(pod_exec_findings(&out), 1, "{}", text(&out).0);
+    // A 1.35 server, read live.
+    server.state().git_version = Some("v1.35.1".into());
+    let out = scan(&[]);
+    assert_eq!(pod_exec_findings(&out), 1, "{}", text(&out).0);
+
+    // A saved snapshot records the version, and an offline scan uses it.
+    let file = dir.path().join("cluster.yaml");
+    let out = palisade(&[
+        "snapshot",
+        "-o",
+        file.to_str().unwrap(),
+        "--kubeconfig",
+        kubeconfig,
+    ]);
+    assert_eq!(code(&out), Some(0), "{}", text(&out).1);
+    let saved = std::fs::read_to_string(&file).unwrap();
+    assert!(saved.contains("\n# server version v1.35.1\n"), "{saved}");
+    server.state().git_version = Some("v1.34.0".into());
+    let offline = |extra: &[&str]| {
+        let mut args = vec![
+            "scan",
+            file.to_str().unwrap(),
+            "--enable",
+            "rbac-risk/*",
+            "-o",
+            "json",
+            "--no-config",
+        ];
+        args.extend(extra);
+        palisade(&args)
+    };
+    let out = offline(&[]);
+    assert_eq!(pod_exec_findings(&out), 1, "{}", text(&out).0);
+    assert!(
+        text(&out).1.contains("records server version v1.35.1"),
+        "{}",
+        text(&out).1
+    );
+    let out = offline(&["--kubernetes-version", "v1.34.9"]);
+    assert_eq!(pod_exec_findings(&out), 2, "{}", text(&out).0);
+    // A bad version is a usage error.
+    let out = offline(&["--kubernetes-version", "latest"]);
+    assert_eq!(code(&out), Some(2));
+    assert!(
+        text(&out).1.contains("invalid Kubernetes version"),
+        "{}",
+        text(&out).1
+    );
+
+    // The JSON form has no place for the version: it says so, and records none.
+    let json_file = dir.path().join("cluster.json");
+    let out = palisade(&[
+        "snapshot",
+        "-o",
+        json_file.to_str().unwrap(),
+        "--kubeconfig",
+        kubeconfig,
+    ]);
+    assert_eq!(code(&out), Some(0), "{}", text(&out).1);
+    assert!(
+        text(&out)
+            .1
+            .contains("server v1.34.0 (not recorded in JSON)"),
+        "{}",
+        text(&out).1
+    );
+}
+
+#[test]
+fn report_judges_rbac_risks_by_the_servers_version_unless_given() {
+    let server = cluster();
+    server.state().git_version = Some("v1.34.2".into());
+    let dir = tempfile::tempdir().unwrap();
+    let kubeconfig = server.kubeconfig(dir.path());
+    let kubeconfig = kubeconfig.to_str().unwrap();
+    let html = dir.path().join("report.html");
+    let report = |extra: &[&str]| {
+        let mut args = vec![
+            "report",
+            "--cluster",
+            "--kubeconfig",
+            kubeconfig,
+            "--out",
+            html.to_str().unwrap(),
+            "--no-config",
+        ];
+        args.extend(extra);
+        palisade(&args)
+    };
+    let version_reads = || {
+        server
+            .state()
+            .requests
+            .iter()
+            .filter(|r| r.path == "/version")
+            .count()
+    };
+    let out = report(&[]);
+    assert!(
+        text(&out)
+            .1
+            .contains("Kubernetes version 1.34 (the server of context fake reports v1.34.2"),
+        "{}",
+        text(&out).1
+    );
+    assert_eq!(version_reads(), 1);
+    // The flag wins, and the server is not asked.
+    let out = report(&["--kubernetes-version", "1.35"]);
+    assert!(html.exists(), "{}", text(&out).1);
+    assert_eq!(version_reads(), 1, "{}", text(&out).1);
+}

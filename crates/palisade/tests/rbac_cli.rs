@@ -791,3 +791,277 @@ fn live_cluster_policy_for_risks_can_i_and_least_privilege() {
         stderr(&out)
     );
 }
+
+/// A fake cluster holding [`GET_EXEC`]'s policy, whose server reports `git_version`.
+fn get_exec_cluster(git_version: &str) -> palisade_cluster::testing::FakeApiServer {
+    use serde_json::json;
+    let server = palisade_cluster::testing::FakeApiServer::start();
+    {
+        let mut state = server.state();
+        state.git_version = Some(git_version.to_string());
+        state.add(
+            json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "Role",
+            "metadata": {"name": "exec-get", "namespace": "dev"},
+            "rules": [{"apiGroups": [""], "resources": ["pods/exec"], "verbs": ["get"]}]}),
+        );
+        state.add(
+            json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding",
+            "metadata": {"name": "carol-exec", "namespace": "dev"},
+            "roleRef": {"apiGroup": RB, "kind": "Role", "name": "exec-get"},
+            "subjects": [{"kind": "User", "name": "carol", "apiGroup": RB}]}),
+        );
+        state.add(
+            json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole",
+            "metadata": {"name": "everything"},
+            "rules": [{"apiGroups": ["*"], "resources": ["*"], "verbs": ["*"]}]}),
+        );
+        state.add(
+            json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRoleBinding",
+            "metadata": {"name": "deployer-admin"},
+            "roleRef": {"apiGroup": RB, "kind": "ClusterRole", "name": "everything"},
+            "subjects": [{"kind": "ServiceAccount", "name": "deployer", "namespace": "dev"}]}),
+        );
+    }
+    server
+}
+
+/// The message of the `rbac-risk/pod-exec` risk in `risks -o json` output, if reported.
+fn pod_exec_message(out: &Output) -> Option<String> {
+    json(out)["risks"]
+        .as_array()
+        .expect("risks")
+        .iter()
+        .find(|r| r["check"] == "rbac-risk/pod-exec")
+        .map(|r| r["message"].as_str().unwrap_or_default().to_string())
+}
+
+fn version_requests(server: &palisade_cluster::testing::FakeApiServer) -> usize {
+    server
+        .state()
+        .requests
+        .iter()
+        .filter(|r| r.path == "/version")
+        .count()
+}
+
+#[test]
+fn cluster_version_comes_from_the_server_unless_given() {
+    let dir = tempfile::tempdir().expect("tempdir");
+
+    // A GKE 1.34 server: `get` on pods/exec still opens a shell, and says so.
+    let server = get_exec_cluster("v1.34.2-gke.1200");
+    let kubeconfig = server.kubeconfig(dir.path());
+    let kubeconfig = s(&kubeconfig);
+    let out = palisade(&["rbac", "risks", "--kubeconfig", kubeconfig, "-o", "json"]);
+    assert_eq!(code(&out), Some(1), "{}", stderr(&out));
+    let message = pod_exec_message(&out).expect("reported on 1.34");
+    assert!(message.contains("Kubernetes 1.34 authorizes"), "{message}");
+    assert!(
+        stderr(&out).contains(
+            "Kubernetes version 1.34 (the server of context fake reports v1.34.2-gke.1200"
+        ),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(version_requests(&server), 1);
+    let out = palisade(&[
+        "rbac",
+        "paths",
+        "--cluster",
+        "--kubeconfig",
+        kubeconfig,
+        "--from",
+        "carol",
+    ]);
+    assert_eq!(code(&out), Some(0), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("User \"carol\" → cluster-admin"),
+        "{}",
+        stdout(&out)
+    );
+
+    // --kubernetes-version wins, and the server is not asked.
+    server.state().requests.clear();
+    let out = palisade(&[
+        "rbac",
+        "risks",
+        "--kubeconfig",
+        kubeconfig,
+        "-o",
+        "json",
+        "--kubernetes-version",
+        "1.35",
+    ]);
+    assert_eq!(pod_exec_message(&out), None, "{}", stderr(&out));
+    assert!(
+        !stderr(&out).contains("Kubernetes version"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(version_requests(&server), 0);
+    // Commands that do not depend on the version do not ask either.
+    let out = palisade(&[
+        "rbac",
+        "who-can",
+        "get",
+        "pods/exec",
+        "-n",
+        "dev",
+        "--kubeconfig",
+        kubeconfig,
+    ]);
+    assert_eq!(code(&out), Some(0), "{}", stderr(&out));
+    assert_eq!(version_requests(&server), 0);
+
+    // A 1.35 server: `get` alone no longer opens exec, in risks, paths and the graph.
+    let server = get_exec_cluster("v1.35.0");
+    let kubeconfig = server.kubeconfig(dir.path());
+    let kubeconfig = s(&kubeconfig);
+    let out = palisade(&[
+        "rbac",
+        "risks",
+        "--cluster",
+        "--kubeconfig",
+        kubeconfig,
+        "-o",
+        "json",
+    ]);
+    assert_eq!(pod_exec_message(&out), None, "{}", stderr(&out));
+    assert!(
+        stderr(&out)
+            .contains("Kubernetes version 1.35 (the server of context fake reports v1.35.0"),
+        "{}",
+        stderr(&out)
+    );
+    let out = palisade(&[
+        "rbac",
+        "paths",
+        "--kubeconfig",
+        kubeconfig,
+        "--from",
+        "carol",
+    ]);
+    assert_eq!(code(&out), Some(0), "{}", stderr(&out));
+    assert!(
+        stdout(&out).starts_with("No escalation path found."),
+        "{}",
+        stdout(&out)
+    );
+    let out = palisade(&["rbac", "graph", "--kubeconfig", kubeconfig]);
+    assert_eq!(code(&out), Some(0), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("Kubernetes version 1.35"),
+        "{}",
+        stderr(&out)
+    );
+    let out_134 = palisade(&[
+        "rbac",
+        "graph",
+        "--kubeconfig",
+        kubeconfig,
+        "--kubernetes-version",
+        "1.34",
+    ]);
+    assert_ne!(
+        stdout(&out),
+        stdout(&out_134),
+        "the exec grant is coloured as a risk only on 1.34"
+    );
+
+    // A server that will not say: a warning, and judged as an unknown version.
+    server.state().deny("get", "/version", None);
+    let out = palisade(&["rbac", "risks", "--kubeconfig", kubeconfig, "-o", "json"]);
+    let message = pod_exec_message(&out).expect("unknown: reported");
+    assert!(message.contains("version was not given"), "{message}");
+    assert!(
+        stderr(&out).contains("needs `get` on `/version`")
+            && stderr(&out).contains("give --kubernetes-version"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn a_snapshot_file_records_the_server_version_for_offline_analysis() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let server = get_exec_cluster("v1.35.2");
+    let kubeconfig = server.kubeconfig(dir.path());
+    let file = dir.path().join("cluster.yaml");
+    let out = palisade(&["snapshot", "-o", s(&file), "--kubeconfig", s(&kubeconfig)]);
+    assert_eq!(code(&out), Some(0), "{}", stderr(&out));
+    assert!(stderr(&out).contains("server v1.35.2"), "{}", stderr(&out));
+    drop(server);
+
+    // Offline: the snapshot's version decides, and is said.
+    let out = palisade(&["rbac", "risks", "-f", s(&file), "-o", "json"]);
+    assert_eq!(pod_exec_message(&out), None, "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains(&format!("{} records server version v1.35.2", s(&file))),
+        "{}",
+        stderr(&out)
+    );
+    let out = palisade(&["rbac", "paths", "-f", s(&file), "--from", "carol"]);
+    assert!(
+        stdout(&out).starts_with("No escalation path found."),
+        "{}",
+        stdout(&out)
+    );
+    // --kubernetes-version still overrides it.
+    let out = palisade(&[
+        "rbac",
+        "risks",
+        "-f",
+        s(&file),
+        "-o",
+        "json",
+        "--kubernetes-version",
+        "1.34",
+    ]);
+    assert!(pod_exec_message(&out).is_some(), "{}", stderr(&out));
+
+    // Two snapshots of different versions: judged as the oldest, with a warning.
+    let older = dir.path().join("older.yaml");
+    let text = std::fs::read_to_string(&file).expect("read snapshot");
+    assert!(text.contains("\n# server version v1.35.2\n"), "{text}");
+    std::fs::write(
+        &older,
+        text.replace("# server version v1.35.2", "# server version v1.34.0"),
+    )
+    .expect("write");
+    let out = palisade(&[
+        "rbac",
+        "risks",
+        "-f",
+        s(&file),
+        "-f",
+        s(&older),
+        "-o",
+        "json",
+    ]);
+    assert!(pod_exec_message(&out).is_some(), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("different versions"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(
+        stderr(&out).contains("Kubernetes version 1.34"),
+        "{}",
+        stderr(&out)
+    );
+
+    // An unreadable recorded version is a warning, not a guess.
+    std::fs::write(
+        &older,
+        text.replace("# server version v1.35.2", "# server version banana"),
+    )
+    .expect("write");
+    let out = palisade(&["rbac", "risks", "-f", s(&older), "-o", "json"]);
+    let message = pod_exec_message(&out).expect("unknown: reported");
+    assert!(message.contains("version was not given"), "{message}");
+    assert!(
+        stderr(&out).contains("invalid Kubernetes version \"banana\""),
+        "{}",
+        stderr(&out)
+    );
+}

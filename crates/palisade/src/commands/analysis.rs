@@ -55,8 +55,16 @@ const POLICY_KINDS: &[&str] = &[
     "ClusterNetworkPolicy",
 ];
 
-/// Runs every analysis on `objects`; `lap` marks the end of each phase (for `--timings`).
-pub fn analyze(objects: &[Object], plan: &Plan, lap: &mut dyn FnMut(&str)) -> Analysis {
+/// Runs every analysis on `objects` for a cluster of the given Kubernetes
+/// version (`None`: unknown), which the RBAC risk checks depend on (from 1.35
+/// `get` alone no longer opens `pods/exec`); `lap` marks the end of each phase
+/// (for `--timings`).
+pub fn analyze(
+    objects: &[Object],
+    plan: &Plan,
+    kubernetes_version: Option<palisade_rbac::KubernetesVersion>,
+    lap: &mut dyn FnMut(&str),
+) -> Analysis {
     let config = plan.config;
     let in_framework = plan.in_framework;
     let scanner = palisade_pss::Scanner::new(objects, plan.pss);
@@ -93,7 +101,14 @@ pub fn analyze(objects: &[Object], plan: &Plan, lap: &mut dyn FnMut(&str)) -> An
     // RBAC risk checks judge the effective policy of the whole input (aggregation,
     // bindings); they overlap the per-manifest `rbac/` checks, so they are optional.
     let rbac = palisade_rbac::Rbac::from_objects(objects);
-    findings.extend(rbac_risk_findings(&rbac, objects, config, in_framework));
+    let risk_options = palisade_rbac::RiskOptions { kubernetes_version };
+    findings.extend(rbac_risk_findings(
+        &rbac,
+        objects,
+        &risk_options,
+        config,
+        in_framework,
+    ));
     lap("analyze");
     let mut errors = Vec::new();
     if !plan.policies.is_empty() {
@@ -217,6 +232,7 @@ pub fn pss_policy(
 fn rbac_risk_findings(
     rbac: &palisade_rbac::Rbac,
     objects: &[Object],
+    options: &palisade_rbac::RiskOptions,
     config: &Config,
     in_framework: &(dyn Fn(&RuleMeta) -> bool + Sync),
 ) -> Vec<Finding> {
@@ -228,7 +244,7 @@ fn rbac_risk_findings(
     if risk_rules.is_empty() {
         return Vec::new();
     }
-    let mut risks = palisade_rbac::risk_findings(rbac, objects);
+    let mut risks = palisade_rbac::risk_findings_with(rbac, objects, options);
     risks.retain(|f| risk_rules.contains(&f.rule));
     risks
 }

@@ -13,6 +13,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use palisade_cluster::snapshot::{self, Scope, Snapshot, SnapshotOptions};
 use palisade_cluster::{Cluster, ClusterOptions};
 use palisade_model::{load_text, InputError, InputErrorKind, LoadOptions, Loaded, Object, Span};
+use palisade_rbac::KubernetesVersion;
 
 /// How to reach the cluster: kubectl's flags.
 #[derive(Debug, Clone, Default, Args)]
@@ -139,14 +140,92 @@ pub fn to_loaded(snapshot: &Snapshot, cluster: &Cluster, options: &LoadOptions) 
 /// Reads the cluster for a command: `scope`, only the kinds in `only` (all when `None`).
 /// Kinds that could not be read are printed and returned as input errors in the [`Loaded`].
 pub fn load(args: &ClusterArgs, scope: Scope, only: Option<&[&str]>) -> Result<Loaded> {
+    load_snapshot(args, scope, only, false)
+}
+
+/// [`load`], and the server's version too (`GET /version`), recorded in the
+/// [`Loaded`]'s source as a saved snapshot records it, so that
+/// [`kubernetes_version`] finds it in either. A version that cannot be read
+/// is a warning: the analyses then judge as for an unknown version.
+pub fn load_with_version(
+    args: &ClusterArgs,
+    scope: Scope,
+    only: Option<&[&str]>,
+) -> Result<Loaded> {
+    load_snapshot(args, scope, only, true)
+}
+
+fn load_snapshot(
+    args: &ClusterArgs,
+    scope: Scope,
+    only: Option<&[&str]>,
+    server_version: bool,
+) -> Result<Loaded> {
     let options = SnapshotOptions {
         scope,
         include_secrets: args.include_secrets,
         only: only.map(|kinds| kinds.iter().map(|k| k.to_string()).collect()),
+        server_version,
         ..SnapshotOptions::default()
     };
     let (snapshot, cluster) = take_snapshot(&args.kube, &options)?;
+    if let Some(e) = &snapshot.server_version_error {
+        eprintln!(
+            "warning: {}: {e}; give --kubernetes-version",
+            cluster.describe()
+        );
+    }
     Ok(to_loaded(&snapshot, &cluster, &LoadOptions::default()))
+}
+
+/// The server version each snapshot among the inputs records (a live
+/// cluster's, read by [`load_with_version`], or a saved YAML snapshot's), by source name.
+pub fn recorded_server_versions(loaded: &Loaded) -> Vec<(String, String)> {
+    loaded
+        .sources
+        .iter()
+        .filter_map(|source| {
+            snapshot::recorded_server_version(&source.text)
+                .map(|version| (source.name.clone(), version.to_string()))
+        })
+        .collect()
+}
+
+/// The Kubernetes version the analyses judge by: `--kubernetes-version`, else
+/// the version the cluster's server reports (or a snapshot among the inputs
+/// records), said on standard error; the oldest when they differ (on it more
+/// grants are risky). `None`: unknown.
+pub fn kubernetes_version(
+    given: Option<KubernetesVersion>,
+    recorded: &[(String, String)],
+) -> Option<KubernetesVersion> {
+    if given.is_some() {
+        return given;
+    }
+    let mut versions: Vec<(KubernetesVersion, &str, &str)> = Vec::new();
+    for (source, git_version) in recorded {
+        match git_version.parse::<KubernetesVersion>() {
+            Ok(version) => versions.push((version, source, git_version)),
+            Err(e) => eprintln!("warning: {source}: the server version: {e}"),
+        }
+    }
+    let (oldest, source, git_version) = *versions.iter().min()?;
+    let origin = |source: &str, git_version: &str| match source.strip_prefix("cluster:") {
+        Some(context) => format!("the server of context {context} reports {git_version}"),
+        None => format!("{source} records server version {git_version}"),
+    };
+    if versions.iter().any(|(v, _, _)| *v != oldest) {
+        let all: Vec<String> = versions.iter().map(|(_, s, g)| origin(s, g)).collect();
+        eprintln!(
+            "warning: the inputs come from clusters of different versions ({}); judged as the oldest",
+            all.join("; ")
+        );
+    }
+    eprintln!(
+        "Kubernetes version {oldest} ({}; --kubernetes-version overrides)",
+        origin(source, git_version)
+    );
+    Some(oldest)
 }
 
 /// Appends `more` to `loaded` (files and the cluster, read together).
@@ -159,9 +238,10 @@ pub fn absorb(loaded: &mut Loaded, more: Loaded) {
 }
 
 /// For `palisade rbac … --cluster`: the RBAC objects of the whole cluster
-/// (Roles, bindings, ClusterRoles with the cluster's defaults, ServiceAccounts, CRDs).
-pub fn rbac_objects(args: &ClusterArgs) -> Result<Loaded> {
-    load(args, Scope::All, Some(snapshot::RBAC_KINDS))
+/// (Roles, bindings, ClusterRoles with the cluster's defaults, ServiceAccounts,
+/// CRDs), and the server's version when `server_version`.
+pub fn rbac_objects(args: &ClusterArgs, server_version: bool) -> Result<Loaded> {
+    load_snapshot(args, Scope::All, Some(snapshot::RBAC_KINDS), server_version)
 }
 
 /// For `palisade netpol … --cluster`: workloads, pods, Services, Ingresses,

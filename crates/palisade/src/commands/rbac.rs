@@ -123,14 +123,19 @@ Examples:
   # For a 1.35 cluster, where `get` alone no longer opens pods/exec
   palisade rbac risks -f rbac/ --kubernetes-version 1.35
 
+  # The live cluster's RBAC, judged as its server's version (GET /version)
+  palisade rbac risks --cluster
+
 Each risk is a documented check (palisade explain rbac-risk/read-secrets).
 A rule is reported with the bindings that hold it in scope: a RoleBinding
 grants namespaced resources in its namespace only and never cluster-scoped
 ones (nodes/proxy, webhooks, impersonating users). A role nothing binds is
 reported as latent; the bootstrap policy's own roles and bindings only when
-a binding of the input grants them. Without --kubernetes-version, `get` on
-pods/exec, attach and portforward is reported as clusters before 1.35
-honour it (a WebSocket upgrade needs only `get` there).
+a binding of the input grants them. Without --kubernetes-version, the
+version is the live cluster's (--cluster) or the one a `palisade snapshot`
+YAML file records, and is printed on standard error; when none is known,
+`get` on pods/exec, attach and portforward is reported as clusters before
+1.35 honour it (a WebSocket upgrade needs only `get` there).
 
 Exit codes: 0 done (no risk at or above --fail-on), 1 a risk at or above
 --fail-on, 2 usage error or an input could not be read.";
@@ -275,7 +280,8 @@ pub struct RisksArgs {
     pub fail_on: Option<Severity>,
 
     /// The cluster's Kubernetes version (1.34, v1.35.2): from 1.35 `get` alone no longer
-    /// opens pods/exec, attach or portforward [default: unknown, judged as before 1.35]
+    /// opens pods/exec, attach or portforward [default: the live cluster's with --cluster,
+    /// or the one a snapshot file records; else unknown, judged as before 1.35]
     #[arg(long, value_name = "VERSION", value_parser = parse_kubernetes_version)]
     pub kubernetes_version: Option<KubernetesVersion>,
 }
@@ -288,9 +294,14 @@ fn parse_kubernetes_version(s: &str) -> std::result::Result<KubernetesVersion, S
     s.parse()
 }
 
-fn risk_options(version: Option<KubernetesVersion>) -> RiskOptions {
+/// The risk checks' options: the version given, else the one the live
+/// cluster reports or a snapshot among the inputs records (said on standard error).
+fn risk_options(given: Option<KubernetesVersion>, loaded: &Loaded) -> RiskOptions {
     RiskOptions {
-        kubernetes_version: version,
+        kubernetes_version: super::cluster_input::kubernetes_version(
+            given,
+            &loaded.recorded_versions,
+        ),
     }
 }
 
@@ -309,7 +320,8 @@ pub struct PathsArgs {
     pub output: RbacFormat,
 
     /// The cluster's Kubernetes version (1.34, v1.35.2): from 1.35 `get` alone no longer
-    /// opens pods/exec, attach or portforward [default: unknown, judged as before 1.35]
+    /// opens pods/exec, attach or portforward [default: the live cluster's with --cluster,
+    /// or the one a snapshot file records; else unknown, judged as before 1.35]
     #[arg(long, value_name = "VERSION", value_parser = parse_kubernetes_version)]
     pub kubernetes_version: Option<KubernetesVersion>,
 }
@@ -402,7 +414,8 @@ pub struct GraphArgs {
     pub include_defaults: bool,
 
     /// The cluster's Kubernetes version (1.34, v1.35.2): from 1.35 `get` alone no longer
-    /// opens pods/exec, attach or portforward [default: unknown, judged as before 1.35]
+    /// opens pods/exec, attach or portforward [default: the live cluster's with --cluster,
+    /// or the one a snapshot file records; else unknown, judged as before 1.35]
     #[arg(long, value_name = "VERSION", value_parser = parse_kubernetes_version)]
     pub kubernetes_version: Option<KubernetesVersion>,
 }
@@ -505,6 +518,8 @@ struct Loaded {
     rbac: Rbac,
     table: ResourceTable,
     input_failed: bool,
+    /// The server versions the inputs record (a live cluster's, a snapshot file's).
+    recorded_versions: Vec<(String, String)>,
 }
 
 fn load(args: &RbacInputArgs) -> Result<Loaded> {
@@ -512,15 +527,18 @@ fn load(args: &RbacInputArgs) -> Result<Loaded> {
         &args.policy.filenames,
         &args.policy.bootstrap_policy,
         Some(&args.policy.cluster),
+        false,
     )
     .map(|(loaded, _)| loaded)
 }
 
-/// The policy and the objects it was built from.
+/// The policy and the objects it was built from; with `server_version`, the
+/// live cluster's version is read too (for the checks that depend on it).
 fn load_policy(
     filenames: &[String],
     bootstrap_policy: &Option<PathBuf>,
     cluster: Option<&super::cluster_input::ClusterArgs>,
+    server_version: bool,
 ) -> Result<(Loaded, Vec<Object>)> {
     let mut objects: Vec<Object> = Vec::new();
     let mut input_failed = false;
@@ -540,14 +558,16 @@ fn load_policy(
         eprintln!("{error}");
     }
     input_failed |= !loaded.errors.is_empty();
+    let mut recorded_versions = super::cluster_input::recorded_server_versions(&loaded);
     objects.extend(loaded.objects);
     // A live cluster brings its default roles too: no --bootstrap-policy needed.
     if let Some(cluster) = cluster.filter(|c| c.enabled()) {
-        let live = super::cluster_input::rbac_objects(cluster)?;
+        let live = super::cluster_input::rbac_objects(cluster, server_version)?;
         for error in &live.errors {
             eprintln!("{error}");
         }
         input_failed |= !live.errors.is_empty();
+        recorded_versions.extend(super::cluster_input::recorded_server_versions(&live));
         objects.extend(live.objects);
     }
 
@@ -562,6 +582,7 @@ fn load_policy(
             rbac,
             table,
             input_failed,
+            recorded_versions,
         },
         objects,
     ))
@@ -576,9 +597,10 @@ fn risks(args: &RisksArgs) -> Result<ExitCode> {
         &args.policy.filenames,
         &args.policy.bootstrap_policy,
         Some(&args.policy.cluster),
+        args.kubernetes_version.is_none(),
     )?;
     let rbac = &loaded.rbac;
-    let mut risks = rbac.risks_with(&risk_options(args.kubernetes_version));
+    let mut risks = rbac.risks_with(&risk_options(args.kubernetes_version, &loaded));
     if let Some(min) = args.min_severity {
         risks.retain(|r| r.severity >= min);
     }
@@ -618,9 +640,10 @@ fn paths(args: &PathsArgs) -> Result<ExitCode> {
         &args.policy.filenames,
         &args.policy.bootstrap_policy,
         Some(&args.policy.cluster),
+        args.kubernetes_version.is_none(),
     )?;
     let rbac = &loaded.rbac;
-    let mut paths = rbac.escalation_paths_with(&risk_options(args.kubernetes_version));
+    let mut paths = rbac.escalation_paths_with(&risk_options(args.kubernetes_version, &loaded));
     if let Some(from) = &args.from {
         paths.retain(|p| is_subject(&p.start, from));
     }
@@ -697,7 +720,8 @@ fn least_privilege(args: &LeastPrivilegeArgs) -> Result<ExitCode> {
     let existing = if args.filenames.is_empty() && !args.cluster.enabled() {
         discovery_policy()
     } else {
-        let (loaded, mut objects) = load_policy(&args.filenames, &None, Some(&args.cluster))?;
+        let (loaded, mut objects) =
+            load_policy(&args.filenames, &None, Some(&args.cluster), false)?;
         input_failed |= loaded.input_failed;
         // The discovery role every cluster has.
         objects.extend(discovery_objects());
@@ -742,6 +766,7 @@ fn unused(args: &UnusedArgs) -> Result<ExitCode> {
         &args.policy.filenames,
         &args.policy.bootstrap_policy,
         Some(&args.policy.cluster),
+        false,
     )?;
     let log = read_audit_log(&args.audit_log)?;
     let report = loaded.rbac.unused(&log.events, args.include_defaults);
@@ -777,10 +802,11 @@ fn graph(args: &GraphArgs) -> Result<ExitCode> {
         &args.policy.filenames,
         &args.policy.bootstrap_policy,
         Some(&args.policy.cluster),
+        args.kubernetes_version.is_none(),
     )?;
     let risks = loaded
         .rbac
-        .risks_with(&risk_options(args.kubernetes_version));
+        .risks_with(&risk_options(args.kubernetes_version, &loaded));
     let options = DotOptions {
         include_defaults: args.include_defaults,
         namespace: args.namespace.clone(),

@@ -98,6 +98,12 @@ pub struct ReportArgs {
     #[arg(long, value_name = "PATH")]
     pub policies: Vec<PathBuf>,
 
+    /// The cluster's Kubernetes version (1.34, v1.35.2), for the optional rbac-risk checks:
+    /// from 1.35 `get` alone no longer opens pods/exec [default: the live cluster's with
+    /// --cluster, or the one a snapshot file records; else unknown, judged as before 1.35]
+    #[arg(long, value_name = "VERSION")]
+    pub kubernetes_version: Option<palisade_rbac::KubernetesVersion>,
+
     /// Namespace for objects that have none; with --cluster, the only namespace read
     #[arg(short = 'n', long, value_name = "NAMESPACE")]
     pub namespace: Option<String>,
@@ -139,10 +145,18 @@ pub fn run(args: &ReportArgs) -> Result<ExitCode> {
             Some(ns) => palisade_cluster::snapshot::Scope::Namespace(ns.clone()),
             None => palisade_cluster::snapshot::Scope::All,
         };
-        let cluster = super::cluster_input::load(&args.cluster, scope, None)?;
+        let cluster = if args.kubernetes_version.is_some() {
+            super::cluster_input::load(&args.cluster, scope, None)?
+        } else {
+            super::cluster_input::load_with_version(&args.cluster, scope, None)?
+        };
         super::cluster_input::absorb(&mut loaded, cluster);
     }
     super::cluster_input::drop_controlled(&mut loaded.objects);
+    let kubernetes_version = super::cluster_input::kubernetes_version(
+        args.kubernetes_version,
+        &super::cluster_input::recorded_server_versions(&loaded),
+    );
 
     // The same analyses as `palisade scan`, with the NetworkPolicy analyzer
     // built for the report's coverage section even without policies.
@@ -154,7 +168,8 @@ pub fn run(args: &ReportArgs) -> Result<ExitCode> {
         always_analyze_network: true,
         progress: &indicatif::ProgressBar::hidden(),
     };
-    let analysis = super::analysis::analyze(&loaded.objects, &plan, &mut |_| {});
+    let analysis =
+        super::analysis::analyze(&loaded.objects, &plan, kubernetes_version, &mut |_| {});
     let findings = analysis.findings;
 
     let extras = HtmlExtras {

@@ -50,7 +50,12 @@ pub fn run(args: &ScanArgs, color: bool) -> Result<ExitCode> {
             Some(ns) => palisade_cluster::snapshot::Scope::Namespace(ns.clone()),
             None => palisade_cluster::snapshot::Scope::All,
         };
-        Some(super::cluster_input::load(&args.cluster, scope, None)?)
+        // The server's version too, unless given (the rbac-risk checks depend on it).
+        Some(if args.kubernetes_version.is_some() {
+            super::cluster_input::load(&args.cluster, scope, None)?
+        } else {
+            super::cluster_input::load_with_version(&args.cluster, scope, None)?
+        })
     } else {
         None
     };
@@ -64,6 +69,10 @@ pub fn run(args: &ScanArgs, color: bool) -> Result<ExitCode> {
         super::cluster_input::absorb(&mut loaded, cluster);
     }
     super::cluster_input::drop_controlled(&mut loaded.objects);
+    let kubernetes_version = super::cluster_input::kubernetes_version(
+        args.kubernetes_version,
+        &super::cluster_input::recorded_server_versions(&loaded),
+    );
     timer.lap("load");
 
     progress.set_length(loaded.objects.len() as u64);
@@ -76,7 +85,12 @@ pub fn run(args: &ScanArgs, color: bool) -> Result<ExitCode> {
         always_analyze_network: false,
         progress: &progress,
     };
-    let analysis = super::analysis::analyze(&loaded.objects, &plan, &mut |phase| timer.lap(phase));
+    let analysis = super::analysis::analyze(
+        &loaded.objects,
+        &plan,
+        kubernetes_version,
+        &mut |phase| timer.lap(phase),
+    );
     let findings = analysis.findings;
 
     let rules: Vec<&RuleMeta> = all_rules()

@@ -41,7 +41,10 @@ and several kinds are read at once; a progress bar shows on a terminal.
 Secrets are left out. With --include-secrets they are read, but every value of data
 and stringData is replaced by REDACTED and the last-applied-configuration annotation
 (which holds the values in clear) is removed: a snapshot never holds a secret value.
-metadata.managedFields is dropped from every object.
+metadata.managedFields is dropped from every object. The YAML form records the
+server's version (GET /version) in its header comment (`# server version v1.34.2`),
+which `palisade rbac risks|paths|graph` and `palisade scan` then use as
+--kubernetes-version; the JSON form (a v1 List) has no place for it.
 
 A kind the credentials may not list is reported with the permission it needs
 (`cannot list secrets in namespace \"x\": needs `list` on `secrets``); the rest is
@@ -146,6 +149,8 @@ pub fn run(args: &SnapshotArgs) -> Result<ExitCode> {
         },
         include_secrets: args.include_secrets,
         page_size: args.page_size.max(1),
+        // Recorded in the YAML header, so that offline analyses judge as this cluster.
+        server_version: true,
         ..SnapshotOptions::default()
     };
     let (snapshot, cluster) = take_snapshot(&args.kube, &options)?;
@@ -164,13 +169,22 @@ pub fn run(args: &SnapshotArgs) -> Result<ExitCode> {
     for problem in &snapshot.problems {
         eprintln!("error: {problem}");
     }
+    if let Some(e) = &snapshot.server_version_error {
+        eprintln!("warning: {e}; the snapshot does not record the server version");
+    }
     let counts: Vec<String> = snapshot
         .counts()
         .iter()
         .map(|(kind, n)| format!("{kind}: {n}"))
         .collect();
+    let version = match (&snapshot.server_version, format) {
+        (Some(v), Format::Yaml) => format!(", server {}", v.git_version),
+        // A List has no place for it: offline analyses need --kubernetes-version.
+        (Some(v), Format::Json) => format!(", server {} (not recorded in JSON)", v.git_version),
+        (None, _) => String::new(),
+    };
     eprintln!(
-        "{} {} objects from {} ({}){}",
+        "{} {} objects from {}{version} ({}){}",
         match &path {
             Some(p) => format!("wrote {}:", p.display()),
             None => "read".to_string(),
