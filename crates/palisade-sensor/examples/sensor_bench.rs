@@ -130,7 +130,11 @@ fn main() {
     let runs = 5;
 
     let base: Vec<(f64, f64)> = (0..runs).map(|_| child2(&["--loop", n])).collect();
-    let base_wl: Vec<f64> = (0..3).map(|_| workload()).collect();
+    let base_wl: Vec<f64> = if std::env::var("PALISADE_BENCH_ONLY").as_deref() == Ok("loop") {
+        vec![1.0]
+    } else {
+        (0..3).map(|_| workload()).collect()
+    };
 
     let running = Running::spawn(engine.clone(), options()).expect("sensor");
     println!("syscalls captured: {}", running.syscalls.join(","));
@@ -140,7 +144,13 @@ fn main() {
     // share (the children's is not counted by RUSAGE_SELF).
     let self_cpu0 = cpu_ns(libc::RUSAGE_SELF);
     let with: Vec<(f64, f64)> = (0..runs).map(|_| child2(&["--loop", n])).collect();
-    let with_wl: Vec<f64> = (0..3).map(|_| workload()).collect();
+    // PALISADE_BENCH_ONLY=loop: the open+close loop alone (for quick A/B runs).
+    let only_loop = std::env::var("PALISADE_BENCH_ONLY").as_deref() == Ok("loop");
+    let with_wl: Vec<f64> = if only_loop {
+        base_wl.clone()
+    } else {
+        (0..3).map(|_| workload()).collect()
+    };
     let stats_before = running.stop().expect("stop");
     let consumer_ns = (cpu_ns(libc::RUSAGE_SELF) - self_cpu0) / stats_before.records.max(1) as f64;
 
@@ -176,6 +186,10 @@ fn main() {
         stats_before.records,
         stats_before.counters.drops()
     );
+
+    if only_loop {
+        return;
+    }
 
     // Sustained rate.
     let running = Running::spawn(engine, options()).expect("sensor");

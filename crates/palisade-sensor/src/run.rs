@@ -145,22 +145,11 @@ fn serve_metrics(
     Ok(local)
 }
 
+/// The engine's counters in Prometheus' text format: the names and labels the
+/// webhook's `/audit` and `palisade detect --listen` export too, so one alert
+/// rule covers every source.
 fn engine_metrics_text(engine: &Engine) -> String {
-    let snap = engine.metrics().snapshot();
-    // The name and labels of the webhook's counter for audit-event matches
-    // (and of Falco's events counter), so one alert rule covers both sources.
-    let mut s = String::from("# HELP palisade_detect_events_total Runtime rule matches (alerts), by rule, priority and source.\n# TYPE palisade_detect_events_total counter\n");
-    for (rule, (priority, n)) in &snap.alerts_by_rule {
-        if *n == 0 {
-            continue;
-        }
-        let rule = rule.replace('\\', "\\\\").replace('"', "\\\"");
-        s.push_str(&format!(
-            "palisade_detect_events_total{{rule=\"{rule}\",priority=\"{}\",source=\"syscall\"}} {n}\n",
-            priority.name()
-        ));
-    }
-    s
+    engine.metrics().snapshot().prometheus_text()
 }
 
 /// Runs the sensor with `engine` until `opts.stop` is set; every alert goes

@@ -216,23 +216,30 @@ static __always_inline __u32 put_str(struct scratch *s, __u32 off, const void *s
 	return put_str_max(s, off, src, user, len_out, PAL_MAX_STR);
 }
 
+// The file behind `fd`, as a BTF pointer: `task` is one (tp_btf and fexit
+// arguments, bpf_get_current_task_btf), so the walk to the fd table is plain
+// fault-safe loads instead of one probe-read helper call per hop; helper
+// calls are what an open costs most on kernels with return-thunk mitigations.
+// Only the slot of the table itself (a pointer to pointers, which the
+// verifier does not type) needs a probe read.
 static __always_inline struct file *fd_file(struct task_struct *task, __s64 fd)
 {
 	if (fd < 0)
 		return NULL;
-	struct files_struct *files = BPF_CORE_READ(task, files);
+	struct files_struct *files = task->files;
 	if (!files)
 		return NULL;
-	struct fdtable *fdt = BPF_CORE_READ(files, fdt);
+	struct fdtable *fdt = files->fdt;
 	if (!fdt)
 		return NULL;
-	unsigned int max = BPF_CORE_READ(fdt, max_fds);
-	if ((__u64)fd >= max)
+	if ((__u64)fd >= fdt->max_fds)
 		return NULL;
-	struct file **fds = BPF_CORE_READ(fdt, fd);
+	struct file **fds = fdt->fd;
 	struct file *f = NULL;
 	bpf_probe_read_kernel(&f, sizeof(f), &fds[fd]);
-	return f;
+	if (!f)
+		return NULL;
+	return bpf_core_cast(f, struct file);
 }
 
 // What the file behind `fd` is; for sockets, their addresses and protocol.
@@ -241,10 +248,13 @@ static __always_inline void fill_fd_info(struct pal_fd *o, struct task_struct *t
 	struct file *f = fd_file(task, fd);
 	if (!f)
 		return;
-	__u16 mode = BPF_CORE_READ(f, f_inode, i_mode);
+	struct inode *inode = f->f_inode;
+	if (!inode)
+		return;
+	__u16 mode = inode->i_mode;
 	o->valid = 1;
 	o->mode = mode;
-	o->ino = BPF_CORE_READ(f, f_inode, i_ino);
+	o->ino = inode->i_ino;
 	if ((mode & 00170000) != 0140000)
 		return;
 	struct socket *sock = BPF_CORE_READ(f, private_data);

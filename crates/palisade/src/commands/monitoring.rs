@@ -284,6 +284,8 @@ mod tests {
     const SENSOR_METRICS: &[&str] = &[
         include_str!("../../../palisade-sensor/src/drops.rs"),
         include_str!("../../../palisade-sensor/src/run.rs"),
+        // The sensor serves the engine's own counters (`prometheus_text`).
+        include_str!("../../../palisade-detect/src/engine.rs"),
     ];
     const METRICS_DOC: &str = include_str!("../../../../docs/metrics.md");
 
