@@ -1,60 +1,10 @@
 //! The `palisade` binary as users run it: exit codes, inputs, formats.
 
-use std::io::Write;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::path::Path;
+use std::process::{Command, Stdio};
 
-fn palisade(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_palisade"))
-        .args(args)
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("run palisade")
-}
-
-fn palisade_stdin(args: &[&str], stdin: &str) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_palisade"))
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn palisade");
-    child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(stdin.as_bytes())
-        .expect("write stdin");
-    child.wait_with_output().expect("wait")
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn repo_path(rel: &str) -> String {
-    format!("{}/../../{rel}", env!("CARGO_MANIFEST_DIR"))
-}
-
-/// A folder of `../shared/`, or `None` (with a message) when it is missing outside CI.
-fn shared(rel: &str) -> Option<PathBuf> {
-    let dir = PathBuf::from(repo_path("../shared")).join(rel);
-    if dir.exists() {
-        return Some(dir);
-    }
-    assert!(
-        std::env::var("CI").as_deref() != Ok("true"),
-        "{} is missing; CI needs the shared data",
-        dir.display()
-    );
-    eprintln!("skipping: {} not found", dir.display());
-    None
-}
-
-fn json(o: &Output) -> serde_json::Value {
-    serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("not JSON ({e}): {}", stdout(o)))
-}
+mod common;
+use common::{json, palisade, palisade_stdin, repo_path, shared, stdout};
 
 fn findings(report: &serde_json::Value) -> Vec<serde_json::Value> {
     report["findings"].as_array().cloned().unwrap_or_default()

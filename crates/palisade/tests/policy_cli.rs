@@ -2,35 +2,18 @@
 //! seed's template (behaviour and lint), template code that fails at run time,
 //! gator's `invalid` tests and VAP audit annotations.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
 
-fn palisade(args: &[&str], stdin: &str) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_palisade"))
-        .args(args)
-        .env("NO_COLOR", "1")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn palisade");
-    child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(stdin.as_bytes())
-        .expect("write stdin");
-    child.wait_with_output().expect("wait")
+mod common;
+use common::{json, palisade_stdin as palisade, shared};
+
+/// The seed's Gatekeeper example, or `None` when `../shared` is missing outside CI.
+fn seed() -> Option<PathBuf> {
+    shared("seed-examples/04-gatekeeper-required-labels.yaml")
 }
 
 fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
-}
-
-fn json(o: &Output) -> serde_json::Value {
-    serde_json::from_slice(&o.stdout)
-        .unwrap_or_else(|e| panic!("not JSON ({e}): {}", text(&o.stdout)))
 }
 
 fn path(p: &Path) -> &str {
@@ -41,24 +24,6 @@ fn write(dir: &Path, name: &str, body: &str) -> PathBuf {
     let p = dir.join(name);
     std::fs::write(&p, body).expect("write");
     p
-}
-
-/// The seed example, or `None` (with a message) when `../shared` is missing outside CI.
-fn seed() -> Option<PathBuf> {
-    let p = PathBuf::from(format!(
-        "{}/../../../shared/seed-examples/04-gatekeeper-required-labels.yaml",
-        env!("CARGO_MANIFEST_DIR")
-    ));
-    if p.exists() {
-        return Some(p);
-    }
-    assert!(
-        std::env::var("CI").as_deref() != Ok("true"),
-        "{} is missing",
-        p.display()
-    );
-    eprintln!("skipping: {} not found", p.display());
-    None
 }
 
 fn gatekeeper_messages(report: &serde_json::Value) -> Vec<String> {
