@@ -21,7 +21,8 @@
 //! kube-rs watchers can be tested against it.
 //!
 //! The server runs on its own thread and runtime, so synchronous tests (the
-//! CLI's) and asynchronous ones can both use it. Every request is recorded.
+//! CLI's) and asynchronous ones can both use it. Every request is recorded,
+//! with its `Authorization` header.
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -62,6 +63,9 @@ pub struct Recorded {
     pub path: String,
     pub query: String,
     pub content_type: Option<String>,
+    /// The `Authorization` header as sent (`Bearer <token>`): which
+    /// credentials the client resolved.
+    pub authorization: Option<String>,
     pub body: String,
 }
 
@@ -632,6 +636,10 @@ fn answer(
         path: uri.path().to_string(),
         query: uri.query().unwrap_or("").to_string(),
         content_type: content_type.clone(),
+        authorization: headers
+            .get("authorization")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string),
         body: String::from_utf8_lossy(&body).into_owned(),
     });
     if state.unauthorized {

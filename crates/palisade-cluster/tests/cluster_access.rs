@@ -149,11 +149,15 @@ async fn https_with_the_kubeconfig_context_and_ca_over_rustls() {
         .unwrap();
     assert_eq!(snap.counts().get("Namespace"), Some(&1));
     // The bearer token of the context's user was sent, over TLS.
-    assert!(server
-        .state()
-        .requests
-        .iter()
-        .any(|r| r.path == "/api/v1/namespaces"));
+    {
+        let state = server.state();
+        let list = state
+            .requests
+            .iter()
+            .find(|r| r.path == "/api/v1/namespaces")
+            .expect("the namespaces were listed");
+        assert_eq!(list.authorization.as_deref(), Some("Bearer t0ken"));
+    }
 
     // Without --context, the kubeconfig's current context (nothing listens there).
     let cluster = connect_cluster(&ClusterOptions {
@@ -196,6 +200,197 @@ async fn https_with_the_kubeconfig_context_and_ca_over_rustls() {
     .err()
     .unwrap();
     assert!(format!("{e:#}").contains("nope"), "{e:#}");
+}
+
+/// Where kube-rs 5 (`Config::incluster`, which `Config::infer` falls back to
+/// without a kubeconfig) reads a pod's service account: fixed paths, with no
+/// override, so the test has to create them.
+const SERVICE_ACCOUNT_DIR: &str = "/var/run/secrets/kubernetes.io/serviceaccount";
+
+/// The service account directory, made for one test and removed with every
+/// parent the test had to create when dropped (also when the test fails).
+struct ServiceAccountDir {
+    /// The outermost directory that did not exist before.
+    created: std::path::PathBuf,
+}
+
+impl ServiceAccountDir {
+    /// `Err(why)` when the directory exists already (a real pod's, or another
+    /// run's: never touched) or cannot be created (not root).
+    fn create() -> Result<ServiceAccountDir, String> {
+        let dir = Path::new(SERVICE_ACCOUNT_DIR);
+        if dir.exists() {
+            return Err(format!("{SERVICE_ACCOUNT_DIR} exists already"));
+        }
+        let mut created = dir;
+        while let Some(parent) = created.parent() {
+            if parent.exists() {
+                break;
+            }
+            created = parent;
+        }
+        // The guard first, so that a partly made tree is removed as well.
+        let guard = ServiceAccountDir {
+            created: created.to_path_buf(),
+        };
+        std::fs::create_dir_all(dir)
+            .map_err(|e| format!("cannot create {SERVICE_ACCOUNT_DIR}: {e}"))?;
+        Ok(guard)
+    }
+
+    fn write(&self, file: &str, text: &str) {
+        std::fs::write(Path::new(SERVICE_ACCOUNT_DIR).join(file), text).unwrap();
+    }
+}
+
+impl Drop for ServiceAccountDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.created);
+    }
+}
+
+/// Set in the environment of the child process that [`in_cluster_child`] runs in.
+const IN_CLUSTER_CHILD: &str = "PALISADE_TEST_IN_CLUSTER_CHILD";
+/// The line the child prints its result on.
+const RESULT_PREFIX: &str = "in-cluster result: ";
+
+/// Runs in a child process with a pod's environment (no kubeconfig,
+/// `KUBERNETES_SERVICE_HOST`/`_PORT` set): connects as every command does
+/// without --kubeconfig and --context, reads a snapshot of every namespace,
+/// and prints what it found. The environment is process-wide, hence the child.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "run as a child process by in_cluster_service_account_without_a_kubeconfig"]
+async fn in_cluster_child() {
+    if std::env::var_os(IN_CLUSTER_CHILD).is_none() {
+        return;
+    }
+    let result = match connect_cluster(&ClusterOptions::default()).await {
+        Err(e) => json!({ "connect_error": format!("{e:#}") }),
+        Ok(cluster) => {
+            let options = SnapshotOptions {
+                only: Some(vec!["Namespace".into(), "Pod".into()]),
+                ..SnapshotOptions::default()
+            };
+            let read = snapshot::take(&cluster.client, &options, &snapshot::NoProgress).await;
+            json!({
+                "context": cluster.context,
+                "server": cluster.server,
+                "user": cluster.kubeconfig_user,
+                "default_namespace": cluster.default_namespace,
+                "counts": read.as_ref().ok().map(|s| s.counts()),
+                "error_kind": read.as_ref().err().map(|e| format!("{:?}", e.kind)),
+                "error": read.as_ref().err().map(|e| e.message.clone()),
+            })
+        }
+    };
+    println!("{RESULT_PREFIX}{result}");
+}
+
+/// Runs [`in_cluster_child`] as a pod would run Palisade: HOME without a
+/// kubeconfig, KUBECONFIG unset, the service's address in the environment.
+async fn run_in_cluster_child(home: &Path, port: u16) -> serde_json::Value {
+    let mut command = std::process::Command::new(std::env::current_exe().unwrap());
+    command
+        .args(["--exact", "in_cluster_child", "--ignored", "--nocapture"])
+        .args(["--test-threads", "1"])
+        .env_remove("KUBECONFIG")
+        .env("HOME", home)
+        .env("KUBERNETES_SERVICE_HOST", "127.0.0.1")
+        .env("KUBERNETES_SERVICE_PORT", port.to_string())
+        .env(IN_CLUSTER_CHILD, "1");
+    let out = tokio::task::spawn_blocking(move || command.output())
+        .await
+        .unwrap()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let line = stdout
+        .lines()
+        .find_map(|l| l.split_once(RESULT_PREFIX).map(|(_, result)| result))
+        .unwrap_or_else(|| {
+            panic!(
+                "the child printed no result:\n{stdout}\n{}",
+                String::from_utf8_lossy(&out.stderr)
+            )
+        });
+    serde_json::from_str(line).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn in_cluster_service_account_without_a_kubeconfig() {
+    let service_account = match ServiceAccountDir::create() {
+        Ok(dir) => dir,
+        Err(why) => {
+            eprintln!("skipped: {why}; the in-cluster configuration is read from there");
+            return;
+        }
+    };
+    let server = FakeApiServer::start();
+    {
+        let mut s = server.state();
+        for ns in ["shop", "batch"] {
+            s.add(json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}}));
+        }
+        s.add(json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "web", "namespace": "shop"},
+            "spec": {"containers": [{"name": "web", "image": "nginx"}]}}));
+    }
+    let pki = new_pki();
+    let port = https_front(&pki, server.addr).await;
+    // As the kubelet mounts them: the projected token, the cluster's CA, and
+    // the pod's namespace (no trailing newline).
+    service_account.write("token", "sa-t0ken");
+    service_account.write("ca.crt", &pki.ca_pem);
+    service_account.write("namespace", "shop");
+    let home = tempfile::tempdir().unwrap();
+
+    let result = run_in_cluster_child(home.path(), port).await;
+    assert_eq!(result["connect_error"], json!(null), "{result}");
+    assert_eq!(result["error"], json!(null), "{result}");
+    assert_eq!(result["context"], "in-cluster", "{result}");
+    assert_eq!(
+        result["server"],
+        format!("https://127.0.0.1:{port}"),
+        "{result}"
+    );
+    assert_eq!(result["user"], json!(null), "no kubeconfig user: {result}");
+    assert_eq!(result["default_namespace"], "shop", "{result}");
+    assert_eq!(
+        result["counts"],
+        json!({"Namespace": 2, "Pod": 1}),
+        "{result}"
+    );
+    {
+        let state = server.state();
+        let lists: Vec<_> = state
+            .requests
+            .iter()
+            .filter(|r| r.path == "/api/v1/namespaces" || r.path == "/api/v1/pods")
+            .collect();
+        assert_eq!(lists.len(), 2, "{lists:?}");
+        for request in lists {
+            assert_eq!(
+                request.authorization.as_deref(),
+                Some("Bearer sa-t0ken"),
+                "the service account's token authenticates {}",
+                request.path
+            );
+        }
+    }
+
+    // The server is trusted through ca.crt only: another CA, and the TLS
+    // handshake fails (and says so).
+    service_account.write("ca.crt", &new_pki().ca_pem);
+    let before = server.state().requests.len();
+    let result = run_in_cluster_child(home.path(), port).await;
+    assert_eq!(result["error_kind"], "Unreachable", "{result}");
+    assert!(
+        result["error"]
+            .as_str()
+            .unwrap_or("")
+            .to_lowercase()
+            .contains("certificate"),
+        "{result}"
+    );
+    assert_eq!(server.state().requests.len(), before);
 }
 
 /// Packages of the workspace's lock file: name -> names it depends on.
