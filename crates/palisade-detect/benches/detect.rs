@@ -180,6 +180,18 @@ fn bench(c: &mut Criterion) {
             })
         });
         g.finish();
+        // The costliest event of the mix on its own: a pod creation at
+        // RequestResponse level meets every pod rule and reads its body.
+        let pod = lines.last().expect("the mix ends with the pod creation");
+        let mut g = c.benchmark_group(format!("k8saudit_{label}_match"));
+        g.throughput(Throughput::Elements(1));
+        g.bench_function("decode_and_evaluate_pod_creation", |b| {
+            b.iter(|| match AuditEvent::from_json(black_box(pod.as_str())) {
+                Ok(e) => engine.evaluate(&e).len(),
+                Err(_) => 0,
+            })
+        });
+        g.finish();
     }
     let mut g = c.benchmark_group("decode");
     g.throughput(Throughput::Bytes(bytes as u64));

@@ -13,7 +13,7 @@
 // whole diagnostic; boxing them would buy nothing measurable.
 #![allow(clippy::result_large_err)]
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 
 use crate::condition::{self, Expr, Rhs};
@@ -21,7 +21,7 @@ use crate::diagnostic::{Context, Diagnostic, Level};
 use crate::loader::{Collection, Entry, ExceptionInfo};
 use crate::output::OutputFormat;
 use crate::priority::Priority;
-use crate::program::{CheckError, Node, Op, Program};
+use crate::program::{CheckError, CompiledOperand, Node, Op, Program};
 use crate::source::FieldSource;
 use crate::text::Text;
 
@@ -40,8 +40,11 @@ pub struct CompiledRule {
     pub tags: BTreeSet<String>,
     /// Whether the rule is enabled (in the rules files).
     pub enabled: bool,
-    /// The condition.
-    pub(crate) node: Node,
+    /// The condition's entry point in the program's flat code.
+    pub(crate) entry: u32,
+    /// Fields (by cache slot) the rule needs to have one of a set of values
+    /// to match; see [`value_guards`].
+    pub(crate) value_guards: BTreeMap<u32, (CompiledOperand, BTreeSet<String>)>,
     /// The output format.
     pub(crate) output: OutputFormat,
     /// Event types the rule can match (`None`: any).
@@ -276,6 +279,8 @@ pub(crate) fn compile(
         let event_types = source
             .event_type_field()
             .and_then(|f| event_types(&node, program, f).into_set());
+        let entry = program.flatten(&node);
+        let value_guards = value_guards(&node, program);
         rules.push(CompiledRule {
             name: r.name.clone(),
             desc: r.desc.clone(),
@@ -283,7 +288,8 @@ pub(crate) fn compile(
             source: r.source.clone(),
             tags: r.tags.clone(),
             enabled: r.enabled,
-            node,
+            entry,
+            value_guards,
             output,
             event_types,
             condition: cond.text.clone(),
@@ -751,6 +757,55 @@ impl TypeSet {
             (TypeSet::AllBut(a), TypeSet::AllBut(b)) => {
                 TypeSet::AllBut(a.intersection(&b).cloned().collect())
             }
+        }
+    }
+}
+
+/// For each field (by operand slot) that must have one of a set of string
+/// values for `node` to hold, that set. Only positive `=`/`in` checks count
+/// (a missing value makes them false); `and` intersects, `or` unites when
+/// every branch constrains the field, `not` constrains nothing. The sets are
+/// necessary conditions, so skipping a rule whose set misses the event's
+/// value never changes a result.
+pub(crate) fn value_guards(
+    node: &Node,
+    program: &Program,
+) -> BTreeMap<u32, (CompiledOperand, BTreeSet<String>)> {
+    match node {
+        Node::Check(id) => program
+            .value_guard(*id)
+            .map(|(op, values)| (op.slot, (op.clone(), values.iter().cloned().collect())))
+            .into_iter()
+            .collect(),
+        Node::Not(_) => BTreeMap::new(),
+        Node::And(children) => {
+            let mut out: BTreeMap<u32, (CompiledOperand, BTreeSet<String>)> = BTreeMap::new();
+            for c in children.iter() {
+                for (slot, (op, set)) in value_guards(c, program) {
+                    match out.get_mut(&slot) {
+                        Some((_, have)) => have.retain(|v| set.contains(v)),
+                        None => {
+                            out.insert(slot, (op, set));
+                        }
+                    }
+                }
+            }
+            out
+        }
+        Node::Or(children) => {
+            let mut branches = children.iter().map(|c| value_guards(c, program));
+            let Some(mut out) = branches.next() else {
+                return BTreeMap::new();
+            };
+            for b in branches {
+                out.retain(|slot, _| b.contains_key(slot));
+                for (slot, (_, set)) in b {
+                    if let Some((_, have)) = out.get_mut(&slot) {
+                        have.extend(set);
+                    }
+                }
+            }
+            out
         }
     }
 }

@@ -14,8 +14,8 @@ use crate::k8saudit::K8sAuditSource;
 use crate::loader::{PluginRequirement, Reader};
 use crate::output::{clock_time, iso8601, Alert};
 use crate::priority::Priority;
-use crate::program::{Program, Scratch};
-use crate::source::{Event, FieldSource, SyscallSource};
+use crate::program::{CompiledOperand, Program, Scratch};
+use crate::source::{Event, FieldSource, SyscallSource, Value};
 
 /// Receives every alert [`Engine::evaluate`] raises, on the evaluating thread
 /// (front ends whose events arrive elsewhere, like the audit webhook, attach
@@ -38,6 +38,7 @@ pub struct EngineBuilder {
     files: Vec<(String, String)>,
     hostname: String,
     matching: RuleMatching,
+    value_index: bool,
 }
 
 impl Default for EngineBuilder {
@@ -47,6 +48,7 @@ impl Default for EngineBuilder {
             files: Vec::new(),
             hostname: default_hostname(),
             matching: RuleMatching::First,
+            value_index: true,
         }
     }
 }
@@ -97,6 +99,15 @@ impl EngineBuilder {
         self
     }
 
+    /// Whether to index the rules of untyped sources by the value of the
+    /// field most of them require (on by default). The index only skips
+    /// rules that cannot match, so turning it off changes speed, not
+    /// results; tests compare both.
+    pub fn value_index(mut self, on: bool) -> Self {
+        self.value_index = on;
+        self
+    }
+
     /// Loads and compiles every rules file. Problems are in
     /// [`Engine::diagnostics`]; rules without errors are usable regardless.
     pub fn build(self) -> Engine {
@@ -126,6 +137,11 @@ impl EngineBuilder {
                     }
                 }
                 None => idx.untyped.push(i as u32),
+            }
+        }
+        for idx in by_source.values_mut() {
+            if self.value_index && idx.by_type.is_empty() {
+                idx.by_value = ValueIndex::build(&rules, &idx.untyped);
             }
         }
         let enabled = rules.iter().map(|r| r.enabled).collect();
@@ -163,6 +179,59 @@ fn fill_source_lines(diags: &mut [Diagnostic], files: &[Source]) {
 struct SourceIndex {
     by_type: HashMap<String, Vec<u32>>,
     untyped: Vec<u32>,
+    by_value: Option<ValueIndex>,
+}
+
+/// Rules of an untyped source indexed by the value of one field that most
+/// of them require (for k8s_audit, `ka.target.resource`), so an event only
+/// meets the rules its value allows. Built from necessary conditions
+/// (`compiler::value_guards`), so evaluation results are unchanged.
+#[derive(Debug)]
+struct ValueIndex {
+    field: CompiledOperand,
+    /// Rules requiring the field to have the key as value, in load order.
+    by_value: HashMap<String, Vec<u32>>,
+    /// Rules that do not constrain the field, in load order.
+    other: Vec<u32>,
+}
+
+impl ValueIndex {
+    /// Picks the field that leaves the fewest rules to evaluate in the
+    /// worst case (rules not constrained by it plus its largest value
+    /// bucket); `None` when no field helps.
+    fn build(rules: &[CompiledRule], candidates: &[u32]) -> Option<ValueIndex> {
+        let mut fields: BTreeMap<u32, &CompiledOperand> = BTreeMap::new();
+        for &i in candidates {
+            for (slot, (op, _)) in &rules[i as usize].value_guards {
+                fields.entry(*slot).or_insert(op);
+            }
+        }
+        let mut best: Option<(usize, ValueIndex)> = None;
+        for (slot, op) in fields {
+            let mut by_value: HashMap<String, Vec<u32>> = HashMap::new();
+            let mut other = Vec::new();
+            for &i in candidates {
+                match rules[i as usize].value_guards.get(&slot) {
+                    Some((_, values)) => {
+                        for v in values {
+                            by_value.entry(v.clone()).or_default().push(i);
+                        }
+                    }
+                    None => other.push(i),
+                }
+            }
+            let worst = other.len() + by_value.values().map(Vec::len).max().unwrap_or(0);
+            if worst < candidates.len() && best.as_ref().is_none_or(|(w, _)| worst < *w) {
+                let index = ValueIndex {
+                    field: op.clone(),
+                    by_value,
+                    other,
+                };
+                best = Some((worst, index));
+            }
+        }
+        best.map(|(_, index)| index)
+    }
 }
 
 /// A compiled set of rules.
@@ -321,6 +390,13 @@ impl Engine {
         Some(out)
     }
 
+    /// The field the rules of `source` are indexed by (see
+    /// [`EngineBuilder::value_index`]), if any.
+    pub fn indexed_field(&self, source: &str) -> Option<&str> {
+        let vi = self.by_source.get(source)?.by_value.as_ref()?;
+        Some(vi.field.display.as_str())
+    }
+
     /// Sends every alert to `sink` too (besides returning it from `evaluate`).
     pub fn set_alert_sink(&mut self, sink: AlertSink) {
         self.sink = Some(sink);
@@ -340,14 +416,29 @@ impl Engine {
         };
         let mut scratch = Scratch::new(&self.program);
         let mut alerts = Vec::new();
-        let typed = evt
-            .event_type()
-            .and_then(|t| index.by_type.get(t))
-            .map_or(&[][..], Vec::as_slice);
-        // Rules in load order: merge the typed and untyped candidates.
+        let (typed, untyped) = match &index.by_value {
+            Some(vi) => match scratch.values(evt, &vi.field) {
+                // Rules requiring this value, and those not constraining it.
+                Some([Value::Str(v)]) => (
+                    vi.by_value.get(v.as_ref()).map_or(&[][..], Vec::as_slice),
+                    vi.other.as_slice(),
+                ),
+                // No value: every rule requiring one is false.
+                None => (&[][..], vi.other.as_slice()),
+                // Several values, or not a string: no shortcut.
+                Some(_) => (&[][..], index.untyped.as_slice()),
+            },
+            None => (
+                evt.event_type()
+                    .and_then(|t| index.by_type.get(t))
+                    .map_or(&[][..], Vec::as_slice),
+                index.untyped.as_slice(),
+            ),
+        };
+        // Rules in load order: merge the two candidate lists.
         let (mut a, mut b) = (0, 0);
-        while a < typed.len() || b < index.untyped.len() {
-            let i = match (typed.get(a), index.untyped.get(b)) {
+        while a < typed.len() || b < untyped.len() {
+            let i = match (typed.get(a), untyped.get(b)) {
                 (Some(&x), Some(&y)) if x < y => {
                     a += 1;
                     x
@@ -366,7 +457,7 @@ impl Engine {
                 continue;
             }
             let rule = &self.rules[i];
-            if !self.program.eval(&rule.node, evt, &mut scratch) {
+            if !self.program.eval_entry(rule.entry, evt, &mut scratch) {
                 continue;
             }
             if let Some(l) = &self.limiter {

@@ -158,6 +158,28 @@ impl Doc {
         })
     }
 
+    /// Members of an object with their keys as written: `Ok(bytes)` for a
+    /// key without escapes, `Err(raw text)` for one that needs [`unescape`].
+    pub fn members_raw(&self, id: Id) -> impl Iterator<Item = (Result<&[u8], &str>, Id)> + '_ {
+        let n = self.nodes[id as usize];
+        let mut child = id + 1;
+        std::iter::from_fn(move || {
+            if n.kind != Kind::Object || child >= n.next {
+                return None;
+            }
+            let key = self.nodes[child as usize];
+            let value = child + 1;
+            child = self.nodes[value as usize].next;
+            let range = key.start as usize..key.end as usize;
+            let raw = if key.escaped {
+                Err(self.text.get(range).unwrap_or_default())
+            } else {
+                Ok(self.text.as_bytes().get(range).unwrap_or_default())
+            };
+            Some((raw, value))
+        })
+    }
+
     /// Items of an array.
     pub fn items(&self, id: Id) -> impl Iterator<Item = Id> + '_ {
         let n = self.nodes[id as usize];
@@ -363,15 +385,20 @@ impl Parser<'_> {
         idx
     }
 
-    /// Parses a value iteratively (an explicit stack keeps deep input from
-    /// exhausting the thread's stack).
+    /// Parses a value iteratively (no recursion, so deep input cannot
+    /// exhaust the thread's stack). While a container is open, its node's
+    /// `next` holds the index of the enclosing open container (or `NONE`),
+    /// so the stack of open containers lives in the tape itself.
     fn value(&mut self) -> Result<(), JsonError> {
-        // Open containers: (node index, is_object, expecting_value_after_key).
-        let mut stack: Vec<(usize, bool)> = Vec::new();
+        const NONE: u32 = u32::MAX;
+        // The innermost open container, and how many are open.
+        let mut open = NONE;
+        let mut depth = 0usize;
+        let mut in_object = false;
         loop {
             self.ws();
             // In an object, a member starts with a key.
-            if let Some(&(_, true)) = stack.last() {
+            if in_object {
                 if self.b.get(self.i) != Some(&b'"') {
                     return Err(self.err("expected a string key"));
                 }
@@ -388,7 +415,7 @@ impl Parser<'_> {
             };
             match c {
                 b'{' | b'[' => {
-                    if stack.len() >= MAX_DEPTH {
+                    if depth >= MAX_DEPTH {
                         return Err(self.err("nesting too deep"));
                     }
                     let is_object = c == b'{';
@@ -405,7 +432,10 @@ impl Parser<'_> {
                         self.i += 1;
                         self.close(idx);
                     } else {
-                        stack.push((idx, is_object));
+                        self.nodes[idx].next = open;
+                        open = idx as u32;
+                        depth += 1;
+                        in_object = is_object;
                         continue;
                     }
                 }
@@ -420,27 +450,25 @@ impl Parser<'_> {
             }
             // After a complete value: a comma, or close containers.
             loop {
-                let Some(&(idx, is_object)) = stack.last() else {
+                if open == NONE {
                     return Ok(());
-                };
+                }
                 self.ws();
                 match self.b.get(self.i) {
                     Some(b',') => {
                         self.i += 1;
                         break;
                     }
-                    Some(b'}') if is_object => {
-                        self.i += 1;
-                        stack.pop();
-                        self.close(idx);
-                    }
-                    Some(b']') if !is_object => {
-                        self.i += 1;
-                        stack.pop();
-                        self.close(idx);
-                    }
+                    Some(b'}') if in_object => {}
+                    Some(b']') if !in_object => {}
                     _ => return Err(self.err("expected ',' or a closing bracket")),
                 }
+                self.i += 1;
+                let idx = open as usize;
+                open = self.nodes[idx].next;
+                depth -= 1;
+                self.close(idx);
+                in_object = open != NONE && self.nodes[open as usize].kind == Kind::Object;
             }
         }
     }
@@ -452,28 +480,61 @@ impl Parser<'_> {
         n.next = next;
     }
 
+    /// Scans a string from its opening quote in one pass: eight bytes at a
+    /// time, stopping at a quote, a backslash or a control character.
+    #[inline(always)]
     fn string(&mut self) -> Result<(), JsonError> {
+        const ONES: u64 = 0x0101_0101_0101_0101;
+        const HIGH: u64 = 0x8080_8080_8080_8080;
+        let b = self.b;
         let start = self.i + 1;
         let mut j = start;
         let mut escaped = false;
+        let mut control = false;
         loop {
-            let Some(off) = memchr::memchr2(b'"', b'\\', &self.b[j..]) else {
-                self.i = self.b.len();
+            // Skip ordinary bytes a word at a time. For each test the lowest
+            // flagged byte is exact (borrows only run upwards), which is all
+            // that is used.
+            while let Some(chunk) = b.get(j..j + 8) {
+                let mut word = [0u8; 8];
+                word.copy_from_slice(chunk);
+                let x = u64::from_le_bytes(word);
+                let quote = x ^ (ONES * u64::from(b'"'));
+                let slash = x ^ (ONES * u64::from(b'\\'));
+                let special = (quote.wrapping_sub(ONES) & !quote)
+                    | (slash.wrapping_sub(ONES) & !slash)
+                    | (x.wrapping_sub(ONES * 0x20) & !x);
+                let special = special & HIGH;
+                if special != 0 {
+                    j += (special.trailing_zeros() / 8) as usize;
+                    break;
+                }
+                j += 8;
+            }
+            let Some(&c) = b.get(j) else {
+                self.i = b.len();
                 return Err(self.err("unterminated string"));
             };
-            j += off;
-            if self.b[j] == b'\\' {
-                escaped = true;
-                j += 2;
-                if j > self.b.len() {
-                    self.i = self.b.len();
-                    return Err(self.err("unterminated string"));
+            match c {
+                b'"' => break,
+                b'\\' => {
+                    escaped = true;
+                    if b.get(j + 1).is_some_and(|&e| e < 0x20) {
+                        control = true;
+                    }
+                    j += 2;
+                    if j > b.len() {
+                        self.i = b.len();
+                        return Err(self.err("unterminated string"));
+                    }
                 }
-                continue;
+                c => {
+                    control |= c < 0x20;
+                    j += 1;
+                }
             }
-            break;
         }
-        if self.b[start..j].iter().any(|&c| c < 0x20) {
+        if control {
             self.i = start;
             return Err(self.err("control character in string"));
         }
@@ -543,6 +604,68 @@ mod tests {
         let d = Doc::parse(r#"{"k\u0065y": "\u00e9\ud83d\ude00"}"#).unwrap();
         let v = d.get(0, "key").unwrap();
         assert_eq!(d.as_str(v).unwrap(), "é😀");
+    }
+
+    /// The word-at-a-time string scanner against serde_json, with the
+    /// special byte at every offset around the 8-byte boundaries.
+    #[test]
+    fn string_scanner_agrees_with_serde_json() {
+        let specials: [&str; 8] = ["\\\"", "\\\\", "\\n", "\\u00e9", "\n", "\u{1}", "é", "😀"];
+        for len in 0..20 {
+            for at in 0..=len {
+                for special in specials {
+                    let mut content = "a".repeat(len);
+                    content.insert_str(at, special);
+                    let text = format!("[\"{content}\", \"x{content}\"]");
+                    let ours = Doc::parse(text.as_str());
+                    let theirs: Result<Vec<String>, _> = serde_json::from_str(&text);
+                    match (ours, theirs) {
+                        (Ok(d), Ok(v)) => {
+                            let got: Vec<String> =
+                                d.items(0).map(|i| d.as_text(i).into_owned()).collect();
+                            assert_eq!(got, v, "{text:?}");
+                        }
+                        (Err(_), Err(_)) => {}
+                        (o, t) => panic!("{text:?}: ours {o:?}, serde_json {t:?}"),
+                    }
+                }
+            }
+        }
+        // A control character is reported at the start of its string.
+        let e = Doc::parse("{\"k\": \"abcdefghij\u{1}\"}").unwrap_err();
+        assert_eq!(
+            (e.message.as_str(), e.offset),
+            ("control character in string", 7)
+        );
+        // An unterminated string wins over a control character in it.
+        let e = Doc::parse("\"abc\u{1}defghijk").unwrap_err();
+        assert_eq!(e.message, "unterminated string");
+    }
+
+    #[test]
+    fn nesting_and_siblings_after_closing() {
+        let d = Doc::parse(r#"{"a":[{"b":[]},{}],"c":{"d":{"e":1}},"f":[[1],[2,[3]]]}"#).unwrap();
+        assert_eq!(
+            d.compact(0),
+            r#"{"a":[{"b":[]},{}],"c":{"d":{"e":1}},"f":[[1],[2,[3]]]}"#
+        );
+        let f = d.get(0, "f").unwrap();
+        assert_eq!(
+            d.item(f, 1).map(|i| d.compact(i)).as_deref(),
+            Some("[2,[3]]")
+        );
+        assert_eq!(d.path(0, &["c", "d", "e"]).map(|i| d.raw(i)), Some("1"));
+        let ok = format!("{}1{}", "[".repeat(MAX_DEPTH), "]".repeat(MAX_DEPTH));
+        assert!(Doc::parse(ok).is_ok());
+        let deep = format!(
+            "{}1{}",
+            "[".repeat(MAX_DEPTH + 1),
+            "]".repeat(MAX_DEPTH + 1)
+        );
+        assert!(Doc::parse(deep).is_err());
+        for bad in [r#"{"a":[1}"#, r#"[{"a":1]"#, r#"{"a":{}]"#, "[[]"] {
+            assert!(Doc::parse(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

@@ -225,9 +225,71 @@ fn extractor(name: &str) -> Ex {
     }
 }
 
+/// Top-level members of an event that fields read. Each event indexes them
+/// once when decoded, so a field lookup does not walk the event's members.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Top {
+    AuditId,
+    Stage,
+    StageTimestamp,
+    Annotations,
+    User,
+    ImpersonatedUser,
+    Verb,
+    RequestUri,
+    ObjectRef,
+    RequestObject,
+    ResponseObject,
+    ResponseStatus,
+    UserAgent,
+}
+
+const TOP_COUNT: usize = Top::UserAgent as usize + 1;
+
+fn top_of(key: &str) -> Option<Top> {
+    Some(match key {
+        "auditID" => Top::AuditId,
+        "stage" => Top::Stage,
+        "stageTimestamp" => Top::StageTimestamp,
+        "annotations" => Top::Annotations,
+        "user" => Top::User,
+        "impersonatedUser" => Top::ImpersonatedUser,
+        "verb" => Top::Verb,
+        "requestURI" => Top::RequestUri,
+        "objectRef" => Top::ObjectRef,
+        "requestObject" => Top::RequestObject,
+        "responseObject" => Top::ResponseObject,
+        "responseStatus" => Top::ResponseStatus,
+        "userAgent" => Top::UserAgent,
+        _ => return None,
+    })
+}
+
+/// [`top_of`] on a key's raw bytes (the common, unescaped case).
+fn top_of_bytes(key: &[u8]) -> Option<Top> {
+    Some(match key {
+        b"auditID" => Top::AuditId,
+        b"stage" => Top::Stage,
+        b"stageTimestamp" => Top::StageTimestamp,
+        b"annotations" => Top::Annotations,
+        b"user" => Top::User,
+        b"impersonatedUser" => Top::ImpersonatedUser,
+        b"verb" => Top::Verb,
+        b"requestURI" => Top::RequestUri,
+        b"objectRef" => Top::ObjectRef,
+        b"requestObject" => Top::RequestObject,
+        b"responseObject" => Top::ResponseObject,
+        b"responseStatus" => Top::ResponseStatus,
+        b"userAgent" => Top::UserAgent,
+        _ => return None,
+    })
+}
+
 struct Table {
     catalogue: FieldCatalogue,
     extractors: Vec<Ex>,
+    /// For `Ex::Keys`, the indexed member its path starts with.
+    key_tops: Vec<Option<Top>>,
 }
 
 fn table() -> &'static Table {
@@ -249,10 +311,18 @@ fn table() -> &'static Table {
                 });
             }
         }
-        let extractors = catalogue.iter().map(|f| extractor(&f.name)).collect();
+        let extractors: Vec<Ex> = catalogue.iter().map(|f| extractor(&f.name)).collect();
+        let key_tops = extractors
+            .iter()
+            .map(|ex| match ex {
+                Ex::Keys(keys) => keys.first().and_then(|k| top_of(k)),
+                _ => None,
+            })
+            .collect();
         Table {
             catalogue,
             extractors,
+            key_tops,
         }
     })
 }
@@ -291,6 +361,8 @@ impl std::error::Error for AuditError {}
 pub struct AuditEvent {
     doc: Doc,
     root: Id,
+    /// The value of each indexed top-level member (0, the root, if absent).
+    top: [Id; TOP_COUNT],
     ts_ns: u64,
     num: u64,
     hostname: Option<Arc<str>>,
@@ -321,9 +393,25 @@ impl AuditEvent {
                 message: "data not recognized as a k8s audit event".into(),
             });
         }
-        let ts = doc.get(root, "stageTimestamp").ok_or_else(|| AuditError {
-            message: "can't read stageTimestamp".into(),
-        })?;
+        // The first of duplicate members wins, as in `Doc::get`.
+        let mut top = [0; TOP_COUNT];
+        for (key, value) in doc.members_raw(root) {
+            let t = match key {
+                Ok(raw) => top_of_bytes(raw),
+                Err(escaped) => top_of(&crate::json::unescape(escaped)),
+            };
+            if let Some(t) = t {
+                if top[t as usize] == 0 {
+                    top[t as usize] = value;
+                }
+            }
+        }
+        let ts = top[Top::StageTimestamp as usize];
+        if ts == 0 {
+            return Err(AuditError {
+                message: "can't read stageTimestamp".into(),
+            });
+        }
         let text = doc.as_str(ts).unwrap_or_default();
         let ts_ns = parse_rfc3339(&text).ok_or_else(|| AuditError {
             message: format!("can't parse stageTimestamp '{text}'"),
@@ -331,6 +419,7 @@ impl AuditEvent {
         Ok(AuditEvent {
             doc,
             root,
+            top,
             ts_ns,
             num: 0,
             hostname: None,
@@ -356,8 +445,42 @@ impl AuditEvent {
 
     /// A string member by path, for tools that need a quick look (`verb`, `auditID`).
     pub fn get_str(&self, path: &[&str]) -> Option<Cow<'_, str>> {
-        let id = self.doc.path(self.root, path)?;
+        let id = self.path(path)?;
         self.doc.as_str(id)
+    }
+
+    /// An indexed top-level member.
+    fn top(&self, t: Top) -> Option<Id> {
+        let id = self.top[t as usize];
+        (id != 0).then_some(id)
+    }
+
+    /// A top-level member, through the index when it is an indexed one.
+    fn member(&self, key: &str) -> Option<Id> {
+        match top_of(key) {
+            Some(t) => self.top(t),
+            None => self.doc.get(self.root, key),
+        }
+    }
+
+    /// Follows a path of object keys from the root.
+    fn path(&self, keys: &[&str]) -> Option<Id> {
+        let (first, rest) = keys.split_first()?;
+        self.doc.path(self.member(first)?, rest)
+    }
+
+    /// Follows a path from the indexed member `t`.
+    fn path_from(&self, t: Top, keys: &[&str]) -> Option<Id> {
+        self.doc.path(self.top(t)?, keys)
+    }
+
+    /// `values_recursive` from `requestObject` (the root is an object, so
+    /// starting there is the same as starting from the root).
+    fn request_values(&self, index: Option<usize>, keys: &[&str]) -> Lookup {
+        match self.top(Top::RequestObject) {
+            Some(at) => self.values_recursive(at, index, keys),
+            None => Lookup::NotAvailable,
+        }
     }
 }
 
@@ -453,7 +576,7 @@ pub fn parse_rfc3339(s: &str) -> Option<u64> {
     if b.len() < 20 || b[4] != b'-' || b[7] != b'-' || !matches!(b[10], b'T' | b't' | b' ') {
         return None;
     }
-    let num = |r: std::ops::Range<usize>| -> Option<i64> { s.get(r)?.parse().ok() };
+    let num = |r: std::ops::Range<usize>| -> Option<i64> { parse_int(b.get(r)?) };
     let (y, mo, d) = (num(0..4)?, num(5..7)?, num(8..10)?);
     let (h, mi, sec) = (num(11..13)?, num(14..16)?, num(17..19)?);
     if !(1..=12).contains(&mo) || !(1..=31).contains(&d) || h > 23 || mi > 59 || sec > 60 {
@@ -491,6 +614,27 @@ pub fn parse_rfc3339(s: &str) -> Option<u64> {
         .ok()?
         .checked_mul(1_000_000_000)?
         .checked_add(nanos as u64)
+}
+
+/// An integer as `str::parse::<i64>` reads a short field (an optional sign,
+/// then at least one digit), without the UTF-8 and overflow machinery.
+fn parse_int(b: &[u8]) -> Option<i64> {
+    let (negative, digits) = match b.split_first()? {
+        (b'-', rest) => (true, rest),
+        (b'+', rest) => (false, rest),
+        _ => (false, b),
+    };
+    if digits.is_empty() || digits.len() > 18 {
+        return None;
+    }
+    let mut n: i64 = 0;
+    for &c in digits {
+        if !c.is_ascii_digit() {
+            return None;
+        }
+        n = n * 10 + i64::from(c - b'0');
+    }
+    Some(if negative { -n } else { n })
 }
 
 /// Decodes `%XX` escapes and `+` as space (Go's `url.QueryUnescape`).
@@ -566,9 +710,10 @@ impl AuditEvent {
         index: Option<usize>,
         sub: &[&str],
     ) -> Option<Vec<Option<Id>>> {
-        let mut keys = vec!["requestObject", "spec", list];
+        let mut keys = Vec::with_capacity(5);
+        keys.extend_from_slice(&["spec", list]);
         keys.extend_from_slice(sub);
-        match self.values_recursive(self.root, index, &keys) {
+        match self.request_values(index, &keys) {
             Lookup::Values(v) => Some(v),
             Lookup::NotAvailable => None,
         }
@@ -612,9 +757,19 @@ impl AuditEvent {
         any
     }
 
-    fn extract_keys<'a>(&'a self, keys: &[&str], list: bool, out: &mut Vec<Value<'a>>) -> bool {
+    fn extract_keys<'a>(
+        &'a self,
+        first: Option<Top>,
+        keys: &[&str],
+        list: bool,
+        out: &mut Vec<Value<'a>>,
+    ) -> bool {
         let d = &self.doc;
-        let Some(v) = d.path(self.root, keys) else {
+        let found = match first {
+            Some(t) => self.path_from(t, &keys[1..]),
+            None => self.path(keys),
+        };
+        let Some(v) = found else {
             return false;
         };
         if list {
@@ -687,14 +842,17 @@ impl Event for AuditEvent {
             _ => {}
         }
         // The k8saudit plugin ignores JSON that is not an audit event.
-        if d.get(self.root, "auditID").is_none() {
+        if self.top(Top::AuditId).is_none() {
             return false;
         }
         use ContainerField as C;
         match ex {
-            Ex::Keys(keys) => self.extract_keys(keys, field.list, out),
+            Ex::Keys(keys) => {
+                let first = t.key_tops.get(field.id as usize).copied().flatten();
+                self.extract_keys(first, keys, field.list, out)
+            }
             Ex::UriParam => {
-                let Some(uri) = d.get(self.root, "requestURI").map(|u| d.as_text(u)) else {
+                let Some(uri) = self.top(Top::RequestUri).map(|u| d.as_text(u)) else {
                     return false;
                 };
                 let Some(key) = field.arg.text.as_deref() else {
@@ -715,20 +873,25 @@ impl Event for AuditEvent {
                 false
             }
             Ex::TargetPodName => {
-                let res = d
-                    .path(self.root, &["objectRef", "resource"])
+                let res = self
+                    .path_from(Top::ObjectRef, &["resource"])
                     .and_then(|v| d.as_str(v));
-                let sub = d
-                    .path(self.root, &["objectRef", "subresource"])
+                let sub = self
+                    .path_from(Top::ObjectRef, &["subresource"])
                     .and_then(|v| d.as_str(v))
                     .unwrap_or_default();
                 if res.as_deref() == Some("pods") && sub.is_empty() {
-                    return self.extract_keys(&["responseObject", "metadata", "name"], false, out);
+                    return self.extract_keys(
+                        Some(Top::ResponseObject),
+                        &["responseObject", "metadata", "name"],
+                        false,
+                        out,
+                    );
                 }
                 false
             }
             Ex::Subjects(kind) => {
-                let Some(subjects) = d.path(self.root, &["requestObject", "subjects"]) else {
+                let Some(subjects) = self.path_from(Top::RequestObject, &["subjects"]) else {
                     return false;
                 };
                 if d.kind(subjects) != Kind::Array {
@@ -857,8 +1020,8 @@ impl Event for AuditEvent {
                         } else {
                             "runAsGroup"
                         };
-                        let pod = d
-                            .path(self.root, &["requestObject", "spec", key])
+                        let pod = self
+                            .path_from(Top::RequestObject, &["spec", key])
                             .map_or(Cow::Borrowed("0"), |v| d.as_text(v));
                         for id in &ids {
                             out.push(Value::Str(match id {
@@ -875,12 +1038,10 @@ impl Event for AuditEvent {
                 }
             }
             Ex::RulesField(key) => {
-                let ids =
-                    match self.values_recursive(self.root, index, &["requestObject", "rules", key])
-                    {
-                        Lookup::Values(v) => v,
-                        Lookup::NotAvailable => return false,
-                    };
+                let ids = match self.request_values(index, &["rules", key]) {
+                    Lookup::Values(v) => v,
+                    Lookup::NotAvailable => return false,
+                };
                 for id in ids.iter().flatten() {
                     if d.kind(*id) == Kind::Array {
                         for item in d.items(*id) {
@@ -890,21 +1051,16 @@ impl Event for AuditEvent {
                 }
                 true
             }
-            Ex::ServicePorts => {
-                match self.values_recursive(self.root, index, &["requestObject", "spec", "ports"]) {
-                    Lookup::Values(ids) => {
-                        self.texts_skip_nil(&ids, out);
-                        true
-                    }
-                    Lookup::NotAvailable => false,
+            Ex::ServicePorts => match self.request_values(index, &["spec", "ports"]) {
+                Lookup::Values(ids) => {
+                    self.texts_skip_nil(&ids, out);
+                    true
                 }
-            }
+                Lookup::NotAvailable => false,
+            },
             Ex::VolumeHostpathMatch => {
-                let ids = match self.values_recursive(
-                    self.root,
-                    None,
-                    &["requestObject", "spec", "volumes", "hostPath", "path"],
-                ) {
+                let ids = match self.request_values(None, &["spec", "volumes", "hostPath", "path"])
+                {
                     Lookup::Values(v) => v,
                     Lookup::NotAvailable => return false,
                 };
@@ -922,9 +1078,9 @@ impl Event for AuditEvent {
                 true
             }
             Ex::Volumes(sub) => {
-                let mut keys = vec!["requestObject", "spec", "volumes"];
+                let mut keys = vec!["spec", "volumes"];
                 keys.extend_from_slice(sub);
-                match self.values_recursive(self.root, index, &keys) {
+                match self.request_values(index, &keys) {
                     Lookup::Values(ids) => {
                         self.texts_skip_nil(&ids, out);
                         true
@@ -933,11 +1089,7 @@ impl Event for AuditEvent {
                 }
             }
             Ex::VolumeTypes => {
-                let ids = match self.values_recursive(
-                    self.root,
-                    index,
-                    &["requestObject", "spec", "volumes", ""],
-                ) {
+                let ids = match self.request_values(index, &["spec", "volumes", ""]) {
                     Lookup::Values(v) => v,
                     Lookup::NotAvailable => return false,
                 };
@@ -973,6 +1125,7 @@ impl AuditEvent {
                 Cow::Borrowed(token)
             };
             let next = match d.kind(at) {
+                Kind::Object if at == self.root => self.member(&key),
                 Kind::Object => d.get(at, &key),
                 Kind::Array => key.parse::<usize>().ok().and_then(|i| d.item(at, i)),
                 _ => None,
@@ -1011,6 +1164,72 @@ mod tests {
     }
 
     const POD: &str = r#"{"kind":"Event","apiVersion":"audit.k8s.io/v1","level":"RequestResponse","auditID":"a1","stage":"ResponseComplete","requestURI":"/api/v1/namespaces/default/pods?fieldManager=kubectl&dryRun=All","verb":"create","user":{"username":"alice","groups":["dev","system:authenticated"]},"sourceIPs":["10.0.0.1"],"objectRef":{"resource":"pods","namespace":"default","name":"web","apiVersion":"v1"},"responseStatus":{"metadata":{},"code":201},"requestObject":{"kind":"Pod","spec":{"hostNetwork":true,"securityContext":{"runAsUser":1000},"volumes":[{"name":"a","hostPath":{"path":"/etc"}},{"name":"b","emptyDir":{}}],"containers":[{"name":"c1","image":"nginx:1.25","command":["sh","-c","x"],"securityContext":{"privileged":true},"ports":[{"containerPort":80}]},{"name":"c2","image":"docker.io/library/redis@sha256:abc","securityContext":{"runAsUser":0}}]}},"responseObject":{"metadata":{"name":"web"}},"stageTimestamp":"2024-05-01T10:00:00.123456Z","annotations":{"authorization.k8s.io/decision":"allow","authorization.k8s.io/reason":"RBAC"}}"#;
+
+    #[test]
+    fn parse_int_reads_as_str_parse_does() {
+        for s in [
+            "0",
+            "07",
+            "2024",
+            "+5",
+            "-5",
+            "-",
+            "+",
+            "",
+            "5-",
+            "1a",
+            " 1",
+            "1 ",
+            "é",
+            "--1",
+            "+-1",
+            "999999999",
+        ] {
+            assert_eq!(parse_int(s.as_bytes()), s.parse::<i64>().ok(), "{s:?}");
+        }
+        assert_eq!(
+            parse_rfc3339("2024-05-01T10:00:00.5+02:00"),
+            Some(1_714_550_400_500_000_000)
+        );
+        assert_eq!(parse_rfc3339("2024-05-01T10:00:0xZ"), None);
+        assert_eq!(parse_rfc3339("2024-13-01T10:00:00Z"), None);
+    }
+
+    /// The index of top-level members answers as a walk of the members
+    /// would: the first of duplicate keys, escaped keys unescaped, and
+    /// non-indexed members still found.
+    #[test]
+    fn top_level_index_matches_member_lookup() {
+        let e = ev(
+            r#"{"obj\u0065ctRef":{"resource":"secrets"},"verb":"get","auditID":"1","objectRef":{"resource":"pods"},"verb":"list","level":"Metadata","stageTimestamp":"2024-05-01T10:00:00Z","stageTimestamp":"bad"}"#,
+        );
+        assert_eq!(
+            get(&e, "ka.target.resource", None),
+            Some(vec!["secrets".into()])
+        );
+        assert_eq!(get(&e, "ka.verb", None), Some(vec!["get".into()]));
+        assert_eq!(
+            get(&e, "jevt.value", Some("/verb")),
+            Some(vec!["get".into()])
+        );
+        assert_eq!(
+            get(&e, "jevt.value", Some("/level")),
+            Some(vec!["Metadata".into()])
+        );
+        assert_eq!(
+            e.get_str(&["objectRef", "resource"]).as_deref(),
+            Some("secrets")
+        );
+        assert_eq!(e.get_str(&["level"]).as_deref(), Some("Metadata"));
+        assert_eq!(e.timestamp_ns(), 1_714_557_600_000_000_000);
+        // Without an auditID, no `ka.*` field has a value.
+        let e = ev(r#"{"verb":"get","stageTimestamp":"2024-05-01T10:00:00Z"}"#);
+        assert_eq!(get(&e, "ka.verb", None), None);
+        assert_eq!(
+            get(&e, "jevt.value", Some("/verb")),
+            Some(vec!["get".into()])
+        );
+    }
 
     #[test]
     fn ka_fields_follow_the_plugin() {

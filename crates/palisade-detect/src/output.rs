@@ -86,18 +86,20 @@ impl OutputFormat {
                 Token::Literal(s) => text.push_str(s),
                 Token::Field { op, width } => {
                     let values = scratch.values(evt, op);
-                    let (rendered, json) = match values {
-                        None => (NOT_AVAILABLE.to_string(), serde_json::Value::Null),
-                        Some(vs) => render_values(vs, op.list),
+                    let json = match values {
+                        None => serde_json::Value::Null,
+                        Some(vs) => values_json(vs, op.list),
                     };
                     if *width > 0 {
+                        let mut rendered = String::new();
+                        write_values(&mut rendered, values, op.list);
                         let mut s: String = rendered.chars().take(*width).collect();
                         while s.chars().count() < *width {
                             s.push(' ');
                         }
                         text.push_str(&s);
                     } else {
-                        text.push_str(&rendered);
+                        write_values(&mut text, values, op.list);
                     }
                     fields.insert(op.display.clone(), json);
                 }
@@ -118,23 +120,40 @@ impl OutputFormat {
     }
 }
 
-fn render_values(vs: &[Value<'_>], list: bool) -> (String, serde_json::Value) {
-    if list {
-        let mut s = String::from("(");
-        for (i, v) in vs.iter().enumerate() {
-            if i > 0 {
-                s.push(',');
+/// Appends a field's values as text: a list as `(a,b)`, a scalar as its
+/// first value, `<NA>` when there is none.
+fn write_values(out: &mut String, vs: Option<&[Value<'_>]>, list: bool) {
+    match (vs, list) {
+        (Some(vs), true) => {
+            out.push('(');
+            for (i, v) in vs.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                write_value(out, v);
             }
-            let _ = write!(s, "{v}");
+            out.push(')');
         }
-        s.push(')');
-        let json = serde_json::Value::Array(vs.iter().map(Value::to_json).collect());
-        (s, json)
+        (Some([v, ..]), false) => write_value(out, v),
+        _ => out.push_str(NOT_AVAILABLE),
+    }
+}
+
+fn write_value(out: &mut String, v: &Value<'_>) {
+    match v {
+        Value::Str(s) => out.push_str(s),
+        v => {
+            let _ = write!(out, "{v}");
+        }
+    }
+}
+
+/// A field's values for the JSON output.
+fn values_json(vs: &[Value<'_>], list: bool) -> serde_json::Value {
+    if list {
+        serde_json::Value::Array(vs.iter().map(Value::to_json).collect())
     } else {
-        match vs.first() {
-            Some(v) => (v.to_string(), v.to_json()),
-            None => (NOT_AVAILABLE.to_string(), serde_json::Value::Null),
-        }
+        vs.first().map_or(serde_json::Value::Null, Value::to_json)
     }
 }
 
@@ -262,26 +281,60 @@ pub fn iso8601(ns: u64) -> String {
     let secs = ns / 1_000_000_000;
     let nanos = ns % 1_000_000_000;
     let (y, mo, d) = civil_from_days((secs / 86_400) as i64);
-    let rem = secs % 86_400;
-    format!(
-        "{y:04}-{mo:02}-{d:02}T{:02}:{:02}:{:02}.{nanos:09}Z",
-        rem / 3600,
-        (rem % 3600) / 60,
-        rem % 60
-    )
+    let mut out = String::with_capacity(30);
+    // Years before 1970 cannot come from a u64 of nanoseconds.
+    push_padded(&mut out, y.max(0) as u64, 4);
+    out.push('-');
+    push_padded(&mut out, u64::from(mo), 2);
+    out.push('-');
+    push_padded(&mut out, u64::from(d), 2);
+    out.push('T');
+    push_clock(&mut out, secs % 86_400, nanos);
+    out.push('Z');
+    out
+}
+
+/// Appends `v` in decimal, zero-padded to at least `width` digits (what
+/// `format!("{v:0width$}")` writes, without the formatting machinery: alert
+/// times are written for every alert).
+fn push_padded(out: &mut String, v: u64, width: usize) {
+    let mut digits = [0u8; 20];
+    let mut n = v;
+    let mut len = 0;
+    loop {
+        digits[len] = b'0' + (n % 10) as u8;
+        n /= 10;
+        len += 1;
+        if n == 0 {
+            break;
+        }
+    }
+    for _ in len..width {
+        out.push('0');
+    }
+    for &c in digits[..len].iter().rev() {
+        out.push(char::from(c));
+    }
+}
+
+/// `HH:MM:SS.nnnnnnnnn` for `rem` seconds into the day.
+fn push_clock(out: &mut String, rem: u64, nanos: u64) {
+    push_padded(out, rem / 3600, 2);
+    out.push(':');
+    push_padded(out, (rem % 3600) / 60, 2);
+    out.push(':');
+    push_padded(out, rem % 60, 2);
+    out.push('.');
+    push_padded(out, nanos, 9);
 }
 
 /// `HH:MM:SS.nnnnnnnnn` in UTC, Falco's `%evt.time`.
 pub fn clock_time(ns: u64) -> String {
     let secs = ns / 1_000_000_000;
     let nanos = ns % 1_000_000_000;
-    let rem = secs % 86_400;
-    format!(
-        "{:02}:{:02}:{:02}.{nanos:09}",
-        rem / 3600,
-        (rem % 3600) / 60,
-        rem % 60
-    )
+    let mut out = String::with_capacity(18);
+    push_clock(&mut out, secs % 86_400, nanos);
+    out
 }
 
 /// Days since 1970-01-01 to a civil date (Howard Hinnant's algorithm).
@@ -321,5 +374,42 @@ mod tests {
         assert_eq!(clock_time(ns), "17:38:45.811437000");
         assert_eq!(days_from_civil(2021, 4, 16), 18_733);
         assert_eq!(civil_from_days(18_733), (2021, 4, 16));
+    }
+
+    /// The hand-written formatting writes what `format!` wrote, over the
+    /// whole range of a u64 of nanoseconds.
+    #[test]
+    fn time_formats_match_format_macro() {
+        let reference = |ns: u64| {
+            let secs = ns / 1_000_000_000;
+            let nanos = ns % 1_000_000_000;
+            let (y, mo, d) = civil_from_days((secs / 86_400) as i64);
+            let rem = secs % 86_400;
+            let clock = format!(
+                "{:02}:{:02}:{:02}.{nanos:09}",
+                rem / 3600,
+                (rem % 3600) / 60,
+                rem % 60
+            );
+            (format!("{y:04}-{mo:02}-{d:02}T{clock}Z"), clock)
+        };
+        let mut ns = 0u64;
+        for step in [
+            0,
+            1,
+            999_999_999,
+            86_399_000_000_001,
+            31_556_952_123_456_789,
+        ] {
+            for _ in 0..200 {
+                ns = ns
+                    .wrapping_add(step)
+                    .wrapping_mul(6_364_136_223_846_793_005)
+                    >> 1;
+                for t in [ns, 0, u64::MAX, 1_700_000_000_999_999_999] {
+                    assert_eq!((iso8601(t), clock_time(t)), reference(t), "{t}");
+                }
+            }
+        }
     }
 }

@@ -288,10 +288,22 @@ pub enum Node {
     Check(u32),
 }
 
+/// A node of a condition laid out in pre-order in one array (`Program::code`),
+/// so evaluating the rules walks contiguous memory instead of chasing boxes.
+/// `end` is the index just past the node's subtree.
+#[derive(Debug, Clone, Copy)]
+enum Flat {
+    And { end: u32 },
+    Or { end: u32 },
+    Not { end: u32 },
+    Check(u32),
+}
+
 /// Every check and operand slot of an engine, shared by its rules.
 #[derive(Debug, Default)]
 pub struct Program {
     pub(crate) checks: Vec<Check>,
+    code: Vec<Flat>,
     check_ids: HashMap<String, u32>,
     pub(crate) slots: u32,
     slot_ids: HashMap<String, u32>,
@@ -565,6 +577,23 @@ impl Program {
         });
         self.check_ids.insert(key, id);
         Ok(id)
+    }
+
+    /// When check `id` can only hold if its field has one of a set of string
+    /// values (`f = v` or `f in (...)` on a string field, no transformer, no
+    /// modifier), the field and those values; used to index rules by value.
+    /// A missing value makes such a check false, as does a non-string value.
+    pub(crate) fn value_guard(&self, id: u32) -> Option<(&CompiledOperand, &[String])> {
+        let c = self.checks.get(id as usize)?;
+        let Rhs::Consts(k) = &c.rhs else {
+            return None;
+        };
+        let eligible = matches!(c.op, Op::Eq | Op::In)
+            && c.modifier.is_none()
+            && c.lhs.transforms.is_empty()
+            && !c.lhs.list
+            && c.lhs.ty == FieldType::Str;
+        eligible.then_some((&c.lhs, k.strs.as_slice()))
     }
 
     /// The field of check `id`'s left side (for event-type indexing).
@@ -876,27 +905,45 @@ const UNKNOWN: u8 = 0;
 const MISSING: u8 = 1;
 const PRESENT: u8 = 2;
 
-type Pooled = (Vec<(u32, u32, u8)>, Vec<u8>);
+type Pooled = (
+    Vec<(u32, u32, u8)>,
+    Vec<u8>,
+    Vec<Value<'static>>,
+    Vec<Value<'static>>,
+);
 
 thread_local! {
-    /// Cache arrays reused across events on each thread (they hold no
-    /// borrowed data, so they can outlive an event).
+    /// Cache arrays reused across events on each thread. They are pooled
+    /// empty, so the value arena holds no borrowed data between events.
     static POOL: std::cell::RefCell<Option<Pooled>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Reuses an empty vector's allocation for values of another lifetime (the
+/// standard library collects `into_iter().map()` in place when the element
+/// layout is the same, which it is here; otherwise this just allocates).
+// `filter_map` (not `filter`) is what changes the element type.
+#[allow(clippy::unnecessary_filter_map)]
+fn relifetime<'x, 'y>(mut v: Vec<Value<'x>>) -> Vec<Value<'y>> {
+    v.clear();
+    v.into_iter().filter_map(|_| None).collect()
 }
 
 impl<'a> Scratch<'a> {
     /// Fresh caches for a program.
     pub fn new(program: &Program) -> Scratch<'a> {
-        let (mut slots, mut checks) = POOL.with(|p| p.borrow_mut().take()).unwrap_or_default();
+        let (mut slots, mut checks, values, tmp) =
+            POOL.with(|p| p.borrow_mut().take()).unwrap_or_default();
         slots.clear();
         slots.resize(program.slots as usize, (0, 0, UNKNOWN));
         checks.clear();
         checks.resize(program.checks.len(), UNKNOWN);
+        let mut values = relifetime(values);
+        values.reserve(32);
         Scratch {
             slots,
-            values: Vec::with_capacity(32),
+            values,
             checks,
-            tmp: Vec::new(),
+            tmp: relifetime(tmp),
         }
     }
 
@@ -953,6 +1000,8 @@ impl Drop for Scratch<'_> {
         let pooled = (
             std::mem::take(&mut self.slots),
             std::mem::take(&mut self.checks),
+            relifetime(std::mem::take(&mut self.values)),
+            relifetime(std::mem::take(&mut self.tmp)),
         );
         POOL.with(|p| *p.borrow_mut() = Some(pooled));
     }
@@ -1009,6 +1058,97 @@ fn b64_decode(input: &[u8]) -> Option<Vec<u8>> {
 }
 
 impl Program {
+    /// Lays out `node` in the flat code array; returns its entry point for
+    /// [`Program::eval_entry`].
+    pub fn flatten(&mut self, node: &Node) -> u32 {
+        let at = self.code.len();
+        match node {
+            Node::Check(id) => {
+                self.code.push(Flat::Check(*id));
+                return at as u32;
+            }
+            Node::And(_) => self.code.push(Flat::And { end: 0 }),
+            Node::Or(_) => self.code.push(Flat::Or { end: 0 }),
+            Node::Not(_) => self.code.push(Flat::Not { end: 0 }),
+        }
+        match node {
+            Node::And(children) | Node::Or(children) => {
+                for c in children.iter() {
+                    self.flatten(c);
+                }
+            }
+            Node::Not(child) => {
+                self.flatten(child);
+            }
+            Node::Check(_) => {}
+        }
+        let end = self.code.len() as u32;
+        match &mut self.code[at] {
+            Flat::And { end: e } | Flat::Or { end: e } | Flat::Not { end: e } => *e = end,
+            Flat::Check(_) => {}
+        }
+        at as u32
+    }
+
+    /// Evaluates the condition laid out at `entry` by [`Program::flatten`];
+    /// the same result as [`Program::eval`] on the node.
+    pub fn eval_entry<'a, E: Event + ?Sized>(
+        &self,
+        entry: u32,
+        evt: &'a E,
+        s: &mut Scratch<'a>,
+    ) -> bool {
+        self.run(entry as usize, evt, s).0
+    }
+
+    /// Evaluates the node at `at`; returns its result and the index past it.
+    fn run<'a, E: Event + ?Sized>(
+        &self,
+        at: usize,
+        evt: &'a E,
+        s: &mut Scratch<'a>,
+    ) -> (bool, usize) {
+        let Some(&node) = self.code.get(at) else {
+            return (false, at + 1);
+        };
+        match node {
+            Flat::Check(id) => (self.eval_check(id, evt, s), at + 1),
+            Flat::Not { end } => (!self.run(at + 1, evt, s).0, end as usize),
+            // `And` stops at the first false child, `Or` at the first true one.
+            Flat::And { end } => (self.run_children(at, end, false, evt, s), end as usize),
+            Flat::Or { end } => (self.run_children(at, end, true, evt, s), end as usize),
+        }
+    }
+
+    /// Evaluates the children of the `And`/`Or` at `at` until one yields
+    /// `stop_on`; checks and negated checks, most children, are evaluated
+    /// here without a call per child.
+    fn run_children<'a, E: Event + ?Sized>(
+        &self,
+        at: usize,
+        end: u32,
+        stop_on: bool,
+        evt: &'a E,
+        s: &mut Scratch<'a>,
+    ) -> bool {
+        let end = end as usize;
+        let mut child = at + 1;
+        while child < end {
+            let (ok, next) = match self.code.get(child..child + 2) {
+                Some([Flat::Check(id), _]) => (self.eval_check(*id, evt, s), child + 1),
+                Some([Flat::Not { end: e }, Flat::Check(id)]) if *e as usize == child + 2 => {
+                    (!self.eval_check(*id, evt, s), child + 2)
+                }
+                _ => self.run(child, evt, s),
+            };
+            if ok == stop_on {
+                return stop_on;
+            }
+            child = next;
+        }
+        !stop_on
+    }
+
     /// Evaluates a tree for an event.
     pub fn eval<'a, E: Event + ?Sized>(
         &self,

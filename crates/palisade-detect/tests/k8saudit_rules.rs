@@ -514,3 +514,161 @@ fn rate_limit_per_rule() {
     assert_eq!(n, 2, "a burst of 2, then no tokens at the same instant");
     assert!(e.metrics().snapshot().rate_limited >= 3);
 }
+
+/// Alerts as (rule, output) pairs, in order.
+fn alerts(engine: &Engine, json: &str) -> Vec<(String, String)> {
+    let event = AuditEvent::from_json(json).expect("valid event");
+    engine
+        .evaluate(&event)
+        .into_iter()
+        .map(|a| (a.rule, a.message))
+        .collect()
+}
+
+fn build(texts: &[(&str, &str)], matching: RuleMatching, index: bool) -> Engine {
+    let mut b = Engine::builder().rule_matching(matching).value_index(index);
+    for (name, text) in texts {
+        b = b.rules_text(*name, *text);
+    }
+    let e = b.build();
+    let errors: Vec<_> = e.diagnostics().iter().filter(|d| d.is_error()).collect();
+    assert!(errors.is_empty(), "{errors:#?}");
+    e
+}
+
+#[test]
+fn indexing_rules_by_resource_changes_no_result() {
+    let Some(dir) = common::conformance_dir() else {
+        return;
+    };
+    let (name, text) = common::read(&dir, common::K8S);
+    let mut events: Vec<String> = cases()
+        .iter()
+        .flat_map(|(_, fire, quiet)| [fire.json(), quiet.json()])
+        .collect();
+    // Shapes the index must handle like the rules do: no objectRef, a
+    // resource that is not a string, an escaped one, a duplicate key (the
+    // first wins), and no auditID (no `ka.*` field has a value).
+    let base = Ev::new("create", "pods", "web").user("alice").json();
+    let mut v: Value = serde_json::from_str(&base).unwrap();
+    v.as_object_mut().unwrap().remove("objectRef");
+    events.push(v.to_string());
+    v["objectRef"] = json!({"resource": 5, "name": "web"});
+    events.push(v.to_string());
+    events.push(base.replace(r#""resource":"pods""#, r#""resource":"pod\u0073""#));
+    events.push(base.replacen('{', r#"{"objectRef":{"resource":"secrets"},"#, 1));
+    events.push(base.replace(r#""auditID""#, r#""auditId""#));
+    for files in [
+        vec![(name.as_str(), text.as_str())],
+        vec![
+            (name.as_str(), text.as_str()),
+            ("enable-all.yaml", ENABLE_ALL),
+        ],
+    ] {
+        for matching in [RuleMatching::All, RuleMatching::First] {
+            let indexed = build(&files, matching, true);
+            let plain = build(&files, matching, false);
+            assert_eq!(
+                indexed.indexed_field("k8s_audit"),
+                Some("ka.target.resource")
+            );
+            assert_eq!(plain.indexed_field("k8s_audit"), None);
+            let mut fired = 0;
+            for json in &events {
+                let got = alerts(&indexed, json);
+                assert_eq!(got, alerts(&plain, json), "{json}");
+                fired += got.len();
+            }
+            assert!(fired > events.len() / 2, "the events fire rules: {fired}");
+        }
+    }
+}
+
+#[test]
+fn value_index_keeps_or_not_and_in_semantics() {
+    // Each rule constrains the resource differently; all rules must be
+    // evaluated exactly as without the index.
+    let rules = r#"
+- rule: eq
+  desc: d
+  condition: ka.target.resource = pods and ka.verb = create
+  output: eq %ka.target.resource
+  priority: INFO
+  source: k8s_audit
+- rule: in
+  desc: d
+  condition: ka.target.resource in (pods, secrets) and ka.verb != delete
+  output: in %ka.target.resource
+  priority: INFO
+  source: k8s_audit
+- rule: or_both
+  desc: d
+  condition: (ka.target.resource = configmaps or ka.target.resource = secrets) and ka.verb exists
+  output: or_both %ka.target.resource
+  priority: INFO
+  source: k8s_audit
+- rule: or_one
+  desc: d
+  condition: ka.target.resource = configmaps or ka.verb = get
+  output: or_one %ka.target.resource
+  priority: INFO
+  source: k8s_audit
+- rule: not
+  desc: d
+  condition: not ka.target.resource = pods
+  output: not %ka.target.resource
+  priority: INFO
+  source: k8s_audit
+- rule: and_disjoint
+  desc: d
+  condition: ka.target.resource = pods and ka.target.resource in (secrets)
+  output: never
+  priority: INFO
+  source: k8s_audit
+- rule: transformed
+  desc: d
+  condition: toupper(ka.target.resource) = PODS
+  output: transformed %ka.target.resource
+  priority: INFO
+  source: k8s_audit
+"#;
+    let events: Vec<String> = [
+        Ev::new("create", "pods", "a"),
+        Ev::new("get", "pods", "a"),
+        Ev::new("delete", "secrets", "a"),
+        Ev::new("get", "secrets", "a"),
+        Ev::new("update", "configmaps", "a"),
+        Ev::new("get", "nodes", "a"),
+        Ev::new("get", "Pods", "a"),
+    ]
+    .iter()
+    .map(Ev::json)
+    .chain([{
+        let mut v: Value = serde_json::from_str(&Ev::new("get", "x", "a").json()).unwrap();
+        v.as_object_mut().unwrap().remove("objectRef");
+        v.to_string()
+    }])
+    .collect();
+    let indexed = build(&[("r.yaml", rules)], RuleMatching::All, true);
+    let plain = build(&[("r.yaml", rules)], RuleMatching::All, false);
+    assert_eq!(
+        indexed.indexed_field("k8s_audit"),
+        Some("ka.target.resource")
+    );
+    let expected: [&[&str]; 8] = [
+        &["eq", "in", "transformed"],
+        &["in", "or_one", "transformed"],
+        &["or_both", "not"],
+        &["in", "or_both", "or_one", "not"],
+        &["or_both", "or_one", "not"],
+        &["or_one", "not"],
+        &["or_one", "not", "transformed"],
+        &["or_one", "not"],
+    ];
+    for (json, want) in events.iter().zip(expected) {
+        let got = alerts(&indexed, json);
+        assert_eq!(got, alerts(&plain, json), "{json}");
+        let names: Vec<&str> = got.iter().map(|(r, _)| r.as_str()).collect();
+        assert_eq!(names, want, "{json}");
+    }
+}
