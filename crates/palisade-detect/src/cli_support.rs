@@ -169,11 +169,27 @@ pub fn serve_metrics(
     engine: Arc<Engine>,
     stop: Arc<AtomicBool>,
 ) -> io::Result<SocketAddr> {
+    serve_metrics_text(addr, "detect-metrics", stop, move || {
+        engine.metrics().snapshot().prometheus_text()
+    })
+}
+
+/// A minimal HTTP/1.1 endpoint for Prometheus: `GET /metrics` answers with
+/// what `render` returns (text exposition format), `GET /healthz` with "ok",
+/// anything else 404; one request per connection, from a background thread
+/// named `thread`, until `stop` is set. Returns the address bound. Shared by
+/// `palisade detect` and the syscall sensor, which add no HTTP stack for it.
+pub fn serve_metrics_text(
+    addr: SocketAddr,
+    thread: &str,
+    stop: Arc<AtomicBool>,
+    render: impl Fn() -> String + Send + 'static,
+) -> io::Result<SocketAddr> {
     let listener = TcpListener::bind(addr)?;
     let local = listener.local_addr()?;
     listener.set_nonblocking(true)?;
     std::thread::Builder::new()
-        .name("detect-metrics".into())
+        .name(thread.into())
         .spawn(move || {
             while !stop.load(Ordering::Relaxed) {
                 let Ok((mut conn, _)) = listener.accept() else {
@@ -186,7 +202,7 @@ pub fn serve_metrics(
                 let n = conn.read(&mut buf).unwrap_or(0);
                 let request = &buf[..n];
                 let (status, body) = if request.starts_with(b"GET /metrics") {
-                    ("200 OK", engine.metrics().snapshot().prometheus_text())
+                    ("200 OK", render())
                 } else if request.starts_with(b"GET /healthz") {
                     ("200 OK", "ok\n".to_string())
                 } else {

@@ -5,8 +5,7 @@
 // they are kept compiled so that both builds check the same code.
 #![cfg_attr(not(feature = "bpf"), allow(dead_code, unused_imports))]
 
-use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpListener};
+use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{mpsc, Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -89,60 +88,34 @@ fn serve_metrics(
     engine_metrics: Arc<Mutex<String>>,
     stop: Arc<AtomicBool>,
 ) -> std::io::Result<SocketAddr> {
-    let listener = TcpListener::bind(addr)?;
-    let local = listener.local_addr()?;
-    listener.set_nonblocking(true)?;
-    std::thread::spawn(move || {
-        while !stop.load(Ordering::Relaxed) {
-            let Ok((mut conn, _)) = listener.accept() else {
-                std::thread::sleep(Duration::from_millis(50));
-                continue;
-            };
-            let _ = conn.set_nonblocking(false);
-            let _ = conn.set_read_timeout(Some(Duration::from_secs(2)));
-            let mut buf = [0u8; 1024];
-            let n = conn.read(&mut buf).unwrap_or(0);
-            let req = String::from_utf8_lossy(&buf[..n]);
-            let (status, body) = if req.starts_with("GET /metrics") {
-                let mut body = match shared.lock() {
-                    Ok(s) => {
-                        let mut b = s.counters.prometheus();
-                        b.push_str(&format!(
-                            "# HELP palisade_sensor_records_processed_total Records processed by user space.\n# TYPE palisade_sensor_records_processed_total counter\npalisade_sensor_records_processed_total {}\n# HELP palisade_sensor_processes Processes in the process table.\n# TYPE palisade_sensor_processes gauge\npalisade_sensor_processes {}\n",
-                            s.records, s.processes
-                        ));
-                        let c = s.cri;
-                        b.push_str("# HELP palisade_sensor_cri_lookups_total Container metadata lookups on the CRI socket, by result.\n# TYPE palisade_sensor_cri_lookups_total counter\n");
-                        for (result, n) in [
-                            ("found", c.found),
-                            ("not_found", c.not_found),
-                            ("failed", c.failed),
-                        ] {
-                            b.push_str(&format!(
-                                "palisade_sensor_cri_lookups_total{{result=\"{result}\"}} {n}\n"
-                            ));
-                        }
-                        b
-                    }
-                    Err(_) => String::new(),
-                };
-                if let Ok(e) = engine_metrics.lock() {
-                    body.push_str(&e);
+    palisade_detect::cli_support::serve_metrics_text(addr, "sensor-metrics", stop, move || {
+        let mut body = match shared.lock() {
+            Ok(s) => {
+                let mut b = s.counters.prometheus();
+                b.push_str(&format!(
+                    "# HELP palisade_sensor_records_processed_total Records processed by user space.\n# TYPE palisade_sensor_records_processed_total counter\npalisade_sensor_records_processed_total {}\n# HELP palisade_sensor_processes Processes in the process table.\n# TYPE palisade_sensor_processes gauge\npalisade_sensor_processes {}\n",
+                    s.records, s.processes
+                ));
+                let c = s.cri;
+                b.push_str("# HELP palisade_sensor_cri_lookups_total Container metadata lookups on the CRI socket, by result.\n# TYPE palisade_sensor_cri_lookups_total counter\n");
+                for (result, n) in [
+                    ("found", c.found),
+                    ("not_found", c.not_found),
+                    ("failed", c.failed),
+                ] {
+                    b.push_str(&format!(
+                        "palisade_sensor_cri_lookups_total{{result=\"{result}\"}} {n}\n"
+                    ));
                 }
-                ("200 OK", body)
-            } else if req.starts_with("GET /healthz") {
-                ("200 OK", "ok\n".to_string())
-            } else {
-                ("404 Not Found", "not found\n".to_string())
-            };
-            let _ = write!(
-                conn,
-                "HTTP/1.1 {status}\r\nContent-Type: text/plain; version=0.0.4\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-                body.len()
-            );
+                b
+            }
+            Err(_) => String::new(),
+        };
+        if let Ok(e) = engine_metrics.lock() {
+            body.push_str(&e);
         }
-    });
-    Ok(local)
+        body
+    })
 }
 
 /// The engine's counters in Prometheus' text format: the names and labels the
