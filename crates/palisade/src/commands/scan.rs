@@ -85,12 +85,10 @@ pub fn run(args: &ScanArgs, color: bool) -> Result<ExitCode> {
         always_analyze_network: false,
         progress: &progress,
     };
-    let analysis = super::analysis::analyze(
-        &loaded.objects,
-        &plan,
-        kubernetes_version,
-        &mut |phase| timer.lap(phase),
-    );
+    let analysis =
+        super::analysis::analyze(&loaded.objects, &plan, kubernetes_version, &mut |phase| {
+            timer.lap(phase)
+        });
     let findings = analysis.findings;
 
     let rules: Vec<&RuleMeta> = all_rules()
