@@ -80,7 +80,9 @@ pub struct DetectOptions {
 pub struct AlertOutputs {
     format: AlertFormat,
     file: Option<Mutex<File>>,
-    webhook: Option<crate::webhook::WebhookSink>,
+    /// Taken by [`AlertOutputs::finish`], which may run while a server
+    /// still holds the outputs as an alert sink.
+    webhook: Mutex<Option<crate::webhook::WebhookSink>>,
     file_error: Mutex<Option<io::Error>>,
 }
 
@@ -107,7 +109,7 @@ impl AlertOutputs {
         Ok(AlertOutputs {
             format: opts.format,
             file,
-            webhook,
+            webhook: Mutex::new(webhook),
             file_error: Mutex::new(None),
         })
     }
@@ -133,14 +135,19 @@ impl AlertOutputs {
                 }
             }
         }
-        if let Some(sink) = &self.webhook {
-            sink.send(alert.to_json());
+        if let Ok(webhook) = self.webhook.lock() {
+            if let Some(sink) = webhook.as_ref() {
+                sink.send(alert.to_json());
+            }
         }
     }
 
-    /// Waits for the webhook to drain and reports what could not be delivered.
-    pub fn finish(self, stderr: &mut dyn Write) -> anyhow::Result<()> {
-        if let Some(sink) = self.webhook {
+    /// Waits for the webhook to drain and reports what could not be
+    /// delivered, then the first write error of the file. Alerts sent
+    /// afterwards still go to the file, no longer to the webhook.
+    pub fn finish(&self, stderr: &mut dyn Write) -> anyhow::Result<()> {
+        let webhook = self.webhook.lock().ok().and_then(|mut w| w.take());
+        if let Some(sink) = webhook {
             let stats = sink.finish();
             let (failed, dropped) = (
                 stats.failed.load(Ordering::Relaxed),
@@ -400,7 +407,7 @@ fn run_with_engine(
                 .snapshot()
                 .alerts_by_rule
                 .values()
-                .map(|(_, n)| n)
+                .map(|r| r.alerts)
                 .sum::<u64>()
         )?;
     }
@@ -644,10 +651,35 @@ mod tests {
             written, "00:00:00.000000000: Warning exec by bob\n",
             "text format, one line per alert"
         );
-        let outputs = Arc::try_unwrap(outputs).ok().unwrap();
         let mut stderr = Vec::new();
         outputs.finish(&mut stderr).unwrap();
         assert!(stderr.is_empty());
+    }
+
+    /// `--listen` finishes its outputs while the server's engine may still
+    /// hold them: a failed write is reported all the same.
+    #[test]
+    fn alert_outputs_finish_while_shared_reports_a_failed_write() {
+        if !std::path::Path::new("/dev/full").exists() {
+            eprintln!("skipping: no /dev/full");
+            return;
+        }
+        let outputs = Arc::new(
+            AlertOutputs::open(&DetectOptions {
+                out: Some("/dev/full".into()),
+                ..Default::default()
+            })
+            .unwrap(),
+        );
+        let mut engine = Engine::builder().rules_text("r.yaml", RULES).build();
+        let sink = outputs.clone();
+        engine.set_alert_sink(Arc::new(move |alert| sink.send(alert)));
+        let event = crate::AuditEvent::from_json(EV).unwrap();
+        assert_eq!(engine.evaluate(&event).len(), 1);
+        let err = outputs.finish(&mut Vec::new()).unwrap_err();
+        assert!(err.to_string().starts_with("cannot write alerts"), "{err}");
+        // The engine still holds the outputs; later alerts are harmless.
+        assert_eq!(engine.evaluate(&event).len(), 1);
     }
 
     #[test]

@@ -582,14 +582,23 @@ pub struct Metrics {
 pub struct MetricsSnapshot {
     /// Events seen, by source name.
     pub events_by_source: BTreeMap<String, u64>,
-    /// Alerts by rule name, with the rule's priority.
-    pub alerts_by_rule: BTreeMap<String, (Priority, u64)>,
+    /// Alerts by rule name.
+    pub alerts_by_rule: BTreeMap<String, RuleAlerts>,
     /// Alerts by priority.
     pub alerts_by_priority: BTreeMap<Priority, u64>,
     /// Alerts dropped by the rate limiter.
     pub rate_limited: u64,
-    /// The source of each rule.
-    pub rule_sources: BTreeMap<String, String>,
+}
+
+/// The alerts of one rule, with what labels them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RuleAlerts {
+    /// The rule's priority.
+    pub priority: Priority,
+    /// The rule's event source (`k8s_audit`, `syscall`, ...).
+    pub source: String,
+    /// Alerts raised.
+    pub alerts: u64,
 }
 
 impl MetricsSnapshot {
@@ -597,7 +606,9 @@ impl MetricsSnapshot {
     /// `palisade serve` exports for its `/audit` endpoint, so the same alert
     /// rules and dashboards work on both: `palisade_detect_events_total{rule,
     /// priority, source}` (Falco's events counter) and
-    /// `palisade_audit_events_total{source}`.
+    /// `palisade_audit_events_total{source}`. The latter only when the engine
+    /// has audit rules or has seen audit events: a syscall sensor would
+    /// otherwise export a series that is always 0.
     pub fn prometheus_text(&self) -> String {
         fn escape(v: &str) -> String {
             v.replace('\\', "\\\\")
@@ -607,28 +618,34 @@ impl MetricsSnapshot {
         let mut s = String::from(
             "# HELP palisade_detect_events_total Runtime rule matches (alerts), by rule, priority and source, as Falco's events counter.\n# TYPE palisade_detect_events_total counter\n",
         );
-        for (rule, (priority, n)) in &self.alerts_by_rule {
-            if *n == 0 {
+        for (rule, r) in &self.alerts_by_rule {
+            if r.alerts == 0 {
                 continue;
             }
-            let source = self.rule_sources.get(rule).map_or("", String::as_str);
             s.push_str(&format!(
-                "palisade_detect_events_total{{rule=\"{}\",priority=\"{}\",source=\"{}\"}} {n}\n",
+                "palisade_detect_events_total{{rule=\"{}\",priority=\"{}\",source=\"{}\"}} {}\n",
                 escape(rule),
-                priority.name(),
-                escape(source)
+                r.priority.name(),
+                escape(&r.source),
+                r.alerts
             ));
         }
-        s.push_str("# HELP palisade_audit_events_total Kubernetes audit events evaluated.\n# TYPE palisade_audit_events_total counter\n");
         let audit = self
             .events_by_source
             .get(crate::k8saudit::SOURCE)
             .copied()
             .unwrap_or(0);
-        s.push_str(&format!(
-            "palisade_audit_events_total{{source=\"{}\"}} {audit}\n",
-            crate::k8saudit::SOURCE
-        ));
+        let audit_rules = self
+            .alerts_by_rule
+            .values()
+            .any(|r| r.source == crate::k8saudit::SOURCE);
+        if audit_rules || audit > 0 {
+            s.push_str("# HELP palisade_audit_events_total Kubernetes audit events evaluated.\n# TYPE palisade_audit_events_total counter\n");
+            s.push_str(&format!(
+                "palisade_audit_events_total{{source=\"{}\"}} {audit}\n",
+                crate::k8saudit::SOURCE
+            ));
+        }
         s.push_str(&format!(
             "# HELP palisade_detect_rate_limited_total Alerts dropped by the per-rule rate limiter.\n# TYPE palisade_detect_rate_limited_total counter\npalisade_detect_rate_limited_total {}\n",
             self.rate_limited
@@ -688,9 +705,14 @@ impl Metrics {
         }
         for (name, p, source, c) in &self.rules {
             let n = c.load(Ordering::Relaxed);
-            let e = s.alerts_by_rule.entry(name.clone()).or_insert((*p, 0));
-            e.1 += n;
-            s.rule_sources.insert(name.clone(), source.clone());
+            s.alerts_by_rule
+                .entry(name.clone())
+                .or_insert_with(|| RuleAlerts {
+                    priority: *p,
+                    source: source.clone(),
+                    alerts: 0,
+                })
+                .alerts += n;
         }
         for p in Priority::ALL {
             s.alerts_by_priority
@@ -720,6 +742,35 @@ mod tests {
         assert!(!b.claim(s + s / 2));
         assert!(b.claim(s + s));
         assert!(!b.claim(s + s));
+    }
+
+    #[test]
+    fn audit_events_are_exported_only_by_engines_with_audit_rules() {
+        const SYSCALL: &str = "- rule: shell\n  desc: d\n  condition: evt.type = execve and proc.name = bash\n  output: shell %proc.name\n  priority: NOTICE\n";
+        const AUDIT: &str = "- rule: exec\n  desc: d\n  condition: ka.target.subresource = exec\n  output: exec\n  priority: WARNING\n  source: k8s_audit\n";
+        let sensor = Engine::builder().rules_text("s.yaml", SYSCALL).build();
+        let text = sensor.metrics().snapshot().prometheus_text();
+        assert!(!text.contains("palisade_audit_events_total"), "{text}");
+        assert!(
+            text.contains("palisade_detect_rate_limited_total 0\n"),
+            "{text}"
+        );
+        let webhook = Engine::builder().rules_text("a.yaml", AUDIT).build();
+        let snapshot = webhook.metrics().snapshot();
+        assert_eq!(
+            snapshot.alerts_by_rule["exec"],
+            RuleAlerts {
+                priority: Priority::Warning,
+                source: "k8s_audit".into(),
+                alerts: 0
+            }
+        );
+        assert!(
+            snapshot
+                .prometheus_text()
+                .contains("palisade_audit_events_total{source=\"k8s_audit\"} 0\n"),
+            "{snapshot:?}"
+        );
     }
 
     #[test]

@@ -158,28 +158,6 @@ impl Doc {
         })
     }
 
-    /// Members of an object with their keys as written: `Ok(bytes)` for a
-    /// key without escapes, `Err(raw text)` for one that needs [`unescape`].
-    pub fn members_raw(&self, id: Id) -> impl Iterator<Item = (Result<&[u8], &str>, Id)> + '_ {
-        let n = self.nodes[id as usize];
-        let mut child = id + 1;
-        std::iter::from_fn(move || {
-            if n.kind != Kind::Object || child >= n.next {
-                return None;
-            }
-            let key = self.nodes[child as usize];
-            let value = child + 1;
-            child = self.nodes[value as usize].next;
-            let range = key.start as usize..key.end as usize;
-            let raw = if key.escaped {
-                Err(self.text.get(range).unwrap_or_default())
-            } else {
-                Ok(self.text.as_bytes().get(range).unwrap_or_default())
-            };
-            Some((raw, value))
-        })
-    }
-
     /// Items of an array.
     pub fn items(&self, id: Id) -> impl Iterator<Item = Id> + '_ {
         let n = self.nodes[id as usize];

@@ -265,26 +265,6 @@ fn top_of(key: &str) -> Option<Top> {
     })
 }
 
-/// [`top_of`] on a key's raw bytes (the common, unescaped case).
-fn top_of_bytes(key: &[u8]) -> Option<Top> {
-    Some(match key {
-        b"auditID" => Top::AuditId,
-        b"stage" => Top::Stage,
-        b"stageTimestamp" => Top::StageTimestamp,
-        b"annotations" => Top::Annotations,
-        b"user" => Top::User,
-        b"impersonatedUser" => Top::ImpersonatedUser,
-        b"verb" => Top::Verb,
-        b"requestURI" => Top::RequestUri,
-        b"objectRef" => Top::ObjectRef,
-        b"requestObject" => Top::RequestObject,
-        b"responseObject" => Top::ResponseObject,
-        b"responseStatus" => Top::ResponseStatus,
-        b"userAgent" => Top::UserAgent,
-        _ => return None,
-    })
-}
-
 struct Table {
     catalogue: FieldCatalogue,
     extractors: Vec<Ex>,
@@ -395,12 +375,8 @@ impl AuditEvent {
         }
         // The first of duplicate members wins, as in `Doc::get`.
         let mut top = [0; TOP_COUNT];
-        for (key, value) in doc.members_raw(root) {
-            let t = match key {
-                Ok(raw) => top_of_bytes(raw),
-                Err(escaped) => top_of(&crate::json::unescape(escaped)),
-            };
-            if let Some(t) = t {
+        for (key, value) in doc.members(root) {
+            if let Some(t) = top_of(&key) {
                 if top[t as usize] == 0 {
                     top[t as usize] = value;
                 }

@@ -41,7 +41,7 @@ pub mod webhook;
 pub use compiler::Counts;
 pub use diagnostic::{Diagnostic, ItemKind, Level};
 pub use engine::{
-    all_tags, AlertSink, Engine, EngineBuilder, Metrics, MetricsSnapshot, RateLimiter,
+    all_tags, AlertSink, Engine, EngineBuilder, Metrics, MetricsSnapshot, RateLimiter, RuleAlerts,
     RuleMatching, RuleSummary, TokenBucket,
 };
 pub use k8saudit::{

@@ -1149,21 +1149,6 @@ impl Program {
         !stop_on
     }
 
-    /// Evaluates a tree for an event.
-    pub fn eval<'a, E: Event + ?Sized>(
-        &self,
-        node: &Node,
-        evt: &'a E,
-        s: &mut Scratch<'a>,
-    ) -> bool {
-        match node {
-            Node::And(children) => children.iter().all(|c| self.eval(c, evt, s)),
-            Node::Or(children) => children.iter().any(|c| self.eval(c, evt, s)),
-            Node::Not(child) => !self.eval(child, evt, s),
-            Node::Check(id) => self.eval_check(*id, evt, s),
-        }
-    }
-
     fn eval_check<'a, E: Event + ?Sized>(&self, id: u32, evt: &'a E, s: &mut Scratch<'a>) -> bool {
         let idx = id as usize;
         if idx >= s.checks.len() {

@@ -490,7 +490,7 @@ fn first_match_is_the_default_and_metrics_count() {
     e.evaluate(&event);
     let snap = e.metrics().snapshot();
     assert_eq!(snap.events_by_source["k8s_audit"], 2);
-    assert_eq!(snap.alerts_by_rule["Disallowed K8s User"].1, 2);
+    assert_eq!(snap.alerts_by_rule["Disallowed K8s User"].alerts, 2);
     assert_eq!(
         snap.alerts_by_priority[&palisade_detect::Priority::Warning],
         2

@@ -272,11 +272,16 @@ fn listen_for_audit_events(
         return Ok(ExitCode::from(cli_support::EXIT_RULE_ERRORS));
     }
     // The endpoint prints each alert's JSON on standard output; --out and
-    // --alert-webhook get them from the engine as they are raised.
-    if opts.out.is_some() || opts.alert_webhook.is_some() {
+    // --alert-webhook get them from the engine as they are raised, and are
+    // finished (webhook drained, write errors reported) when the server stops.
+    let outputs = if opts.out.is_some() || opts.alert_webhook.is_some() {
         let outputs = std::sync::Arc::new(cli_support::AlertOutputs::open(opts)?);
-        engine.set_alert_sink(std::sync::Arc::new(move |alert| outputs.send(alert)));
-    }
+        let sink = outputs.clone();
+        engine.set_alert_sink(std::sync::Arc::new(move |alert| sink.send(alert)));
+        Some(outputs)
+    } else {
+        None
+    };
     let tls = if args.self_signed {
         let generated =
             palisade_server::tls::self_signed(&["localhost".to_string(), "127.0.0.1".to_string()])?;
@@ -296,7 +301,13 @@ fn listen_for_audit_events(
     let mut config = palisade_server::ServeConfig::new(listen, tls);
     config.admission = false;
     config.audit = Some(palisade_server::AuditEngine(std::sync::Arc::new(engine)));
-    palisade_server::run(config, None)?;
+    let served = palisade_server::run(config, None);
+    let finished = match outputs {
+        Some(outputs) => outputs.finish(&mut std::io::stderr()),
+        None => Ok(()),
+    };
+    served?;
+    finished?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -317,16 +328,8 @@ fn run_syscall_sensor(args: &DetectArgs, opts: &DetectOptions) -> Result<ExitCod
     // SIGINT and SIGTERM stop the loop cleanly (the programs are detached
     // when the sensor is dropped).
     palisade_sensor::run::stop_on_signals(stop.clone());
-    let mut out_file = match &opts.out {
-        Some(p) => Some(
-            std::fs::OpenOptions::new()
-                .create(true)
-                .append(true)
-                .open(p)
-                .map_err(|e| anyhow::anyhow!("cannot open {}: {e}", p.display()))?,
-        ),
-        None => None,
-    };
+    // Standard output, plus --out and --alert-webhook.
+    let outputs = cli_support::AlertOutputs::open(opts)?;
     let run_opts = palisade_sensor::run::RunOptions {
         metrics_addr: args.metrics_addr,
         stop: stop.clone(),
@@ -340,7 +343,6 @@ fn run_syscall_sensor(args: &DetectArgs, opts: &DetectOptions) -> Result<ExitCod
     };
     let cri_sockets = run_opts.cri.effective_sockets();
     let verbose = opts.verbose;
-    let format = opts.format;
     let stdout = std::io::stdout();
     let stats = palisade_sensor::run::run(
         &engine,
@@ -372,18 +374,15 @@ fn run_syscall_sensor(args: &DetectArgs, opts: &DetectOptions) -> Result<ExitCod
             }
         },
         |alert| {
-            let line = match format {
-                AlertFormat::Text => alert.to_text(),
-                AlertFormat::Json => alert.to_json(),
-            };
             let mut lock = stdout.lock();
-            let _ = writeln!(lock, "{line}");
+            let _ = writeln!(lock, "{}", outputs.line(&alert));
             let _ = lock.flush();
-            if let Some(f) = out_file.as_mut() {
-                let _ = writeln!(f, "{line}");
-            }
+            outputs.send(&alert);
         },
-    )?;
+    );
+    let finished = outputs.finish(&mut stderr);
+    let stats = stats?;
+    finished?;
     if verbose || stop.load(Ordering::Relaxed) {
         eprintln!(
             "palisade: {} records, {} dropped in the kernel",
