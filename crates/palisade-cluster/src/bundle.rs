@@ -11,8 +11,10 @@
 //! ```
 //!
 //! The bundle is written to a temporary file in the target directory, synced,
-//! and renamed into place: a bundle either exists whole or not at all. Its own
-//! SHA-256 is returned (and recorded by the caller in the audit trail).
+//! and hard-linked into place, which never replaces an existing bundle: a
+//! bundle either exists whole or not at all (on a filesystem without hard
+//! links it is copied into a newly created file instead). Its own SHA-256 is
+//! returned (and recorded by the caller in the audit trail).
 
 use std::fs::File;
 use std::io::Write;
@@ -119,14 +121,9 @@ pub fn write(dir: &Path, name: &str, meta: Json, files: &[EvidenceFile]) -> Resu
             let _ = std::fs::remove_file(&temp_path);
             return Err(e);
         }
-        // A hard link puts the file in place only if the name is still free
-        // (rename would replace a bundle written meanwhile).
-        let placed = match std::fs::hard_link(&temp_path, &final_path) {
-            Ok(()) => Ok(true),
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(false),
-            // Filesystems without hard links: rename, the name was free a moment ago.
-            Err(_) => std::fs::rename(&temp_path, &final_path).map(|_| true),
-        };
+        let placed = place_without_replacing(&temp_path, &final_path, |from, to| {
+            std::fs::hard_link(from, to)
+        });
         let _ = std::fs::remove_file(&temp_path);
         match placed {
             Ok(true) => {}
@@ -162,6 +159,75 @@ pub fn write(dir: &Path, name: &str, meta: Json, files: &[EvidenceFile]) -> Resu
         "cannot find a free name for the bundle {name} in {}",
         dir.display()
     )
+}
+
+/// Puts the finished `temp_path` at `final_path` only if that name is still
+/// free: `Ok(false)` when it is taken (by a bundle written since the name was
+/// chosen, which must never be replaced). `link` is [`std::fs::hard_link`]
+/// (a parameter for the tests): a hard link is atomic and never replaces.
+/// On a filesystem without hard links the bytes are copied into a file
+/// created with `create_new`, which never replaces either; any other error
+/// is returned. `temp_path` is left for the caller to remove.
+fn place_without_replacing(
+    temp_path: &Path,
+    final_path: &Path,
+    link: impl FnOnce(&Path, &Path) -> std::io::Result<()>,
+) -> std::io::Result<bool> {
+    match link(temp_path, final_path) {
+        Ok(()) => Ok(true),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(false),
+        Err(e) if links_unsupported(&e) => copy_without_replacing(temp_path, final_path),
+        Err(e) => Err(e),
+    }
+}
+
+/// Whether a hard-link error says the filesystem has no hard links
+/// (`EOPNOTSUPP`/`ENOTSUP`, or what the standard library maps to `Unsupported`).
+fn links_unsupported(e: &std::io::Error) -> bool {
+    if e.kind() == std::io::ErrorKind::Unsupported {
+        return true;
+    }
+    // The errno values of "operation not supported", which the standard
+    // library does not map to `Unsupported` on every platform.
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    const NOT_SUPPORTED: &[i32] = &[95];
+    #[cfg(any(target_os = "macos", target_os = "ios", target_os = "freebsd"))]
+    const NOT_SUPPORTED: &[i32] = &[45, 102];
+    #[cfg(not(any(
+        target_os = "linux",
+        target_os = "android",
+        target_os = "macos",
+        target_os = "ios",
+        target_os = "freebsd"
+    )))]
+    const NOT_SUPPORTED: &[i32] = &[];
+    e.raw_os_error()
+        .is_some_and(|code| NOT_SUPPORTED.contains(&code))
+}
+
+/// Copies `temp_path` to `final_path`, which must not exist (`Ok(false)` if
+/// it does); synced. A copy that fails half-way is removed: the file is ours.
+fn copy_without_replacing(temp_path: &Path, final_path: &Path) -> std::io::Result<bool> {
+    let mut target = match std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(final_path)
+    {
+        Ok(file) => file,
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => return Ok(false),
+        Err(e) => return Err(e),
+    };
+    let copied = File::open(temp_path)
+        .and_then(|mut source| std::io::copy(&mut source, &mut target))
+        .and_then(|_| target.sync_all());
+    match copied {
+        Ok(()) => Ok(true),
+        Err(e) => {
+            drop(target);
+            let _ = std::fs::remove_file(final_path);
+            Err(e)
+        }
+    }
 }
 
 /// The gzipped tar, everything under `name/`, synced to disk.
@@ -249,6 +315,54 @@ pub fn verify(path: &Path) -> Result<Vec<String>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn no_links(_: &Path, _: &Path) -> std::io::Result<()> {
+        Err(std::io::Error::from(std::io::ErrorKind::Unsupported))
+    }
+
+    #[test]
+    fn without_hard_links_copies_into_a_new_file_and_never_replaces() {
+        let dir = tempfile::tempdir().unwrap();
+        let temp = dir.path().join(".b.tar.gz.partial");
+        let target = dir.path().join("b.tar.gz");
+        std::fs::write(&temp, b"new bundle").unwrap();
+
+        assert!(place_without_replacing(&temp, &target, no_links).unwrap());
+        assert_eq!(std::fs::read(&target).unwrap(), b"new bundle");
+
+        // The name taken meanwhile: nothing is written, the bundle there stays.
+        std::fs::write(&target, b"earlier bundle").unwrap();
+        assert!(!place_without_replacing(&temp, &target, no_links).unwrap());
+        assert_eq!(std::fs::read(&target).unwrap(), b"earlier bundle");
+
+        // "Operation not supported" as an errno counts as no hard links too.
+        #[cfg(target_os = "linux")]
+        {
+            let other = dir.path().join("c.tar.gz");
+            let eopnotsupp = |_: &Path, _: &Path| Err(std::io::Error::from_raw_os_error(95));
+            assert!(place_without_replacing(&temp, &other, eopnotsupp).unwrap());
+            assert_eq!(std::fs::read(&other).unwrap(), b"new bundle");
+        }
+    }
+
+    #[test]
+    fn other_link_errors_are_returned_without_a_fallback() {
+        let dir = tempfile::tempdir().unwrap();
+        let temp = dir.path().join(".b.tar.gz.partial");
+        let target = dir.path().join("b.tar.gz");
+        std::fs::write(&temp, b"new bundle").unwrap();
+        let denied =
+            |_: &Path, _: &Path| Err(std::io::Error::from(std::io::ErrorKind::PermissionDenied));
+        let err = place_without_replacing(&temp, &target, denied).unwrap_err();
+        assert_eq!(err.kind(), std::io::ErrorKind::PermissionDenied);
+        assert!(!target.exists());
+
+        // A real hard link onto a taken name: reported as taken, not replaced.
+        std::fs::write(&target, b"earlier bundle").unwrap();
+        let placed = place_without_replacing(&temp, &target, |a, b| std::fs::hard_link(a, b));
+        assert!(!placed.unwrap());
+        assert_eq!(std::fs::read(&target).unwrap(), b"earlier bundle");
+    }
 
     #[test]
     fn writes_atomically_with_hashes() {

@@ -742,7 +742,20 @@ impl Snapshot {
 
     /// The snapshot as a YAML stream: a comment saying what it is, then one
     /// document per object. `source` names the cluster (context and server).
+    /// The header records the server's version, when read, for analyses of
+    /// the saved file ([`recorded_server_version`]).
     pub fn to_yaml(&self, source: &str) -> String {
+        self.yaml(source, true)
+    }
+
+    /// [`Snapshot::to_yaml`] without the server version in the header: for
+    /// analyses of the live snapshot, which take [`Snapshot::server_version`]
+    /// as it is instead of reading it back from the text.
+    pub fn to_yaml_without_version(&self, source: &str) -> String {
+        self.yaml(source, false)
+    }
+
+    fn yaml(&self, source: &str, with_version: bool) -> String {
         let mut out = String::new();
         out.push_str(&format!(
             "{HEADER}{}\n# taken at {}; {} objects; {}\n",
@@ -754,7 +767,7 @@ impl Snapshot {
                 Scope::Namespace(ns) => format!("namespace {ns} (and cluster-scoped kinds)"),
             }
         ));
-        if let Some(version) = &self.server_version {
+        if let Some(version) = self.server_version.as_ref().filter(|_| with_version) {
             out.push_str(&format!("{SERVER_VERSION}{}\n", version.git_version));
         }
         if !self.problems.is_empty() {
@@ -843,6 +856,10 @@ mod tests {
             "{text}"
         );
         assert_eq!(recorded_server_version(&text), Some("v1.34.2-gke.1200"));
+        // The live snapshot's text leaves it out (it is passed on as data).
+        let live = snapshot.to_yaml_without_version("context fake");
+        assert_eq!(recorded_server_version(&live), None, "{live}");
+        assert!(live.contains("cannot list secrets cluster-wide"), "{live}");
         // Only a snapshot's header counts: not a manifest's comment.
         assert_eq!(
             recorded_server_version("# server version v1.35.0\napiVersion: v1\nkind: List\n"),

@@ -211,11 +211,8 @@ pub struct ScanArgs {
     #[arg(short = 'A', long = "all-namespaces", conflicts_with = "namespace")]
     pub all_namespaces: bool,
 
-    /// The cluster's Kubernetes version (1.34, v1.35.2), for the optional rbac-risk checks:
-    /// from 1.35 `get` alone no longer opens pods/exec [default: the live cluster's with
-    /// --cluster, or the one a snapshot file records; else unknown, judged as before 1.35]
-    #[arg(long, value_name = "VERSION")]
-    pub kubernetes_version: Option<palisade_rbac::KubernetesVersion>,
+    #[command(flatten)]
+    pub kubernetes_version: crate::commands::cluster_input::KubernetesVersionArg,
 
     #[command(flatten)]
     pub cluster: crate::commands::cluster_input::ClusterArgs,

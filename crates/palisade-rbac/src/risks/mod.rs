@@ -127,6 +127,12 @@ impl Probe {
             && rule.resource_name_matches(self.name)
     }
 
+    /// Whether the request opens anything on this cluster: a WebSocket-`get`
+    /// request only where `get` alone is enough (`websocket_get_is_enough`).
+    pub(crate) fn in_effect(&self, websocket_get_is_enough: bool) -> bool {
+        websocket_get_is_enough || !self.websocket_get
+    }
+
     /// Whether a binding of this kind in this namespace (`None`: cluster-wide)
     /// can grant the request.
     pub(crate) fn reachable(&self, scope: Option<&str>) -> bool {
@@ -450,7 +456,7 @@ impl Rbac {
                 let websocket_get = options.websocket_get_is_enough();
                 let matched: Vec<&Probe> = probes
                     .iter()
-                    .filter(|p| (websocket_get || !p.websocket_get) && p.allowed_by(&rule.rule))
+                    .filter(|p| p.in_effect(websocket_get) && p.allowed_by(&rule.rule))
                     .collect();
                 if matched.is_empty() {
                     return None;
@@ -823,7 +829,7 @@ pub(crate) fn rule_grants(
     };
     probes
         .iter()
-        .any(|p| (websocket_get || !p.websocket_get) && p.reachable(scope) && p.allowed_by(rule))
+        .any(|p| p.in_effect(websocket_get) && p.reachable(scope) && p.allowed_by(rule))
 }
 
 /// The highest severity of the grant checks `rule` triggers through a binding of `scope`.
@@ -844,7 +850,7 @@ pub(crate) fn rule_power(
         .filter_map(|c| match c.eval {
             Eval::Grants(probes)
                 if probes.iter().any(|p| {
-                    (websocket_get || !p.websocket_get) && p.reachable(scope) && p.allowed_by(rule)
+                    p.in_effect(websocket_get) && p.reachable(scope) && p.allowed_by(rule)
                 }) =>
             {
                 Some(if scope.is_none() {

@@ -1,7 +1,8 @@
 //! `--cluster`: objects read from a live cluster, for every command that reads
 //! manifests. The reading is `palisade-cluster`'s snapshot; here it becomes a
 //! [`Loaded`], exactly as if the snapshot had been saved and read as a file
-//! (`palisade snapshot -o cluster.yaml` writes that same text).
+//! (`palisade snapshot -o cluster.yaml` writes that same text), but for the
+//! server's version, which is passed on as data ([`ClusterObjects`]).
 
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -57,6 +58,21 @@ impl ClusterArgs {
     pub fn enabled(&self) -> bool {
         self.cluster || self.kube.kubeconfig.is_some() || self.kube.context.is_some()
     }
+}
+
+/// `--kubernetes-version`, for the commands whose analyses depend on it.
+#[derive(Debug, Clone, Copy, Default, Args)]
+pub struct KubernetesVersionArg {
+    /// The cluster's Kubernetes version (1.34, v1.35.2), for the rbac-risk checks: from 1.35
+    /// `get` alone no longer opens pods/exec, attach or portforward [default: the live
+    /// cluster's with --cluster, or the one a snapshot file records; else unknown, judged as
+    /// before 1.35]
+    #[arg(
+        id = "kubernetes_version",
+        long = "kubernetes-version",
+        value_name = "VERSION"
+    )]
+    pub version: Option<KubernetesVersion>,
 }
 
 /// A progress bar on standard error when it is a terminal: kinds done, objects read.
@@ -121,9 +137,14 @@ pub fn source_name(cluster: &Cluster) -> String {
 }
 
 /// A snapshot as the model loads it, with the kinds that could not be read as input errors.
+/// The server's version is not in its text: [`ClusterObjects::server_version`] carries it.
 pub fn to_loaded(snapshot: &Snapshot, cluster: &Cluster, options: &LoadOptions) -> Loaded {
     let name = source_name(cluster);
-    let mut loaded = load_text(&name, snapshot.to_yaml(&cluster.describe()), options);
+    let mut loaded = load_text(
+        &name,
+        snapshot.to_yaml_without_version(&cluster.describe()),
+        options,
+    );
     for problem in &snapshot.problems {
         loaded.errors.push(InputError {
             kind: InputErrorKind::Io,
@@ -137,30 +158,29 @@ pub fn to_loaded(snapshot: &Snapshot, cluster: &Cluster, options: &LoadOptions) 
     loaded
 }
 
+/// Objects read from a live cluster, and the server's version when asked for and read.
+pub struct ClusterObjects {
+    pub loaded: Loaded,
+    /// The source name and the server's `gitVersion`, as [`recorded_server_versions`]
+    /// gives a saved snapshot's, for [`kubernetes_version`].
+    pub server_version: Option<(String, String)>,
+}
+
 /// Reads the cluster for a command: `scope`, only the kinds in `only` (all when `None`).
 /// Kinds that could not be read are printed and returned as input errors in the [`Loaded`].
 pub fn load(args: &ClusterArgs, scope: Scope, only: Option<&[&str]>) -> Result<Loaded> {
-    load_snapshot(args, scope, only, false)
+    load_snapshot(args, scope, only, false).map(|objects| objects.loaded)
 }
 
-/// [`load`], and the server's version too (`GET /version`), recorded in the
-/// [`Loaded`]'s source as a saved snapshot records it, so that
-/// [`kubernetes_version`] finds it in either. A version that cannot be read
-/// is a warning: the analyses then judge as for an unknown version.
-pub fn load_with_version(
-    args: &ClusterArgs,
-    scope: Scope,
-    only: Option<&[&str]>,
-) -> Result<Loaded> {
-    load_snapshot(args, scope, only, true)
-}
-
-fn load_snapshot(
+/// [`load`], and with `server_version` the server's version too (`GET /version`).
+/// A version that cannot be read is a warning: the analyses then judge as for
+/// an unknown version.
+pub fn load_snapshot(
     args: &ClusterArgs,
     scope: Scope,
     only: Option<&[&str]>,
     server_version: bool,
-) -> Result<Loaded> {
+) -> Result<ClusterObjects> {
     let options = SnapshotOptions {
         scope,
         include_secrets: args.include_secrets,
@@ -175,11 +195,15 @@ fn load_snapshot(
             cluster.describe()
         );
     }
-    Ok(to_loaded(&snapshot, &cluster, &LoadOptions::default()))
+    Ok(ClusterObjects {
+        loaded: to_loaded(&snapshot, &cluster, &LoadOptions::default()),
+        server_version: snapshot
+            .server_version
+            .map(|version| (source_name(&cluster), version.git_version)),
+    })
 }
 
-/// The server version each snapshot among the inputs records (a live
-/// cluster's, read by [`load_with_version`], or a saved YAML snapshot's), by source name.
+/// The server version each saved YAML snapshot among the inputs records, by source name.
 pub fn recorded_server_versions(loaded: &Loaded) -> Vec<(String, String)> {
     loaded
         .sources
@@ -240,7 +264,7 @@ pub fn absorb(loaded: &mut Loaded, more: Loaded) {
 /// For `palisade rbac … --cluster`: the RBAC objects of the whole cluster
 /// (Roles, bindings, ClusterRoles with the cluster's defaults, ServiceAccounts,
 /// CRDs), and the server's version when `server_version`.
-pub fn rbac_objects(args: &ClusterArgs, server_version: bool) -> Result<Loaded> {
+pub fn rbac_objects(args: &ClusterArgs, server_version: bool) -> Result<ClusterObjects> {
     load_snapshot(args, Scope::All, Some(snapshot::RBAC_KINDS), server_version)
 }
 

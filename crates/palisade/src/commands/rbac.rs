@@ -279,18 +279,11 @@ pub struct RisksArgs {
     #[arg(long, value_name = "SEVERITY", value_parser = parse_severity)]
     pub fail_on: Option<Severity>,
 
-    /// The cluster's Kubernetes version (1.34, v1.35.2): from 1.35 `get` alone no longer
-    /// opens pods/exec, attach or portforward [default: the live cluster's with --cluster,
-    /// or the one a snapshot file records; else unknown, judged as before 1.35]
-    #[arg(long, value_name = "VERSION", value_parser = parse_kubernetes_version)]
-    pub kubernetes_version: Option<KubernetesVersion>,
+    #[command(flatten)]
+    pub kubernetes_version: super::cluster_input::KubernetesVersionArg,
 }
 
 fn parse_severity(s: &str) -> std::result::Result<Severity, String> {
-    s.parse()
-}
-
-fn parse_kubernetes_version(s: &str) -> std::result::Result<KubernetesVersion, String> {
     s.parse()
 }
 
@@ -319,11 +312,8 @@ pub struct PathsArgs {
     #[arg(short = 'o', long = "output", value_enum, default_value_t = RbacFormat::Table)]
     pub output: RbacFormat,
 
-    /// The cluster's Kubernetes version (1.34, v1.35.2): from 1.35 `get` alone no longer
-    /// opens pods/exec, attach or portforward [default: the live cluster's with --cluster,
-    /// or the one a snapshot file records; else unknown, judged as before 1.35]
-    #[arg(long, value_name = "VERSION", value_parser = parse_kubernetes_version)]
-    pub kubernetes_version: Option<KubernetesVersion>,
+    #[command(flatten)]
+    pub kubernetes_version: super::cluster_input::KubernetesVersionArg,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -413,11 +403,8 @@ pub struct GraphArgs {
     #[arg(long)]
     pub include_defaults: bool,
 
-    /// The cluster's Kubernetes version (1.34, v1.35.2): from 1.35 `get` alone no longer
-    /// opens pods/exec, attach or portforward [default: the live cluster's with --cluster,
-    /// or the one a snapshot file records; else unknown, judged as before 1.35]
-    #[arg(long, value_name = "VERSION", value_parser = parse_kubernetes_version)]
-    pub kubernetes_version: Option<KubernetesVersion>,
+    #[command(flatten)]
+    pub kubernetes_version: super::cluster_input::KubernetesVersionArg,
 }
 
 #[derive(Debug, Args)]
@@ -563,12 +550,12 @@ fn load_policy(
     // A live cluster brings its default roles too: no --bootstrap-policy needed.
     if let Some(cluster) = cluster.filter(|c| c.enabled()) {
         let live = super::cluster_input::rbac_objects(cluster, server_version)?;
-        for error in &live.errors {
+        for error in &live.loaded.errors {
             eprintln!("{error}");
         }
-        input_failed |= !live.errors.is_empty();
-        recorded_versions.extend(super::cluster_input::recorded_server_versions(&live));
-        objects.extend(live.objects);
+        input_failed |= !live.loaded.errors.is_empty();
+        recorded_versions.extend(live.server_version);
+        objects.extend(live.loaded.objects);
     }
 
     let rbac = Rbac::from_objects(&objects);
@@ -597,10 +584,10 @@ fn risks(args: &RisksArgs) -> Result<ExitCode> {
         &args.policy.filenames,
         &args.policy.bootstrap_policy,
         Some(&args.policy.cluster),
-        args.kubernetes_version.is_none(),
+        args.kubernetes_version.version.is_none(),
     )?;
     let rbac = &loaded.rbac;
-    let mut risks = rbac.risks_with(&risk_options(args.kubernetes_version, &loaded));
+    let mut risks = rbac.risks_with(&risk_options(args.kubernetes_version.version, &loaded));
     if let Some(min) = args.min_severity {
         risks.retain(|r| r.severity >= min);
     }
@@ -640,10 +627,11 @@ fn paths(args: &PathsArgs) -> Result<ExitCode> {
         &args.policy.filenames,
         &args.policy.bootstrap_policy,
         Some(&args.policy.cluster),
-        args.kubernetes_version.is_none(),
+        args.kubernetes_version.version.is_none(),
     )?;
     let rbac = &loaded.rbac;
-    let mut paths = rbac.escalation_paths_with(&risk_options(args.kubernetes_version, &loaded));
+    let mut paths =
+        rbac.escalation_paths_with(&risk_options(args.kubernetes_version.version, &loaded));
     if let Some(from) = &args.from {
         paths.retain(|p| is_subject(&p.start, from));
     }
@@ -802,11 +790,11 @@ fn graph(args: &GraphArgs) -> Result<ExitCode> {
         &args.policy.filenames,
         &args.policy.bootstrap_policy,
         Some(&args.policy.cluster),
-        args.kubernetes_version.is_none(),
+        args.kubernetes_version.version.is_none(),
     )?;
     let risks = loaded
         .rbac
-        .risks_with(&risk_options(args.kubernetes_version, &loaded));
+        .risks_with(&risk_options(args.kubernetes_version.version, &loaded));
     let options = DotOptions {
         include_defaults: args.include_defaults,
         namespace: args.namespace.clone(),
@@ -1096,13 +1084,13 @@ mod tests {
         assert_eq!(a.fail_on, Some(Severity::High));
         assert_eq!(a.min_severity, Some(Severity::Medium));
         assert_eq!(a.output, RisksFormat::Json);
-        assert_eq!(a.kubernetes_version, None);
+        assert_eq!(a.kubernetes_version.version, None);
         let cli = Cli::try_parse_from(["x", "risks", "-f", "a", "--kubernetes-version", "v1.35.1"])
             .expect("parses");
         let RbacCommand::Risks(a) = cli.cmd else {
             panic!("risks")
         };
-        assert_eq!(a.kubernetes_version, "1.35".parse().ok());
+        assert_eq!(a.kubernetes_version.version, "1.35".parse().ok());
         let err = Cli::try_parse_from(["x", "risks", "-f", "a", "--kubernetes-version", "latest"])
             .expect_err("not a version");
         assert!(err.to_string().contains("MAJOR.MINOR"), "{err}");

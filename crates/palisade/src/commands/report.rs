@@ -98,11 +98,8 @@ pub struct ReportArgs {
     #[arg(long, value_name = "PATH")]
     pub policies: Vec<PathBuf>,
 
-    /// The cluster's Kubernetes version (1.34, v1.35.2), for the optional rbac-risk checks:
-    /// from 1.35 `get` alone no longer opens pods/exec [default: the live cluster's with
-    /// --cluster, or the one a snapshot file records; else unknown, judged as before 1.35]
-    #[arg(long, value_name = "VERSION")]
-    pub kubernetes_version: Option<palisade_rbac::KubernetesVersion>,
+    #[command(flatten)]
+    pub kubernetes_version: super::cluster_input::KubernetesVersionArg,
 
     /// Namespace for objects that have none; with --cluster, the only namespace read
     #[arg(short = 'n', long, value_name = "NAMESPACE")]
@@ -140,22 +137,26 @@ pub fn run(args: &ReportArgs) -> Result<ExitCode> {
         default_namespace: args.namespace.clone(),
     };
     let mut loaded = load_inputs(&inputs, &options);
+    let mut recorded_versions = super::cluster_input::recorded_server_versions(&loaded);
     if args.cluster.enabled() {
         let scope = match &args.namespace {
             Some(ns) => palisade_cluster::snapshot::Scope::Namespace(ns.clone()),
             None => palisade_cluster::snapshot::Scope::All,
         };
-        let cluster = if args.kubernetes_version.is_some() {
-            super::cluster_input::load(&args.cluster, scope, None)?
-        } else {
-            super::cluster_input::load_with_version(&args.cluster, scope, None)?
-        };
-        super::cluster_input::absorb(&mut loaded, cluster);
+        // The server's version too, unless given (the rbac-risk checks depend on it).
+        let cluster = super::cluster_input::load_snapshot(
+            &args.cluster,
+            scope,
+            None,
+            args.kubernetes_version.version.is_none(),
+        )?;
+        super::cluster_input::absorb(&mut loaded, cluster.loaded);
+        recorded_versions.extend(cluster.server_version);
     }
     super::cluster_input::drop_controlled(&mut loaded.objects);
     let kubernetes_version = super::cluster_input::kubernetes_version(
-        args.kubernetes_version,
-        &super::cluster_input::recorded_server_versions(&loaded),
+        args.kubernetes_version.version,
+        &recorded_versions,
     );
 
     // The same analyses as `palisade scan`, with the NetworkPolicy analyzer

@@ -51,11 +51,12 @@ pub fn run(args: &ScanArgs, color: bool) -> Result<ExitCode> {
             None => palisade_cluster::snapshot::Scope::All,
         };
         // The server's version too, unless given (the rbac-risk checks depend on it).
-        Some(if args.kubernetes_version.is_some() {
-            super::cluster_input::load(&args.cluster, scope, None)?
-        } else {
-            super::cluster_input::load_with_version(&args.cluster, scope, None)?
-        })
+        Some(super::cluster_input::load_snapshot(
+            &args.cluster,
+            scope,
+            None,
+            args.kubernetes_version.version.is_none(),
+        )?)
     } else {
         None
     };
@@ -65,13 +66,15 @@ pub fn run(args: &ScanArgs, color: bool) -> Result<ExitCode> {
         default_namespace: args.namespace.clone(),
     };
     let mut loaded = load_inputs(&inputs, &options);
+    let mut recorded_versions = super::cluster_input::recorded_server_versions(&loaded);
     if let Some(cluster) = from_cluster {
-        super::cluster_input::absorb(&mut loaded, cluster);
+        super::cluster_input::absorb(&mut loaded, cluster.loaded);
+        recorded_versions.extend(cluster.server_version);
     }
     super::cluster_input::drop_controlled(&mut loaded.objects);
     let kubernetes_version = super::cluster_input::kubernetes_version(
-        args.kubernetes_version,
-        &super::cluster_input::recorded_server_versions(&loaded),
+        args.kubernetes_version.version,
+        &recorded_versions,
     );
     timer.lap("load");
 

@@ -52,36 +52,25 @@ pub(crate) const CHECK: Check = Check {
     remediation: "Remove delete and deletecollection from everyday roles; keep them to the deployment pipeline and the owning controllers.",
 };
 
-macro_rules! deletes {
-    ($group:literal, $resource:literal) => {
-        [
-            Probe::ns("delete", $group, $resource),
-            Probe::ns("deletecollection", $group, $resource),
-        ]
-    };
-}
-
-const RESOURCES: [[Probe; 2]; 10] = [
-    deletes!("", "pods"),
-    deletes!("apps", "deployments"),
-    deletes!("apps", "replicasets"),
-    deletes!("apps", "statefulsets"),
-    deletes!("apps", "daemonsets"),
-    deletes!("batch", "jobs"),
-    deletes!("batch", "cronjobs"),
-    deletes!("", "services"),
-    deletes!("", "secrets"),
-    deletes!("", "persistentvolumeclaims"),
+const PROBES: &[Probe] = &[
+    Probe::ns("delete", "", "pods"),
+    Probe::ns("deletecollection", "", "pods"),
+    Probe::ns("delete", "apps", "deployments"),
+    Probe::ns("deletecollection", "apps", "deployments"),
+    Probe::ns("delete", "apps", "replicasets"),
+    Probe::ns("deletecollection", "apps", "replicasets"),
+    Probe::ns("delete", "apps", "statefulsets"),
+    Probe::ns("deletecollection", "apps", "statefulsets"),
+    Probe::ns("delete", "apps", "daemonsets"),
+    Probe::ns("deletecollection", "apps", "daemonsets"),
+    Probe::ns("delete", "batch", "jobs"),
+    Probe::ns("deletecollection", "batch", "jobs"),
+    Probe::ns("delete", "batch", "cronjobs"),
+    Probe::ns("deletecollection", "batch", "cronjobs"),
+    Probe::ns("delete", "", "services"),
+    Probe::ns("deletecollection", "", "services"),
+    Probe::ns("delete", "", "secrets"),
+    Probe::ns("deletecollection", "", "secrets"),
+    Probe::ns("delete", "", "persistentvolumeclaims"),
+    Probe::ns("deletecollection", "", "persistentvolumeclaims"),
 ];
-
-const PROBES: &[Probe] = &flatten();
-
-const fn flatten() -> [Probe; 20] {
-    let mut out = [Probe::ns("", "", ""); 20];
-    let mut i = 0;
-    while i < 20 {
-        out[i] = RESOURCES[i / 2][i % 2];
-        i += 1;
-    }
-    out
-}

@@ -47,33 +47,30 @@ pub(crate) const CHECK: Check = Check {
     remediation: "Keep networking changes to the deployment pipeline and the controllers that own them; give other subjects read access.",
 };
 
-macro_rules! writes {
-    ($group:literal, $resource:literal) => {
-        [
-            Probe::ns("create", $group, $resource),
-            Probe::ns("update", $group, $resource),
-            Probe::ns("patch", $group, $resource),
-            Probe::ns("delete", $group, $resource),
-            Probe::ns("deletecollection", $group, $resource),
-        ]
-    };
-}
-
-const PROBES: &[Probe] = &concat_probes();
-
-const fn concat_probes() -> [Probe; 25] {
-    let groups: [[Probe; 5]; 5] = [
-        writes!("", "services"),
-        writes!("", "endpoints"),
-        writes!("discovery.k8s.io", "endpointslices"),
-        writes!("networking.k8s.io", "ingresses"),
-        writes!("networking.k8s.io", "networkpolicies"),
-    ];
-    let mut out = [Probe::ns("", "", ""); 25];
-    let mut i = 0;
-    while i < 25 {
-        out[i] = groups[i / 5][i % 5];
-        i += 1;
-    }
-    out
-}
+const PROBES: &[Probe] = &[
+    Probe::ns("create", "", "services"),
+    Probe::ns("update", "", "services"),
+    Probe::ns("patch", "", "services"),
+    Probe::ns("delete", "", "services"),
+    Probe::ns("deletecollection", "", "services"),
+    Probe::ns("create", "", "endpoints"),
+    Probe::ns("update", "", "endpoints"),
+    Probe::ns("patch", "", "endpoints"),
+    Probe::ns("delete", "", "endpoints"),
+    Probe::ns("deletecollection", "", "endpoints"),
+    Probe::ns("create", "discovery.k8s.io", "endpointslices"),
+    Probe::ns("update", "discovery.k8s.io", "endpointslices"),
+    Probe::ns("patch", "discovery.k8s.io", "endpointslices"),
+    Probe::ns("delete", "discovery.k8s.io", "endpointslices"),
+    Probe::ns("deletecollection", "discovery.k8s.io", "endpointslices"),
+    Probe::ns("create", "networking.k8s.io", "ingresses"),
+    Probe::ns("update", "networking.k8s.io", "ingresses"),
+    Probe::ns("patch", "networking.k8s.io", "ingresses"),
+    Probe::ns("delete", "networking.k8s.io", "ingresses"),
+    Probe::ns("deletecollection", "networking.k8s.io", "ingresses"),
+    Probe::ns("create", "networking.k8s.io", "networkpolicies"),
+    Probe::ns("update", "networking.k8s.io", "networkpolicies"),
+    Probe::ns("patch", "networking.k8s.io", "networkpolicies"),
+    Probe::ns("delete", "networking.k8s.io", "networkpolicies"),
+    Probe::ns("deletecollection", "networking.k8s.io", "networkpolicies"),
+];
