@@ -28,6 +28,7 @@ pub mod authz;
 mod diagnostic;
 mod finding;
 mod loader;
+pub mod names;
 mod node;
 mod object;
 mod schema;

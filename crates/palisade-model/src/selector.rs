@@ -40,6 +40,7 @@ use std::fmt;
 
 use serde_json::Value as Json;
 
+use crate::names::is_dns1123_subdomain;
 use crate::node::{Node, ValueKind};
 use crate::source::Span;
 
@@ -499,7 +500,6 @@ impl LabelSelector {
 }
 
 const NAME_MAX_LENGTH: usize = 63;
-const SUBDOMAIN_MAX_LENGTH: usize = 253;
 
 /// `([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]`, at most 63 characters: the
 /// name part of a qualified name, and a non-empty label value.
@@ -513,26 +513,12 @@ fn is_qualified_name_part(s: &str) -> bool {
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'-' | b'_' | b'.'))
 }
 
-/// An RFC 1123 subdomain (`IsDNS1123Subdomain`): at most 253 characters of
-/// dot-separated lowercase alphanumeric labels, `-` inside a label.
-fn is_dns_subdomain(s: &str) -> bool {
-    s.len() <= SUBDOMAIN_MAX_LENGTH
-        && s.split('.').all(|label| {
-            let b = label.as_bytes();
-            !b.is_empty()
-                && b[0].is_ascii_alphanumeric()
-                && b[b.len() - 1].is_ascii_alphanumeric()
-                && b.iter()
-                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == b'-')
-        })
-}
-
 /// Checks a label key is a qualified name: `[prefix/]name`, the prefix an
 /// RFC 1123 subdomain (`IsQualifiedName`).
 pub fn validate_label_key(key: &str) -> Result<(), String> {
     let ok = match key.split_once('/') {
         Some((prefix, name)) => {
-            !name.contains('/') && is_dns_subdomain(prefix) && is_qualified_name_part(name)
+            !name.contains('/') && is_dns1123_subdomain(prefix) && is_qualified_name_part(name)
         }
         None => is_qualified_name_part(key),
     };

@@ -436,6 +436,41 @@ fn match_policy_equivalent_converts_and_exact_does_not() {
     );
 }
 
+/// Bindings matched through equivalent versions each see the request converted
+/// to their own policy's version, also when several share one conversion.
+#[test]
+fn equivalent_conversions_are_per_target_version() {
+    let policy_for = |name: &str, group: &str, version: &str| {
+        format!(
+            "apiVersion: admissionregistration.k8s.io/v1\nkind: ValidatingAdmissionPolicy\nmetadata: {{name: {name}}}\nspec:\n  matchConstraints:\n    resourceRules:\n    - {{apiGroups: [{group}], apiVersions: [{version}], operations: [CREATE], resources: [deployments]}}\n  validations:\n  - expression: 'false'\n    messageExpression: \"object.apiVersion + ' ' + request.kind.version + ' from ' + request.requestKind.version\"\n"
+        )
+    };
+    let binding = |name: &str, policy: &str| {
+        format!("apiVersion: admissionregistration.k8s.io/v1\nkind: ValidatingAdmissionPolicyBinding\nmetadata: {{name: {name}}}\nspec: {{policyName: {policy}, validationActions: [Deny]}}\n")
+    };
+    let text = [
+        policy_for("to-apps", "apps", "v1"),
+        policy_for("to-extensions", "extensions", "v1beta1"),
+        binding("a1", "to-apps"),
+        binding("e1", "to-extensions"),
+        binding("a2", "to-apps"),
+    ]
+    .join("---\n");
+    let p = policies(&text);
+    let through_beta2 = deployment(1).replace("apiVersion: apps/v1", "apiVersion: apps/v1beta2");
+    let got: Vec<(String, String)> = run(&p, &through_beta2)
+        .into_iter()
+        .map(|d| (d.binding, d.message))
+        .collect();
+    let want = [
+        ("a1", "apps/v1 v1 from v1beta2"),
+        ("e1", "extensions/v1beta1 v1beta1 from v1beta2"),
+        ("a2", "apps/v1 v1 from v1beta2"),
+    ]
+    .map(|(b, m)| (b.to_string(), m.to_string()));
+    assert_eq!(got, want);
+}
+
 #[test]
 fn policy_budget_and_update() {
     // Each expression stays under the per-expression limit; together they

@@ -9,6 +9,7 @@
 //!   `system:authenticated` or `system:unauthenticated` is already a group;
 //!   `system:anonymous` gets `system:unauthenticated`.
 
+use palisade_model::names::{is_dns1123_label, is_dns1123_subdomain};
 use palisade_model::UserInfo;
 
 pub const AUTHENTICATED: &str = "system:authenticated";
@@ -52,32 +53,10 @@ pub fn split_service_account(username: &str) -> Option<(&str, &str)> {
     let mut parts = rest.split(':');
     let namespace = parts.next()?;
     let name = parts.next()?;
-    if parts.next().is_some() || !is_dns_label(namespace) || !is_dns_subdomain(name) {
+    if parts.next().is_some() || !is_dns1123_label(namespace) || !is_dns1123_subdomain(name) {
         return None;
     }
     Some((namespace, name))
-}
-
-fn is_dns_label(s: &str) -> bool {
-    !s.is_empty()
-        && s.len() <= 63
-        && s.bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-        && !s.starts_with('-')
-        && !s.ends_with('-')
-}
-
-fn is_dns_subdomain(s: &str) -> bool {
-    !s.is_empty()
-        && s.len() <= 253
-        && s.split('.').all(|label| {
-            !label.is_empty()
-                && label
-                    .bytes()
-                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-                && !label.starts_with('-')
-                && !label.ends_with('-')
-        })
 }
 
 #[cfg(test)]

@@ -82,6 +82,7 @@ use std::sync::{Mutex, OnceLock};
 
 use rayon::prelude::*;
 
+use palisade_model::names::is_dns1123_subdomain;
 use palisade_model::{
     load_inputs, Finding, Input, LoadOptions, Loaded, Object, ObjectId, RuleMeta, Severity, Span,
 };
@@ -387,7 +388,6 @@ impl PolicySet {
         }
         if self.engine == Engine::Cel {
             evaluate_cel(
-                self,
                 template,
                 &constraints,
                 objects,
@@ -424,7 +424,7 @@ impl PolicySet {
             let mut found = Vec::new();
             let mut failure: Option<String> = None;
             for (constraint, parameters) in constraints.iter().zip(&parameters) {
-                if !self.matched(constraint, object, review, inv, namespaces, &mut out) {
+                if !matched(constraint, object, review, inv, namespaces, &mut out) {
                     continue;
                 }
                 match eval_violations(&mut engine, template, review_value, parameters) {
@@ -457,41 +457,36 @@ impl PolicySet {
     }
 }
 
-impl PolicySet {
-    /// Whether `constraint` matches the review; a namespaceSelector that needs
-    /// a Namespace the input lacks is a note on the object, and no match.
-    fn matched(
-        &self,
-        constraint: &Constraint,
-        object: &Object,
-        review: &Review,
-        inv: &Inventory,
-        namespaces: &Inventory,
-        out: &mut Evaluation,
-    ) -> bool {
-        match match_review(constraint, review, inv, namespaces) {
-            MatchOutcome::Matches => true,
-            MatchOutcome::NoMatch => false,
-            MatchOutcome::NamespaceUnknown => {
-                out.notes.push(Issue::at(
-                    object,
-                    object_span(object),
-                    format!(
-                        "not checked against {} {}: its namespaceSelector needs Namespace {:?}, which is not in the input",
-                        constraint.kind, constraint.name, review.namespace
-                    ),
-                ));
-                false
-            }
+/// Whether `constraint` matches the review; a namespaceSelector that needs a
+/// Namespace the input lacks is a note on the object, and no match.
+fn matched(
+    constraint: &Constraint,
+    object: &Object,
+    review: &Review,
+    inv: &Inventory,
+    namespaces: &Inventory,
+    out: &mut Evaluation,
+) -> bool {
+    match match_review(constraint, review, inv, namespaces) {
+        MatchOutcome::Matches => true,
+        MatchOutcome::NoMatch => false,
+        MatchOutcome::NamespaceUnknown => {
+            out.notes.push(Issue::at(
+                object,
+                object_span(object),
+                format!(
+                    "not checked against {} {}: its namespaceSelector needs Namespace {:?}, which is not in the input",
+                    constraint.kind, constraint.name, review.namespace
+                ),
+            ));
+            false
         }
     }
 }
 
 /// Evaluates a template's `K8sNativeValidation` block for its constraints, as
 /// Gatekeeper's CEL driver does (parameters as `variables.params`).
-#[allow(clippy::too_many_arguments)]
 fn evaluate_cel(
-    set: &PolicySet,
     template: &ConstraintTemplate,
     constraints: &[&Constraint],
     objects: &[Object],
@@ -521,7 +516,7 @@ fn evaluate_cel(
         let actions = constraint.enforcement.offline_actions();
         for (index, (object, review)) in objects.iter().zip(reviews).enumerate() {
             let Some(review) = review else { continue };
-            if !set.matched(constraint, object, review, inv, namespaces, out) {
+            if !matched(constraint, object, review, inv, namespaces, out) {
                 continue;
             }
             match cel_outcomes(cel, constraint, review) {
@@ -574,7 +569,8 @@ const MATCH_FIELDS: &[&str] = &[
 /// unknown parameter fields unless the template's schema is a legacy one).
 fn constraint_problems(template: &ConstraintTemplate, c: &Constraint) -> Vec<String> {
     let mut problems = Vec::new();
-    if !is_dns1123_subdomain(&c.name) || c.name.chars().count() > 63 {
+    // Stricter than an object name's 253: ValidateCR caps it at 63.
+    if !is_dns1123_subdomain(&c.name) || c.name.len() > 63 {
         problems.push(format!(
             "metadata.name {:?} must be a lowercase DNS-1123 subdomain of at most 63 characters",
             c.name
@@ -620,19 +616,6 @@ fn constraint_problems(template: &ConstraintTemplate, c: &Constraint) -> Vec<Str
         problems.push(format!("unknown fields: {}", unknown.join(", ")));
     }
     problems
-}
-
-/// A DNS-1123 subdomain: lowercase alphanumerics, `-` and `.`, starting and
-/// ending with an alphanumeric, at most 253 characters.
-fn is_dns1123_subdomain(name: &str) -> bool {
-    let alnum = |c: char| c.is_ascii_lowercase() || c.is_ascii_digit();
-    !name.is_empty()
-        && name.len() <= 253
-        && name.split('.').all(|label| {
-            label.starts_with(alnum)
-                && label.ends_with(alnum)
-                && label.chars().all(|c| alnum(c) || c == '-')
-        })
 }
 
 /// The template's schema defaults in the constraint's parameters, as the

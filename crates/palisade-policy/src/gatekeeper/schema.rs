@@ -14,7 +14,7 @@ use serde_json::Value as Json;
 
 /// Problems of `value` against `schema`, each with a dotted path (`parameters.labels[0]`).
 pub fn check(schema: &Json, value: &Json, path: &str, out: &mut Vec<String>) {
-    check_depth(schema, value, path, out, 0);
+    walk(schema, value, path, out, 0, Walk::Problems);
 }
 
 fn type_name(value: &Json) -> &'static str {
@@ -29,7 +29,16 @@ fn type_name(value: &Json) -> &'static str {
     }
 }
 
-fn check_depth(schema: &Json, value: &Json, path: &str, out: &mut Vec<String>, depth: usize) {
+/// What one walk of a value against its schema looks for.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Walk {
+    /// Validation problems ([`check`]).
+    Problems,
+    /// Fields the schema does not describe ([`unknown_fields`]).
+    UnknownFields,
+}
+
+fn walk(schema: &Json, value: &Json, path: &str, out: &mut Vec<String>, depth: usize, mode: Walk) {
     // Schemas and parameters are user input: stay well clear of the stack's end.
     if depth > 64 || out.len() > 50 {
         return;
@@ -37,17 +46,68 @@ fn check_depth(schema: &Json, value: &Json, path: &str, out: &mut Vec<String>, d
     let Some(schema) = schema.as_object() else {
         return;
     };
-    if schema
-        .get("x-kubernetes-preserve-unknown-fields")
-        .and_then(Json::as_bool)
-        == Some(true)
-        && schema.get("type").is_none()
-    {
+    if mode == Walk::Problems && !check_value(schema, value, path, out) {
         return;
+    }
+    match value {
+        Json::Object(map) => {
+            if mode == Walk::Problems {
+                for required in schema
+                    .get("required")
+                    .and_then(Json::as_array)
+                    .map(Vec::as_slice)
+                    .unwrap_or(&[])
+                {
+                    if let Some(key) = required.as_str() {
+                        if !map.contains_key(key) {
+                            out.push(format!("{path}.{key}: required"));
+                        }
+                    }
+                }
+            }
+            let properties = schema.get("properties").and_then(Json::as_object);
+            let additional = schema.get("additionalProperties");
+            for (key, v) in map {
+                let sub = properties
+                    .and_then(|p| p.get(key))
+                    .or_else(|| additional.filter(|a| a.is_object()));
+                match sub {
+                    Some(sub) => walk(sub, v, &format!("{path}.{key}"), out, depth + 1, mode),
+                    None if mode == Walk::UnknownFields
+                        && additional != Some(&Json::Bool(true))
+                        && !preserves_unknown(schema) =>
+                    {
+                        out.push(format!("{path}.{key}"));
+                    }
+                    None => {}
+                }
+            }
+        }
+        Json::Array(items) => {
+            if let Some(sub) = schema.get("items") {
+                for (i, v) in items.iter().enumerate() {
+                    walk(sub, v, &format!("{path}[{i}]"), out, depth + 1, mode);
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
+/// The problems of `value` itself (type, enum, bounds); whether to go on to
+/// its fields or items.
+fn check_value(
+    schema: &serde_json::Map<String, Json>,
+    value: &Json,
+    path: &str,
+    out: &mut Vec<String>,
+) -> bool {
+    if preserves_unknown(schema) && schema.get("type").is_none() {
+        return false;
     }
     if value.is_null() {
         // null is accepted for nullable fields and treated as absent otherwise.
-        return;
+        return false;
     }
     if schema
         .get("x-kubernetes-int-or-string")
@@ -60,7 +120,7 @@ fn check_depth(schema: &Json, value: &Json, path: &str, out: &mut Vec<String>, d
                 type_name(value)
             ));
         }
-        return;
+        return false;
     }
     if let Some(expected) = schema.get("type").and_then(Json::as_str) {
         let found = type_name(value);
@@ -70,7 +130,7 @@ fn check_depth(schema: &Json, value: &Json, path: &str, out: &mut Vec<String>, d
         };
         if !ok {
             out.push(format!("{path}: expected {expected}, found {found}"));
-            return;
+            return false;
         }
     }
     if let Some(options) = schema.get("enum").and_then(Json::as_array) {
@@ -82,39 +142,7 @@ fn check_depth(schema: &Json, value: &Json, path: &str, out: &mut Vec<String>, d
         }
     }
     check_bounds(schema, value, path, out);
-    match value {
-        Json::Object(map) => {
-            let properties = schema.get("properties").and_then(Json::as_object);
-            for required in schema
-                .get("required")
-                .and_then(Json::as_array)
-                .map(Vec::as_slice)
-                .unwrap_or(&[])
-            {
-                if let Some(key) = required.as_str() {
-                    if !map.contains_key(key) {
-                        out.push(format!("{path}.{key}: required"));
-                    }
-                }
-            }
-            for (key, v) in map {
-                let sub = properties
-                    .and_then(|p| p.get(key))
-                    .or_else(|| schema.get("additionalProperties").filter(|a| a.is_object()));
-                if let Some(sub) = sub {
-                    check_depth(sub, v, &format!("{path}.{key}"), out, depth + 1);
-                }
-            }
-        }
-        Json::Array(items) => {
-            if let Some(sub) = schema.get("items") {
-                for (i, v) in items.iter().enumerate() {
-                    check_depth(sub, v, &format!("{path}[{i}]"), out, depth + 1);
-                }
-            }
-        }
-        _ => {}
-    }
+    true
 }
 
 /// `minimum`/`maximum` (with their `exclusive` flags), `minLength`/`maxLength`,
@@ -175,44 +203,7 @@ fn preserves_unknown(schema: &serde_json::Map<String, Json>) -> bool {
 /// The paths of fields in `value` that `schema` does not describe (structural
 /// pruning would drop them; the constraint framework rejects them).
 pub fn unknown_fields(schema: &Json, value: &Json, path: &str, out: &mut Vec<String>) {
-    unknown_depth(schema, value, path, out, 0);
-}
-
-fn unknown_depth(schema: &Json, value: &Json, path: &str, out: &mut Vec<String>, depth: usize) {
-    if depth > 64 || out.len() > 50 {
-        return;
-    }
-    let Some(schema) = schema.as_object() else {
-        return;
-    };
-    match value {
-        Json::Object(map) => {
-            let properties = schema.get("properties").and_then(Json::as_object);
-            let additional = schema.get("additionalProperties");
-            for (key, v) in map {
-                let child = format!("{path}.{key}");
-                match properties.and_then(|p| p.get(key)) {
-                    Some(sub) => unknown_depth(sub, v, &child, out, depth + 1),
-                    None => match additional {
-                        Some(sub @ Json::Object(_)) => {
-                            unknown_depth(sub, v, &child, out, depth + 1)
-                        }
-                        Some(Json::Bool(true)) => {}
-                        _ if preserves_unknown(schema) => {}
-                        _ => out.push(child),
-                    },
-                }
-            }
-        }
-        Json::Array(items) => {
-            if let Some(sub) = schema.get("items") {
-                for (i, v) in items.iter().enumerate() {
-                    unknown_depth(sub, v, &format!("{path}[{i}]"), out, depth + 1);
-                }
-            }
-        }
-        _ => {}
-    }
+    walk(schema, value, path, out, 0, Walk::UnknownFields);
 }
 
 /// Fills in `default` values where `value` lacks a field (or has `null` where
@@ -346,6 +337,20 @@ mod tests {
                 "spec.parameters.typo"
             ]
         );
+    }
+
+    #[test]
+    fn the_two_walks_report_independently() {
+        // A wrong type stops validation below it; the unknown-field walk still
+        // looks inside, and validation does not report unknown fields.
+        let schema = json!({"type": "object", "properties": {"n": {"type": "integer"}}});
+        let value = json!({"n": {"x": 1}});
+        let mut problems = Vec::new();
+        check(&schema, &value, "p", &mut problems);
+        assert_eq!(problems, ["p.n: expected integer, found object"]);
+        let mut unknown = Vec::new();
+        unknown_fields(&schema, &value, "p", &mut unknown);
+        assert_eq!(unknown, ["p.n.x"]);
     }
 
     #[test]

@@ -347,8 +347,9 @@ fn match_rules<'r>(
     if !equivalent {
         return None;
     }
+    let equivalents = equivalents(s, rules);
     for rule in rules {
-        for (group, version) in equivalents(s, rules) {
+        for &(group, version) in &equivalents {
             let converted = Subject {
                 group,
                 version,

@@ -68,6 +68,29 @@ pub enum Action {
     Audit,
 }
 
+impl Action {
+    /// The name as written in `validationActions`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Action::Deny => "Deny",
+            Action::Warn => "Warn",
+            Action::Audit => "Audit",
+        }
+    }
+
+    /// The severity of a violation under a binding's `actions`: high when it
+    /// is denied, medium when it only warns, low when it is only audited.
+    pub fn severity(actions: &[Action]) -> Severity {
+        if actions.contains(&Action::Deny) {
+            Severity::High
+        } else if actions.contains(&Action::Warn) {
+            Severity::Medium
+        } else {
+            Severity::Low
+        }
+    }
+}
+
 /// What a decision is about.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum DecisionKind {
@@ -101,6 +124,16 @@ pub struct Decision {
 }
 
 impl Decision {
+    /// The severity of its finding: an error fails the request (high), a
+    /// violation as its binding's actions say, the rest is information.
+    pub fn severity(&self) -> Severity {
+        match self.kind {
+            DecisionKind::NotEvaluable | DecisionKind::AuditAnnotation => Severity::Info,
+            DecisionKind::Error => Severity::High,
+            DecisionKind::Violation => Action::severity(&self.actions),
+        }
+    }
+
     /// Whether the API server would reject the request.
     pub fn denies(&self) -> bool {
         self.kind == DecisionKind::Error
@@ -364,6 +397,15 @@ impl Policies {
         self.policies.is_empty()
     }
 
+    /// The bindings of loaded policies, in load order, as `(policy, binding,
+    /// validationActions)` (the actions as evaluated: `Deny` when none is given).
+    pub fn bindings(&self) -> impl Iterator<Item = (&str, &str, &[Action])> {
+        self.bindings
+            .iter()
+            .filter(|b| self.policies.iter().any(|p| p.name == b.policy))
+            .map(|b| (b.policy.as_str(), b.name.as_str(), b.actions.as_slice()))
+    }
+
     /// Evaluates every binding on `object` as the API server would admit it
     /// with `operation` (no `oldObject`). `namespace_object` is the object's
     /// Namespace when known (for `namespaceSelector` and `namespaceObject`).
@@ -459,13 +501,7 @@ impl Policies {
             message,
             "Change the object so that the policy's validation holds, or review the policy and its binding.".into(),
         );
-        finding.severity = match decision.kind {
-            DecisionKind::NotEvaluable | DecisionKind::AuditAnnotation => Severity::Info,
-            DecisionKind::Error => Severity::High,
-            DecisionKind::Violation if decision.actions.contains(&Action::Deny) => Severity::High,
-            DecisionKind::Violation if decision.actions.contains(&Action::Warn) => Severity::Medium,
-            DecisionKind::Violation => Severity::Low,
-        };
+        finding.severity = decision.severity();
         finding
     }
 
@@ -649,6 +685,7 @@ impl Policies {
         let request_value = json_to_cel(request);
 
         let mut decisions = Vec::new();
+        let mut converted_by_version: HashMap<(String, String), ConvertedRequest> = HashMap::new();
         for binding in &self.bindings {
             let Some(policy) = self.policies.iter().find(|p| p.name == binding.policy) else {
                 continue;
@@ -745,12 +782,18 @@ impl Policies {
             };
             // Matched through an equivalent group/version: the API server converts
             // the request (kind, resource) and the objects to it before evaluating.
-            let converted = policy_match
-                .flatten()
-                .map(|(g, v)| convert_request(request, object, old_object, &g, &v, kind));
-            let (obj_value, old_value, request_value) = match &converted {
-                Some((o, old, r)) => (o.clone(), old.clone(), r.clone()),
-                None => (obj_value.clone(), old_value.clone(), request_value.clone()),
+            // Converted once per (group, version) for this request, shared by
+            // every binding that matches through it.
+            let (obj_value, old_value, request_value) = match policy_match.flatten() {
+                Some(group_version) => {
+                    let (o, old, r) = converted_by_version
+                        .entry(group_version)
+                        .or_insert_with_key(|(g, v)| {
+                            convert_request(request, object, old_object, g, v, kind)
+                        });
+                    (&*o, &*old, &*r)
+                }
+                None => (&obj_value, &old_value, &request_value),
             };
             for (param_name, param_value) in params {
                 let activation: Activation = vec![
@@ -948,6 +991,14 @@ impl Policies {
     }
 }
 
+/// `object`, `oldObject` and `request` as CEL values, converted to another
+/// group/version.
+type ConvertedRequest = (
+    ::kube_cel::cel::Value,
+    ::kube_cel::cel::Value,
+    ::kube_cel::cel::Value,
+);
+
 /// The CEL `object`, `oldObject` and `request` of a request converted to
 /// `group`/`version` (`matchPolicy: Equivalent`): `request.kind` and
 /// `request.resource` name the converted version (`requestKind` and
@@ -962,11 +1013,7 @@ fn convert_request(
     group: &str,
     version: &str,
     kind: &str,
-) -> (
-    ::kube_cel::cel::Value,
-    ::kube_cel::cel::Value,
-    ::kube_cel::cel::Value,
-) {
+) -> ConvertedRequest {
     let api_version = if group.is_empty() {
         version.to_string()
     } else {

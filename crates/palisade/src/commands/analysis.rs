@@ -112,7 +112,8 @@ pub fn analyze(
     lap("analyze");
     let mut errors = Vec::new();
     if !plan.policies.is_empty() {
-        let run = super::policy::run_policies(plan.policies, objects, objects);
+        // The policy lint's warnings are for `policy test`; a scan does not show them.
+        let run = super::policy::run_policies(plan.policies, objects, objects, false);
         findings.extend(run.findings);
         errors = run.errors;
     }

@@ -142,7 +142,7 @@ pub fn test(args: &PolicyTestArgs, color: bool) -> Result<ExitCode> {
         .chain(&inventory_loaded.objects)
         .cloned()
         .collect();
-    let run = run_policies(&args.policies, &loaded.objects, &inventory);
+    let run = run_policies(&args.policies, &loaded.objects, &inventory, true);
     for warning in &run.warnings {
         eprintln!("{warning}");
     }
@@ -179,7 +179,8 @@ pub struct PolicyRun {
     /// Whether `paths` held any Gatekeeper or ValidatingAdmissionPolicy object.
     pub policies_found: bool,
     /// The `policy/` lint's warnings about the templates of `paths` (e.g. Rego
-    /// that fails open when a reviewed field is missing), one line each.
+    /// that fails open when a reviewed field is missing), one line each; empty
+    /// unless asked for.
     pub warnings: Vec<String>,
 }
 
@@ -205,12 +206,14 @@ pub fn lint_policies(objects: &[palisade_model::Object]) -> Vec<String> {
 /// Loads Gatekeeper templates and constraints and ValidatingAdmissionPolicies
 /// with their bindings from `paths`, and evaluates them on `manifests` (as a
 /// CREATE), with `inventory` as Gatekeeper's `data.inventory`. Notes (objects
-/// that could not be judged) go to standard error. `palisade policy test` and
-/// `palisade scan --policies` share it.
+/// that could not be judged) go to standard error. With `lint`, the templates
+/// also get the `policy/` lint (a full checker run, so only when shown).
+/// `palisade policy test` and `palisade scan --policies` share it.
 pub fn run_policies(
     paths: &[PathBuf],
     manifests: &[palisade_model::Object],
     inventory: &[palisade_model::Object],
+    lint: bool,
 ) -> PolicyRun {
     let inputs: Vec<Input> = paths.iter().cloned().map(Input::Path).collect();
     let (set, loaded) = PolicySet::load(&inputs);
@@ -237,7 +240,11 @@ pub fn run_policies(
         findings,
         errors,
         policies_found: !(set.templates.is_empty() && set.constraints.is_empty() && vap.is_empty()),
-        warnings: lint_policies(&loaded.objects),
+        warnings: if lint {
+            lint_policies(&loaded.objects)
+        } else {
+            Vec::new()
+        },
     }
 }
 
@@ -469,6 +476,10 @@ pub fn audit(args: &PolicyAuditArgs) -> Result<ExitCode> {
             "namespace": o.id.namespace, "name": o.id.name,
         })
     };
+    let action_names = |actions: &[Action]| -> String {
+        let names: Vec<&str> = actions.iter().map(|a| a.as_str()).collect();
+        names.join(",")
+    };
     let mut rows: Vec<AuditRow> = Vec::new();
     for c in &set.constraints {
         let actions = c.enforcement.offline_actions();
@@ -515,45 +526,14 @@ pub fn audit(args: &PolicyAuditArgs) -> Result<ExitCode> {
             std::collections::BTreeMap::new();
         // Every binding of a loaded policy is listed, with 0 when nothing
         // violates it, as constraints are.
-        for b in policy_objects
-            .iter()
-            .filter(|o| o.id.kind == "ValidatingAdmissionPolicyBinding")
-        {
-            let Some(policy) = b
-                .root
-                .path(&["spec", "policyName"])
-                .and_then(|n| n.as_str())
-            else {
-                continue;
-            };
-            if !policy_objects
-                .iter()
-                .any(|p| p.id.kind == "ValidatingAdmissionPolicy" && p.id.name == policy)
-            {
-                continue;
-            }
-            let actions: Vec<&str> = b
-                .root
-                .path(&["spec", "validationActions"])
-                .map(|n| n.items())
-                .unwrap_or(&[])
-                .iter()
-                .filter_map(|a| a.as_str())
-                .collect();
-            let severity = if actions.contains(&"Deny") {
-                Severity::High
-            } else if actions.contains(&"Warn") {
-                Severity::Medium
-            } else {
-                Severity::Low
-            };
+        for (policy, binding, actions) in vap.bindings() {
             by_binding.insert(
-                (policy.to_string(), b.id.name.to_string()),
+                (policy.to_string(), binding.to_string()),
                 AuditRow {
                     kind: "ValidatingAdmissionPolicy".into(),
-                    name: format!("{policy} (binding {})", b.id.name),
-                    action: actions.join(","),
-                    severity,
+                    name: format!("{policy} (binding {binding})"),
+                    action: action_names(actions),
+                    severity: Action::severity(actions),
                     violations: Vec::new(),
                 },
             );
@@ -567,35 +547,21 @@ pub fn audit(args: &PolicyAuditArgs) -> Result<ExitCode> {
                 if !matches!(d.kind, DecisionKind::Violation | DecisionKind::Error) {
                     continue;
                 }
-                let severity = if d.denies() {
-                    Severity::High
-                } else if d.actions.contains(&Action::Warn) {
-                    Severity::Medium
-                } else {
-                    Severity::Low
-                };
-                let action: Vec<&str> = d
-                    .actions
-                    .iter()
-                    .map(|a| match a {
-                        Action::Deny => "Deny",
-                        Action::Warn => "Warn",
-                        Action::Audit => "Audit",
-                    })
-                    .collect();
+                let severity = d.severity();
+                let action = action_names(&d.actions);
                 let row = by_binding
                     .entry((d.policy.clone(), d.binding.clone()))
                     .or_insert_with(|| AuditRow {
                         kind: "ValidatingAdmissionPolicy".into(),
                         name: format!("{} (binding {})", d.policy, d.binding),
-                        action: action.join(","),
+                        action: action.clone(),
                         severity,
                         violations: Vec::new(),
                     });
                 row.severity = row.severity.max(severity);
                 let mut entry = object_json(index);
                 entry["message"] = json!(d.message);
-                entry["enforcementAction"] = json!(action.join(","));
+                entry["enforcementAction"] = json!(action);
                 row.violations.push(entry);
             }
         }

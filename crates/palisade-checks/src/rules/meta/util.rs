@@ -1,5 +1,7 @@
 //! Kind lists and Kubernetes name syntax for the metadata checks.
 
+use palisade_model::names::is_dns1123_subdomain;
+
 /// Kinds the metadata checks look at. The framework offers no "every kind"
 /// selector, so this lists the built-in namespaced and cluster-scoped kinds
 /// people write manifests for; custom resources are not covered.
@@ -44,22 +46,6 @@ pub(crate) const COMMON_KINDS: &[&str] = &[
     "MutatingWebhookConfiguration",
     "ValidatingWebhookConfiguration",
 ];
-
-/// Whether `text` is a DNS-1123 subdomain (a label key prefix): at most 253
-/// characters of dot-separated lowercase alphanumeric labels with inner `-`.
-pub(crate) fn is_dns1123_subdomain(text: &str) -> bool {
-    !text.is_empty()
-        && text.len() <= 253
-        && text.split('.').all(|part| {
-            let bytes = part.as_bytes();
-            !bytes.is_empty()
-                && bytes
-                    .iter()
-                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || *b == b'-')
-                && bytes[0] != b'-'
-                && bytes[bytes.len() - 1] != b'-'
-        })
-}
 
 /// The shape of a label name and a label value: at most 63 characters,
 /// alphanumeric at both ends, `-`, `_` and `.` inside. `allow_empty` for values.
