@@ -472,8 +472,12 @@ pub struct RequestArgs {
     pub name: Option<String>,
     /// `--subresource`, for kubectl's spelling.
     pub subresource: Option<String>,
-    /// `-n`; `None` means kubectl's default namespace, `default`.
+    /// `-n`; `None` means `default_namespace`.
     pub namespace: Option<String>,
+    /// The namespace without `-n`: the kubeconfig context's for a live cluster,
+    /// as kubectl takes it; `None` means `default`. Unlike `-n`, it draws no
+    /// warning for a cluster-scoped resource.
+    pub default_namespace: Option<String>,
     /// `-A`: a cluster-wide question (namespace `""`).
     pub all_namespaces: bool,
 }
@@ -536,6 +540,7 @@ pub fn build_request(args: &RequestArgs, table: &ResourceTable) -> Result<BuiltR
     } else {
         args.namespace
             .clone()
+            .or_else(|| args.default_namespace.clone())
             .unwrap_or_else(|| "default".to_string())
     };
     if resolved.namespaced == Some(false) && !namespace.is_empty() {

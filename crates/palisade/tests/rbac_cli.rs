@@ -1013,3 +1013,97 @@ fn a_snapshot_file_records_the_server_version_for_offline_analysis() {
         stderr(&out)
     );
 }
+
+/// With `--cluster` and no `-n`, can-i and who-can ask about the kubeconfig
+/// context's namespace, as `kubectl auth can-i` does; a cluster-scoped
+/// resource then draws no "not namespace scoped" warning (only `-n` does).
+#[test]
+fn without_n_a_live_cluster_question_is_in_the_contexts_namespace() {
+    use palisade_cluster::testing::FakeApiServer;
+    use serde_json::json;
+    let server = FakeApiServer::start();
+    {
+        let mut state = server.state();
+        state.add(
+            json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "Role",
+            "metadata": {"name": "pod-reader", "namespace": "shop"},
+            "rules": [{"apiGroups": [""], "resources": ["pods"], "verbs": ["get"]}]}),
+        );
+        state.add(json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding",
+            "metadata": {"name": "carol-reads", "namespace": "shop"},
+            "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": "pod-reader"},
+            "subjects": [{"kind": "User", "name": "carol", "apiGroup": "rbac.authorization.k8s.io"}]}));
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let generated = server.kubeconfig(dir.path());
+    let text = std::fs::read_to_string(&generated).expect("kubeconfig");
+    assert!(text.contains("namespace: default"), "{text}");
+    let in_shop = dir.path().join("shop.kubeconfig");
+    std::fs::write(
+        &in_shop,
+        text.replace("namespace: default", "namespace: shop"),
+    )
+    .expect("write kubeconfig");
+    // The first line is kubectl's answer; the reason follows.
+    let answer = |out: &Output| stdout(out).lines().next().unwrap_or_default().to_string();
+    let can_i = |kubeconfig: &Path, extra: &[&str]| {
+        let mut args = vec![
+            "rbac",
+            "can-i",
+            "get",
+            "pods",
+            "--as",
+            "carol",
+            "--cluster",
+            "--kubeconfig",
+            s(kubeconfig),
+        ];
+        args.extend(extra);
+        palisade(&args)
+    };
+    // The context's namespace is shop: carol may read its pods.
+    let out = can_i(&in_shop, &[]);
+    assert_eq!(answer(&out), "yes", "{}", stderr(&out));
+    // -n wins over the context.
+    let out = can_i(&in_shop, &["-n", "default"]);
+    assert_eq!(answer(&out), "no", "{}", stderr(&out));
+    // A context without a namespace of its own asks about default.
+    let out = can_i(&generated, &[]);
+    assert_eq!(answer(&out), "no", "{}", stderr(&out));
+    // who-can follows the same default.
+    let out = palisade(&[
+        "rbac",
+        "who-can",
+        "get",
+        "pods",
+        "--cluster",
+        "--kubeconfig",
+        s(&in_shop),
+        "-o",
+        "json",
+    ]);
+    assert!(
+        stdout(&out).contains("carol"),
+        "{}{}",
+        stdout(&out),
+        stderr(&out)
+    );
+    // A cluster-scoped resource: the context's namespace draws no warning.
+    let out = palisade(&[
+        "rbac",
+        "can-i",
+        "get",
+        "nodes",
+        "--as",
+        "carol",
+        "--cluster",
+        "--kubeconfig",
+        s(&in_shop),
+    ]);
+    assert_eq!(answer(&out), "no", "{}", stderr(&out));
+    assert!(
+        !stderr(&out).contains("not namespace scoped"),
+        "{}",
+        stderr(&out)
+    );
+}

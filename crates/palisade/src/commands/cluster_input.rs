@@ -164,6 +164,9 @@ pub struct ClusterObjects {
     /// The source name and the server's `gitVersion`, as [`recorded_server_versions`]
     /// gives a saved snapshot's, for [`kubernetes_version`].
     pub server_version: Option<(String, String)>,
+    /// The kubeconfig context's namespace (`default` when it sets none), which
+    /// kubectl uses when `-n` is absent.
+    pub default_namespace: String,
 }
 
 /// Reads the cluster for a command: `scope`, only the kinds in `only` (all when `None`).
@@ -197,6 +200,7 @@ pub fn load_snapshot(
     }
     Ok(ClusterObjects {
         loaded: to_loaded(&snapshot, &cluster, &LoadOptions::default()),
+        default_namespace: cluster.default_namespace.clone(),
         server_version: snapshot
             .server_version
             .map(|version| (source_name(&cluster), version.git_version)),

@@ -54,7 +54,8 @@ RESOURCE/SUBRESOURCE: unlike kubectl, where `pods/exec` would mean the pod named
 \"exec\", the part after the slash is the subresource; give an object's name as
 the third argument. Resource names are resolved from a built-in table of the
 Kubernetes resources (kubectl asks the server's discovery) and the input's
-CustomResourceDefinitions. Without -n the namespace is \"default\", as kubectl's.
+CustomResourceDefinitions. Without -n the namespace is the kubeconfig context's with --cluster,
+else \"default\", as kubectl's.
 A namespace given for a cluster-scoped resource (nodes, clusterroles) is
 dropped with a warning: such requests never carry one, so only
 ClusterRoleBindings grant them.
@@ -77,7 +78,8 @@ Examples:
 
 Every subject is listed with the binding (file:line) and the role rule that
 grant it. Groups are listed as groups: system:authenticated means everyone
-signed in. Without -n the namespace is \"default\"; -A looks at every
+signed in. Without -n the namespace is the kubeconfig context's with --cluster, else
+\"default\"; -A looks at every
 namespace, and each row says where the permission holds. Non-resource URLs are
 only granted by ClusterRoleBindings.
 
@@ -427,7 +429,7 @@ pub struct CanIArgs {
     #[arg(long, value_name = "SUBRESOURCE")]
     pub subresource: Option<String>,
 
-    /// Namespace of the request [default: default]
+    /// Namespace of the request [default: the context's with --cluster, else default]
     #[arg(short = 'n', long, value_name = "NAMESPACE")]
     pub namespace: Option<String>,
 
@@ -474,7 +476,7 @@ pub struct WhoCanArgs {
     #[arg(long, value_name = "SUBRESOURCE")]
     pub subresource: Option<String>,
 
-    /// Namespace of the request [default: default]
+    /// Namespace of the request [default: the context's with --cluster, else default]
     #[arg(short = 'n', long, value_name = "NAMESPACE")]
     pub namespace: Option<String>,
 
@@ -507,6 +509,16 @@ struct Loaded {
     input_failed: bool,
     /// The server versions the inputs record (a live cluster's, a snapshot file's).
     recorded_versions: Vec<(String, String)>,
+    /// With `--cluster`, the kubeconfig context's namespace: what `-n` defaults
+    /// to, as in `kubectl auth can-i` (files have no context: `default`).
+    context_namespace: Option<String>,
+}
+
+impl Loaded {
+    /// `-n` as given, else the context's namespace with `--cluster`.
+    fn namespace(&self, given: &Option<String>) -> Option<String> {
+        given.clone().or_else(|| self.context_namespace.clone())
+    }
 }
 
 fn load(args: &RbacInputArgs) -> Result<Loaded> {
@@ -529,6 +541,7 @@ fn load_policy(
 ) -> Result<(Loaded, Vec<Object>)> {
     let mut objects: Vec<Object> = Vec::new();
     let mut input_failed = false;
+    let mut context_namespace = None;
     if let Some(dir) = bootstrap_policy {
         let loaded = load_bootstrap_policy(dir)
             .map_err(anyhow::Error::msg)
@@ -555,6 +568,7 @@ fn load_policy(
         }
         input_failed |= !live.loaded.errors.is_empty();
         recorded_versions.extend(live.server_version);
+        context_namespace = Some(live.default_namespace);
         objects.extend(live.loaded.objects);
     }
 
@@ -570,6 +584,7 @@ fn load_policy(
             table,
             input_failed,
             recorded_versions,
+            context_namespace,
         },
         objects,
     ))
@@ -805,27 +820,10 @@ fn graph(args: &GraphArgs) -> Result<ExitCode> {
     Ok(exit_status(loaded.input_failed))
 }
 
-fn request(
-    verb: &str,
-    resource: &str,
-    name: &Option<String>,
-    subresource: &Option<String>,
-    namespace: &Option<String>,
-    all_namespaces: bool,
-    table: &ResourceTable,
-) -> Result<AccessRequest> {
-    let built = build_request(
-        &RequestArgs {
-            verb: verb.to_string(),
-            target: resource.to_string(),
-            name: name.clone(),
-            subresource: subresource.clone(),
-            namespace: namespace.clone(),
-            all_namespaces,
-        },
-        table,
-    )
-    .map_err(anyhow::Error::msg)?;
+/// The access request `args` describe, with build_request's warnings printed
+/// as kubectl prints them.
+fn request(args: &RequestArgs, table: &ResourceTable) -> Result<AccessRequest> {
+    let built = build_request(args, table).map_err(anyhow::Error::msg)?;
     for warning in &built.warnings {
         eprintln!("Warning: {warning}");
     }
@@ -837,7 +835,8 @@ fn can_i(args: &CanIArgs) -> Result<ExitCode> {
     let user = impersonate(&args.as_user, &args.as_groups);
     let mut out = std::io::stdout().lock();
     if args.list {
-        let namespace = args.namespace.as_deref().unwrap_or("default");
+        let namespace = loaded.namespace(&args.namespace);
+        let namespace = namespace.as_deref().unwrap_or("default");
         let list = loaded.rbac.list(&user, namespace);
         match args.input.output {
             RbacFormat::Table => {
@@ -872,12 +871,15 @@ fn can_i(args: &CanIArgs) -> Result<ExitCode> {
         anyhow::bail!("you must specify VERB and RESOURCE, or --list");
     };
     let request = request(
-        verb,
-        resource,
-        &args.name,
-        &args.subresource,
-        &args.namespace,
-        args.all_namespaces,
+        &RequestArgs {
+            verb: verb.clone(),
+            target: resource.clone(),
+            name: args.name.clone(),
+            subresource: args.subresource.clone(),
+            namespace: args.namespace.clone(),
+            default_namespace: loaded.context_namespace.clone(),
+            all_namespaces: args.all_namespaces,
+        },
         &loaded.table,
     )?;
     let decision = loaded.rbac.can_i(&user, &request);
@@ -906,12 +908,15 @@ fn can_i(args: &CanIArgs) -> Result<ExitCode> {
 fn who_can(args: &WhoCanArgs) -> Result<ExitCode> {
     let loaded = load(&args.input)?;
     let request = request(
-        &args.verb,
-        &args.resource,
-        &args.name,
-        &args.subresource,
-        &args.namespace,
-        args.all_namespaces,
+        &RequestArgs {
+            verb: args.verb.clone(),
+            target: args.resource.clone(),
+            name: args.name.clone(),
+            subresource: args.subresource.clone(),
+            namespace: args.namespace.clone(),
+            default_namespace: loaded.context_namespace.clone(),
+            all_namespaces: args.all_namespaces,
+        },
         &loaded.table,
     )?;
     let scope = if args.all_namespaces {
