@@ -399,7 +399,14 @@ impl Sensor {
             Err(e) if !interrupted(&e) => return Err(e).context("ring buffer consume failed"),
             _ => {}
         }
+        // Records after this drain read the clock afresh (see pal_time in
+        // sensor.bpf.c): a reused reading is never older than one drain.
+        // The map's memory is mapped into this process.
+        if let Some(bss) = self.skel.maps.bss_data.as_deref_mut() {
+            bss.drain_gen = bss.drain_gen.wrapping_add(1);
+        }
         let mut out = std::mem::take(&mut *self.pending.borrow_mut());
+        // Stable: records with equal times keep their ring's order.
         out.sort_by_key(Record::ts);
         Ok(out)
     }

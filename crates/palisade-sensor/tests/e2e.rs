@@ -214,6 +214,13 @@ fn marker() -> String {
     )
 }
 
+fn epoch_ns() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos() as u64)
+        .unwrap_or(0)
+}
+
 fn field(a: &Alert, name: &str) -> String {
     match a.output_fields.get(name) {
         Some(serde_json::Value::String(s)) => s.clone(),
@@ -234,6 +241,7 @@ fn sensor_end_to_end() {
 
     // 1. A sensitive file read by an untrusted program, on the host.
     let rd = env.tool("cat", "pal-e2e-rd");
+    let before = epoch_ns();
     let st = Command::new(&rd)
         .args(["/etc/shadow", &format!("/nonexistent-{m}")])
         .stdout(Stdio::null())
@@ -241,7 +249,17 @@ fn sensor_end_to_end() {
         .status()
         .unwrap();
     assert!(!st.success(), "the second file does not exist");
+    let after = epoch_ns();
     let a = env.wait("Read sensitive file untrusted", &m);
+    // The event's time is when it happened: a syscall record may reuse its
+    // task's earlier clock reading on the same CPU, never one from before
+    // the process existed (the boot-to-epoch offset is a few µs off).
+    let slack = 5_000_000;
+    assert!(
+        a.time_ns + slack >= before && a.time_ns <= after + slack,
+        "event time {} outside the command's run {before}..{after}",
+        a.time_ns
+    );
     assert_eq!(field(&a, "proc.name"), "pal-e2e-rd");
     assert_eq!(field(&a, "fd.name"), "/etc/shadow");
     assert_eq!(field(&a, "user.name"), "root");

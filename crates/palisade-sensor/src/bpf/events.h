@@ -61,7 +61,7 @@ struct pal_sc_spec {
 };
 
 struct pal_hdr {
-	__u64 ts;      /* CLOCK_BOOTTIME, ns */
+	__u64 ts;      /* CLOCK_BOOTTIME, ns; a syscall record may reuse an earlier reading (pal_time) */
 	__u16 kind;
 	__u16 flags;
 	__u32 size;    /* whole record, bytes */

@@ -35,6 +35,9 @@ const volatile __u32 ignore_tgid = 0;      // the sensor's own process
 const volatile __s32 v1_subsys_id = -1;    // a cgroup v1 controller to report, or -1
 const volatile __u64 wakeup_bytes = 1 << 20; // wake the consumer past this backlog
 
+// Bumped by user space after each drain of the rings (see pal_time).
+__u64 drain_gen = 0;
+
 // Per syscall number: what to capture (filled from user space, which knows
 // each architecture's numbers and each syscall's arguments).
 struct {
@@ -119,6 +122,58 @@ static __always_inline void count(__u32 cat, int dropped)
 		__sync_fetch_and_add(v, 1);
 }
 
+// A CPU's last clock reading, and what it is valid for (see pal_time).
+struct cpu_clock {
+	__u64 ts;
+	__u64 task;    // the task that read it
+	__u64 csw;     // that task's context switches then
+	__u64 gen;     // drain_gen then
+	__u32 left;    // records that may still reuse it
+	__u32 pad;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct cpu_clock);
+} clocks SEC(".maps");
+
+// Records that may share one clock reading.
+#define PAL_CLOCK_REUSE 16
+
+// A record's time (CLOCK_BOOTTIME). Reading the clock is a helper call, and
+// on kernels with return-thunk mitigations that is a fifth of what an open
+// costs the sensor, so a syscall record reuses the CPU's last reading while
+// it is fresh: same task, no context switch of it since, no drain of the
+// rings since (user space drains every 20 ms), fewer than PAL_CLOCK_REUSE
+// records ago. Lifecycle records (`exact`) always read the clock and leave
+// the reading for the records that follow.
+//
+// User space merges the CPUs' rings by this time (a stable sort, each ring in
+// order), which stays causal: a task's records on one CPU keep their ring
+// order, and a task that moved to another CPU was switched out on the way,
+// so its first record there reads the clock afresh, after everything it did
+// before; a forked child's first record is likewise a new task on its CPU.
+static __always_inline __u64 pal_time(struct task_struct *task, int exact)
+{
+	__u32 zero = 0;
+	struct cpu_clock *c = bpf_map_lookup_elem(&clocks, &zero);
+	if (!c)
+		return bpf_ktime_get_boot_ns();
+	__u64 csw = task->nvcsw + task->nivcsw;
+	__u64 gen = drain_gen;
+	if (exact || c->left == 0 || c->task != (__u64)task || c->csw != csw || c->gen != gen) {
+		c->ts = bpf_ktime_get_boot_ns();
+		c->task = (__u64)task;
+		c->csw = csw;
+		c->gen = gen;
+		c->left = PAL_CLOCK_REUSE;
+	}
+	c->left--;
+	return c->ts;
+}
+
 static __always_inline struct scratch *get_scratch(void)
 {
 	__u32 zero = 0;
@@ -158,7 +213,7 @@ static __always_inline void submit(struct scratch *s, __u32 len, __u32 cat)
 static __always_inline void fill_hdr(struct pal_hdr *h, struct task_struct *task, __u16 kind,
 				     __u64 pid_tgid)
 {
-	h->ts = bpf_ktime_get_boot_ns();
+	h->ts = pal_time(task, kind != PAL_KIND_SYSCALL);
 	h->kind = kind;
 	h->flags = 0;
 	h->tgid = pid_tgid >> 32;
@@ -383,8 +438,10 @@ static __always_inline int sys_exit_inline(struct task_struct *task, struct pal_
 	if (!sent || (*sent & 63) == 0)
 		flags = wakeup_flags(rb);
 	bpf_ringbuf_submit(r, flags);
+	// A plain add (a locked one costs): the counter is this CPU's, and
+	// tracepoint programs run with preemption off, so nothing interleaves.
 	if (sent)
-		__sync_fetch_and_add(sent, 1);
+		*sent += 1;
 	return 1;
 }
 
