@@ -181,6 +181,9 @@ fn main() {
             .map(|r| format!(" (fallback: {r})"))
             .unwrap_or_default()
     );
+    if let Some(why) = &stats_before.unbatched_reason {
+        println!("records not batched: {why}");
+    }
     println!(
         "records {} drops {}",
         stats_before.records,

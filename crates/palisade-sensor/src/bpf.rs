@@ -3,7 +3,7 @@
 use std::cell::RefCell;
 use std::collections::BTreeSet;
 use std::mem::MaybeUninit;
-use std::os::fd::AsFd;
+use std::os::fd::{AsFd, AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::rc::Rc;
 use std::time::Duration;
 
@@ -99,6 +99,8 @@ pub struct Sensor {
     // before the skeleton (which detaches the programs).
     ring: RingBuffer<'static>,
     _inner: Vec<MapHandle>,
+    /// The periodic batch flush on each CPU: links first, then their events.
+    _ticks: Vec<(libbpf_rs::Link, OwnedFd)>,
     pending: Rc<RefCell<Vec<Record>>>,
     decode_errors: Rc<RefCell<u64>>,
     skel: SensorSkel<'static>,
@@ -108,6 +110,9 @@ pub struct Sensor {
     pub exit_hook: ExitHook,
     /// Why per-syscall hooks were not used, when `Auto` fell back.
     pub fallback_reason: Option<String>,
+    /// Why syscall records are sent one by one instead of in per-CPU
+    /// batches (the periodic flush could not be set up), if they are.
+    pub unbatched_reason: Option<String>,
 }
 
 impl std::fmt::Debug for Sensor {
@@ -116,6 +121,7 @@ impl std::fmt::Debug for Sensor {
             .field("syscalls", &self.syscalls)
             .field("exit_hook", &self.exit_hook)
             .field("fallback_reason", &self.fallback_reason)
+            .field("unbatched_reason", &self.unbatched_reason)
             .finish()
     }
 }
@@ -133,6 +139,75 @@ fn spec_bytes(s: &syscalls::Syscall) -> [u8; 16] {
         *x = 0;
     }
     b
+}
+
+/// How often each CPU sends its batch of syscall records (see `struct batch`
+/// in sensor.bpf.c): the most a record waits there.
+pub const FLUSH_PERIOD: Duration = Duration::from_millis(10);
+
+/// Attaches the batch flush to a CPU-clock timer event on every online CPU.
+fn attach_flush_ticks(skel: &SensorSkel<'_>) -> Result<Vec<(libbpf_rs::Link, OwnedFd)>> {
+    let online = std::fs::read_to_string("/sys/devices/system/cpu/online")
+        .context("cannot read the online CPUs")?;
+    let cpus = parse_cpu_list(&online)
+        .with_context(|| format!("cannot parse the online CPUs {:?}", online.trim()))?;
+    let mut ticks = Vec::with_capacity(cpus.len());
+    for cpu in cpus {
+        let fd = open_cpu_clock(cpu, FLUSH_PERIOD)
+            .with_context(|| format!("cannot open a CPU-clock timer on CPU {cpu}"))?;
+        let link = skel
+            .progs
+            .pal_flush_tick
+            .attach_perf_event(fd.as_raw_fd())
+            .with_context(|| format!("cannot attach the batch flush on CPU {cpu}"))?;
+        ticks.push((link, fd));
+    }
+    Ok(ticks)
+}
+
+/// A sampling CPU-clock perf event on `cpu` (all tasks) firing every `period`.
+fn open_cpu_clock(cpu: u32, period: Duration) -> std::io::Result<OwnedFd> {
+    // SAFETY: perf_event_attr is plain data, valid all zeros.
+    let mut attr: libbpf_sys::perf_event_attr = unsafe { std::mem::zeroed() };
+    attr.type_ = libbpf_sys::PERF_TYPE_SOFTWARE;
+    attr.size = std::mem::size_of::<libbpf_sys::perf_event_attr>() as u32;
+    attr.config = u64::from(libbpf_sys::PERF_COUNT_SW_CPU_CLOCK);
+    // The CPU clock counts nanoseconds: the period is in ns.
+    attr.__bindgen_anon_1.sample_period = period.as_nanos() as u64;
+    // SAFETY: a valid attr, pid -1 with a cpu (every task on it), no group.
+    let fd = unsafe {
+        libc::syscall(
+            libc::SYS_perf_event_open,
+            &attr as *const libbpf_sys::perf_event_attr,
+            -1 as libc::pid_t,
+            cpu as libc::c_int,
+            -1 as libc::c_int,
+            libc::c_ulong::from(libbpf_sys::PERF_FLAG_FD_CLOEXEC),
+        )
+    };
+    if fd < 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    // SAFETY: a new descriptor that nothing else owns.
+    Ok(unsafe { OwnedFd::from_raw_fd(fd as RawFd) })
+}
+
+/// CPU numbers from a kernel CPU list such as `0-3,8,10-11`.
+fn parse_cpu_list(text: &str) -> Option<Vec<u32>> {
+    let mut out = Vec::new();
+    for part in text.trim().split(',').filter(|p| !p.is_empty()) {
+        match part.split_once('-') {
+            Some((a, b)) => {
+                let (a, b) = (a.parse::<u32>().ok()?, b.parse::<u32>().ok()?);
+                if a > b || b - a > 65_536 {
+                    return None;
+                }
+                out.extend(a..=b);
+            }
+            None => out.push(part.parse().ok()?),
+        }
+    }
+    (!out.is_empty()).then_some(out)
 }
 
 /// The index of a cgroup v1 controller to report besides the v2 path: the
@@ -348,9 +423,12 @@ impl Sensor {
             let e = decode_errors.clone();
             builder
                 .add(rb, move |data: &[u8]| {
-                    match wire::decode(data) {
-                        Ok(r) => p.borrow_mut().push(r),
-                        Err(_) => *e.borrow_mut() += 1,
+                    // One record, or a CPU's batch of them.
+                    for r in wire::decode_all(data) {
+                        match r {
+                            Ok(r) => p.borrow_mut().push(r),
+                            Err(_) => *e.borrow_mut() += 1,
+                        }
                     }
                     0
                 })
@@ -363,6 +441,17 @@ impl Sensor {
             Some(_) => "cannot attach the per-syscall fexit programs",
             None => "cannot attach the sensor's programs",
         })?;
+        // Batches only once every CPU flushes its own on a timer; until then
+        // (or without it) each record is sent at once.
+        let (ticks, unbatched_reason) = match attach_flush_ticks(&skel) {
+            Ok(ticks) => {
+                if let Some(bss) = skel.maps.bss_data.as_deref_mut() {
+                    bss.batching = 1;
+                }
+                (ticks, None)
+            }
+            Err(e) => (Vec::new(), Some(format!("{e:#}"))),
+        };
         let exit_hook = if fexit.is_some() {
             ExitHook::Fexit
         } else {
@@ -374,12 +463,14 @@ impl Sensor {
         Ok(Sensor {
             ring,
             _inner: inner_static,
+            _ticks: ticks,
             pending,
             decode_errors,
             skel,
             syscalls: selected.iter().map(|s| s.name).collect(),
             exit_hook,
             fallback_reason: None,
+            unbatched_reason,
         })
     }
 

@@ -69,6 +69,9 @@ pub struct RunStats {
     pub exit_hook: ExitHook,
     /// Why per-syscall hooks were not used, when `Auto` fell back.
     pub fallback_reason: Option<String>,
+    /// Why syscall records were sent one by one rather than in per-CPU
+    /// batches, if they were.
+    pub unbatched_reason: Option<String>,
     /// Lookups of container metadata.
     pub cri: LookupStats,
 }
@@ -171,8 +174,12 @@ pub fn run(
         syscalls: sensor.syscalls.clone(),
         exit_hook: sensor.exit_hook,
         fallback_reason: sensor.fallback_reason.clone(),
+        unbatched_reason: sensor.unbatched_reason.clone(),
         ..Default::default()
     };
+    if let Some(why) = &stats.unbatched_reason {
+        eprintln!("warning: syscall records are sent one by one, at a higher cost: {why}");
+    }
     let mut last_tick = Instant::now();
     while !opts.stop.load(Ordering::Relaxed) {
         let records = sensor.poll(Duration::from_millis(20))?;

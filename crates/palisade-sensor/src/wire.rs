@@ -262,6 +262,32 @@ fn strings(
     Ok(out)
 }
 
+/// Decodes the records of one ring record: one record, or a CPU's batch of
+/// them back to back, each at an 8-byte boundary (`size` says where the
+/// next starts). A malformed record ends the batch: its error is the last item.
+pub fn decode_all(buf: &[u8]) -> impl Iterator<Item = Result<Record, WireError>> + '_ {
+    let mut off = 0usize;
+    std::iter::from_fn(move || {
+        let rest = buf.get(off..).filter(|r| !r.is_empty())?;
+        let size = Reader { buf: rest }.u32(12).map(|s| s as usize);
+        let item = match size {
+            Ok(size) if (HDR_SIZE..=rest.len()).contains(&size) => {
+                off += size.next_multiple_of(8);
+                decode(&rest[..size])
+            }
+            Ok(size) => Err(WireError(format!(
+                "record size {size} outside {HDR_SIZE}..={}",
+                rest.len()
+            ))),
+            Err(e) => Err(e),
+        };
+        if item.is_err() {
+            off = buf.len();
+        }
+        Some(item)
+    })
+}
+
 /// Decodes one record.
 pub fn decode(buf: &[u8]) -> Result<Record, WireError> {
     let r = Reader { buf };
@@ -378,6 +404,8 @@ pub mod encode {
                 b.push(0);
             }
         }
+        let size = b.len() as u32;
+        b[12..16].copy_from_slice(&size.to_ne_bytes());
         b
     }
 
@@ -427,6 +455,60 @@ mod tests {
         assert_eq!(r.strs[0].as_deref(), Some(&b"/etc/shadow"[..]));
         assert_eq!(r.strs[1], None);
         assert_eq!(r.strs[2].as_deref(), Some(&b"x"[..]));
+    }
+
+    #[test]
+    fn a_batch_decodes_record_by_record() {
+        let rec = |tgid: u32, path: &[u8]| {
+            let hdr = Header {
+                kind: KIND_SYSCALL,
+                tgid,
+                ..Default::default()
+            };
+            encode::sys(&hdr, &[Some(path), None, None, None])
+        };
+        // Three records, each padded to 8 bytes but the last, as the
+        // kernel side lays out a batch.
+        let mut batch = Vec::new();
+        for (tgid, path) in [(1, &b"/a"[..]), (2, b"/etc/shadow"), (3, b"/usr/bin/x")] {
+            let r = rec(tgid, path);
+            assert_ne!(r.len() % 8, 0, "the test wants padding to matter");
+            batch.extend_from_slice(&r);
+            if tgid != 3 {
+                batch.resize(batch.len().next_multiple_of(8), 0xAA);
+            }
+        }
+        let got: Vec<(u32, Vec<u8>)> = decode_all(&batch)
+            .map(|r| match r.unwrap() {
+                Record::Sys(s) => (s.hdr.tgid, s.strs[0].clone().unwrap()),
+                other => panic!("{other:?}"),
+            })
+            .collect();
+        assert_eq!(
+            got,
+            [
+                (1, b"/a".to_vec()),
+                (2, b"/etc/shadow".to_vec()),
+                (3, b"/usr/bin/x".to_vec())
+            ]
+        );
+        // A single record is a batch of one.
+        assert_eq!(decode_all(&rec(9, b"/x")).count(), 1);
+        // A size that does not fit ends the batch with an error, and the
+        // records before it are kept.
+        let mut bad = batch.clone();
+        let second = rec(1, b"/a").len().next_multiple_of(8);
+        bad[second + 12..second + 16].copy_from_slice(&4096u32.to_ne_bytes());
+        let items: Vec<bool> = decode_all(&bad).map(|r| r.is_ok()).collect();
+        assert_eq!(items, [true, false]);
+        bad[second + 12..second + 16].copy_from_slice(&0u32.to_ne_bytes());
+        let items: Vec<bool> = decode_all(&bad).map(|r| r.is_ok()).collect();
+        assert_eq!(items, [true, false]);
+        // Trailing bytes too short for a header are an error, not a panic.
+        let mut tail = rec(5, b"/y");
+        tail.resize(tail.len().next_multiple_of(8) + 5, 0);
+        let items: Vec<bool> = decode_all(&tail).map(|r| r.is_ok()).collect();
+        assert_eq!(items, [true, false]);
     }
 
     #[test]

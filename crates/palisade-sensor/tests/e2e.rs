@@ -309,6 +309,9 @@ fn sensor_end_to_end() {
     // 6. A process attaching to another with ptrace.
     ptrace_attach(&mut env, &m);
 
+    // 7. An event followed by silence on its CPU still arrives.
+    quiet_after_event(&mut env, &m);
+
     // The counters and alerts are on /metrics (refreshed every second).
     let addr = env.running.metrics_addr.expect("metrics served");
     let deadline = Instant::now() + Duration::from_secs(5);
@@ -554,6 +557,21 @@ const HELPER_ENV: &str = "PAL_E2E_HELPER";
 /// Runs this test binary again as a helper doing one thing (`what`, one of
 /// the `helper_*` tests), with `tag` among its arguments so that only its
 /// own alerts match; in the cgroup `cgroup` when given.
+fn spawn_helper(what: &str, tag: &str) -> std::process::Child {
+    Command::new(std::env::current_exe().unwrap())
+        .args([
+            &format!("helper_{what}"),
+            tag,
+            "--exact",
+            "--test-threads=1",
+        ])
+        .env(HELPER_ENV, what)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap()
+}
+
 fn helper(what: &str, tag: &str, cgroup: Option<&Path>) -> std::process::ExitStatus {
     use std::os::unix::process::CommandExt;
     let exe = std::env::current_exe().unwrap();
@@ -607,6 +625,38 @@ fn helper_ptrace() {
     let _ = child.kill();
     let _ = child.wait();
     assert_eq!(r, 0, "PTRACE_SEIZE: {err}");
+}
+
+/// Helper: reads /etc/shadow, then sleeps without a syscall the sensor
+/// captures, so nothing else of its own sends its CPU's batch.
+#[test]
+fn helper_hold() {
+    if !is_helper("hold") {
+        return;
+    }
+    let _ = std::fs::read("/etc/shadow");
+    std::thread::sleep(Duration::from_secs(4));
+}
+
+/// Syscall records wait in a per-CPU batch until it fills, another record
+/// of that CPU goes to the ring directly (a fork, an exit), or the periodic
+/// flush: the alert must come while the helper sleeps, from the flush (on
+/// a quiet CPU) or from other activity, never only at its exit.
+fn quiet_after_event(env: &mut Env, m: &str) {
+    let tag = format!("hold-{m}");
+    let started = Instant::now();
+    let mut child = spawn_helper("hold", &tag);
+    let a = env.wait("Read sensitive file untrusted", &tag);
+    let waited = started.elapsed();
+    let alive = child.try_wait().unwrap().is_none();
+    let _ = child.kill();
+    let _ = child.wait();
+    assert_eq!(field(&a, "fd.name"), "/etc/shadow");
+    assert!(
+        alive && waited < Duration::from_secs(3),
+        "the alert came after {waited:?}, with the helper {}",
+        if alive { "alive" } else { "gone" }
+    );
 }
 
 /// Helper: finit_module on an invalid fd, which the kernel refuses before

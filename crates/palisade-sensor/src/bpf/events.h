@@ -3,8 +3,9 @@
  * Records the sensor's BPF programs send to user space. Every record starts
  * with struct pal_hdr; its `kind` says which struct follows. Variable parts
  * (strings) follow the fixed struct back to back, in the order of their
- * length fields, without terminators; a ring record may be longer than its
- * `size` (unused tail). src/wire.rs decodes these layouts: keep
+ * length fields, without terminators. A ring record holds one record or
+ * several back to back, each starting at an 8-byte boundary of the ring
+ * record: `size` says where the next one starts. src/wire.rs decodes these layouts: keep
  * both in step (the Rust side checks sizes against the constants below).
  */
 #ifndef PALISADE_EVENTS_H
@@ -17,6 +18,8 @@
 #define PAL_MAX_STR 4096
 /* String space of a syscall record built in place in the ring. */
 #define PAL_INLINE_STR 256
+/* Bytes of syscall records gathered per CPU before they are sent (see struct batch). */
+#define PAL_BATCH_BYTES 4096
 #define PAL_MAX_CGROUP_NAME 256
 #define PAL_CGROUP_LEVELS 6
 

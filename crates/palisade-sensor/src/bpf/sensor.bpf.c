@@ -37,6 +37,8 @@ const volatile __u64 wakeup_bytes = 1 << 20; // wake the consumer past this back
 
 // Bumped by user space after each drain of the rings (see pal_time).
 __u64 drain_gen = 0;
+// Set by user space once pal_flush_tick runs on every CPU (see struct batch).
+__u32 batching = 0;
 
 // Per syscall number: what to capture (filled from user space, which knows
 // each architecture's numbers and each syscall's arguments).
@@ -189,9 +191,104 @@ static __always_inline __u64 wakeup_flags(void *rb)
 	return BPF_RB_NO_WAKEUP;
 }
 
+// A syscall record with at most one string of fewer than PAL_INLINE_STR
+// bytes (its NUL included), built in place in the CPU's batch: no zeroing
+// and copying of a scratch record, for the frequent events (the open
+// family). The header's `size` says how much of it is used.
+struct pal_sys_inline {
+	struct pal_sys sys;
+	__u8 str[PAL_INLINE_STR];
+};
+
+// Syscall records gathered per CPU and sent to the ring as one ring record
+// (records back to back, each at an 8-byte boundary): reserving and
+// committing ring space costs two helper calls and a lock, once per batch
+// instead of once per record. A batch is sent when it has less room left
+// than one record, before any other record of its CPU (so the ring keeps
+// the CPU's order), and by pal_flush_tick, which user space attaches to a
+// timer on every CPU (`batching`; without it every record is sent at once).
+struct batch {
+	__u32 len;
+	__u32 busy;                 // being written or sent: the tick keeps off
+	__u32 cat[PAL_CAT_COUNT];   // records per counter category
+	__u8 buf[PAL_BATCH_BYTES + sizeof(struct pal_sys_inline)];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct batch);
+} batches SEC(".maps");
+
+static __always_inline struct batch *get_batch(void)
+{
+	__u32 zero = 0;
+	return bpf_map_lookup_elem(&batches, &zero);
+}
+
+// The tick runs in an interrupt that can land on its CPU in the middle of a
+// program writing the batch: `busy` tells it to wait for its next turn.
+// The barriers keep the compiler from moving the batch's writes across.
+static __always_inline void batch_enter(struct batch *b)
+{
+	*(volatile __u32 *)&b->busy = 1;
+	asm volatile("" ::: "memory");
+}
+
+static __always_inline void batch_leave(struct batch *b)
+{
+	asm volatile("" ::: "memory");
+	*(volatile __u32 *)&b->busy = 0;
+}
+
+// Sends the batch to this CPU's ring and counts its records as sent or
+// dropped. The caller holds `busy`.
+static __always_inline void flush_batch(struct batch *b)
+{
+	// 64 bits: a 32-bit value is widened afresh at each use, and the
+	// verifier would only know the bound of the copy that was checked.
+	__u64 len = b->len;
+	if (len == 0)
+		return;
+	__u32 cpu = bpf_get_smp_processor_id();
+	void *rb = bpf_map_lookup_elem(&rings, &cpu);
+	int dropped = 1;
+	// At most PAL_BATCH_BYTES by construction; the check is for the verifier.
+	if (rb && len <= PAL_BATCH_BYTES) {
+		barrier_var(len);
+		dropped = bpf_ringbuf_output(rb, b->buf, len, wakeup_flags(rb)) != 0;
+	}
+	for (int c = 0; c < PAL_CAT_COUNT; c++) {
+		__u32 n = b->cat[c];
+		if (!n)
+			continue;
+		__u32 key = 2 * c + dropped;
+		__u64 *v = bpf_map_lookup_elem(&counters, &key);
+		// A plain add (a locked one costs): the counter is this CPU's,
+		// and the tick cannot run while `busy` is held.
+		if (v)
+			*v += n;
+		b->cat[c] = 0;
+	}
+	b->len = 0;
+}
+
+// Sends this CPU's pending batch, before a record that goes to the ring directly.
+static __always_inline void flush_cpu_batch(void)
+{
+	struct batch *b = get_batch();
+	if (!b || b->len == 0)
+		return;
+	batch_enter(b);
+	flush_batch(b);
+	batch_leave(b);
+}
+
 // Copies `len` bytes of the scratch record to this CPU's ring.
 static __always_inline void submit(struct scratch *s, __u32 len, __u32 cat)
 {
+	flush_cpu_batch();
 	__u32 cpu = bpf_get_smp_processor_id();
 	void *rb = bpf_map_lookup_elem(&rings, &cpu);
 	if (!rb) {
@@ -385,33 +482,20 @@ static __always_inline void fill_sys(struct pal_sys *e, struct task_struct *task
 		fill_fd_info(&e->fd, task, (__s64)e->hdr.args[spec->fd_arg]);
 }
 
-// A syscall record with at most one string of fewer than PAL_INLINE_STR
-// bytes (its NUL included), built in place in the ring: no zeroing and
-// copying of a scratch record, for the frequent events (the open family).
-// The ring reserves the whole fixed size; the header's `size` says how much
-// is used.
-struct pal_sys_inline {
-	struct pal_sys sys;
-	__u8 str[PAL_INLINE_STR];
-};
-
-// Returns 0 when the record did not fit (a longer string): the caller then
+// Appends a syscall record with at most one short string to this CPU's
+// batch. Returns 0 when it does not fit (a longer string): the caller then
 // builds it in the scratch buffer.
 static __always_inline int sys_exit_inline(struct task_struct *task, struct pal_sc_spec *spec,
 					   struct pt_regs *regs, __u32 nr, long ret,
 					   __u64 pid_tgid)
 {
-	__u32 cpu = bpf_get_smp_processor_id();
-	void *rb = bpf_map_lookup_elem(&rings, &cpu);
-	if (!rb) {
-		count(spec->category, 1);
-		return 1;
-	}
-	struct pal_sys_inline *r = bpf_ringbuf_reserve(rb, sizeof(*r), 0);
-	if (!r) {
-		count(spec->category, 1);
-		return 1;
-	}
+	struct batch *b = get_batch();
+	if (!b)
+		return 0;
+	batch_enter(b);
+	// Below PAL_BATCH_BYTES by construction; the mask tells the verifier.
+	__u32 off = b->len & (PAL_BATCH_BYTES - 1);
+	struct pal_sys_inline *r = (struct pal_sys_inline *)&b->buf[off];
 	__builtin_memset(&r->sys, 0, sizeof(r->sys));
 	fill_sys(&r->sys, task, spec, regs, nr, ret, pid_tgid);
 	__u32 size = sizeof(r->sys);
@@ -421,7 +505,7 @@ static __always_inline int sys_exit_inline(struct task_struct *task, struct pal_
 		long n = bpf_probe_read_user_str(r->str, PAL_INLINE_STR, src);
 		// A full buffer may be a cut string: only a shorter one is whole.
 		if (n >= PAL_INLINE_STR) {
-			bpf_ringbuf_discard(r, BPF_RB_NO_WAKEUP);
+			batch_leave(b);
 			return 0;
 		}
 		if (n > 0) {
@@ -430,18 +514,11 @@ static __always_inline int sys_exit_inline(struct task_struct *task, struct pal_
 		}
 	}
 	r->sys.hdr.size = size;
-	// The backlog is checked on every 64th record of a category only: one
-	// helper call less per record, for a wake-up at most 64 records late.
-	__u32 key = 2 * (spec->category % PAL_CAT_COUNT);
-	__u64 *sent = bpf_map_lookup_elem(&counters, &key);
-	__u64 flags = BPF_RB_NO_WAKEUP;
-	if (!sent || (*sent & 63) == 0)
-		flags = wakeup_flags(rb);
-	bpf_ringbuf_submit(r, flags);
-	// A plain add (a locked one costs): the counter is this CPU's, and
-	// tracepoint programs run with preemption off, so nothing interleaves.
-	if (sent)
-		*sent += 1;
+	b->len = off + ((size + 7) & ~7u);
+	b->cat[spec->category % PAL_CAT_COUNT]++;
+	if (!batching || b->len > PAL_BATCH_BYTES - sizeof(struct pal_sys_inline))
+		flush_batch(b);
+	batch_leave(b);
 	return 1;
 }
 
@@ -748,5 +825,19 @@ int BPF_PROG(pal_exit, struct task_struct *p)
 	h->ret = BPF_CORE_READ(p, exit_code);
 	h->size = sizeof(*h);
 	submit(s, sizeof(*h), PAL_CAT_PROC);
+	return 0;
+}
+
+// The periodic flush: user space attaches it to a CPU-clock timer on every
+// CPU, so that a record waits in its batch for one tick at most.
+SEC("perf_event")
+int pal_flush_tick(void *ctx)
+{
+	struct batch *b = get_batch();
+	if (!b || b->len == 0 || b->busy)
+		return 0;
+	batch_enter(b);
+	flush_batch(b);
+	batch_leave(b);
 	return 0;
 }
