@@ -11,6 +11,20 @@
 //! libsinsp's field semantics. The kernel side only sends the syscalls some
 //! loaded rule can match (see [`syscalls`]).
 //!
+//! Two economies on the kernel side, because on kernels with return-thunk
+//! mitigations every BPF helper call costs (see BENCHMARKS.md):
+//! - Syscall records are gathered per CPU and sent as one ring record when
+//!   the batch is full, before any other record of that CPU (so the ring
+//!   keeps each CPU's order), and by a program on a 10 ms CPU-clock timer on
+//!   every CPU ([`bpf::FLUSH_PERIOD`]): a record reaches user space at most
+//!   one flush period plus one drain (20 ms) after its syscall.
+//! - A syscall record may reuse its CPU's last clock reading: only while the
+//!   same task runs without a context switch, no drain of the rings has
+//!   happened since, and fewer than 16 records ago; exec, fork and exit read
+//!   the clock exactly. `evt.time` is then at most that much early (in a
+//!   tight loop, tens of µs), and merging the CPUs by time stays causal: a
+//!   task moved to another CPU reads the clock afresh there.
+//!
 //! Container and pod names come from the CRI runtime socket ([`cri`], the
 //! `cri` feature, on by default), asked in the background.
 //!

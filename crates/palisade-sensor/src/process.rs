@@ -28,7 +28,7 @@ pub struct Process {
     pub pgid: u32,
     /// `comm`: the executable's name, at most 15 bytes (`proc.name`).
     pub comm: String,
-    /// argv[0] (`proc.exe`).
+    /// `argv[0]` (`proc.exe`).
     pub exe: String,
     /// The executable's full path (`proc.exepath`); empty when unknown.
     pub exepath: String,

@@ -36,7 +36,8 @@ Examples:
 Privileges, and why:
   hostPID: true            the sensor resolves processes, their working directories and container
                            users through /proc/PID of the node's processes
-  CAP_BPF, CAP_PERFMON     load the BPF programs and attach them to BTF tracepoints
+  CAP_BPF, CAP_PERFMON     load the BPF programs, attach them to BTF tracepoints and to a
+                           CPU-clock timer per CPU that sends batched records
                            (kernels 5.8+; no CAP_SYS_ADMIN, no privileged: true)
   CAP_SYS_RESOURCE         raise the memlock limit for the ring buffers on kernels before 5.11
   CAP_SYS_PTRACE           read /proc/PID/root/etc/passwd and /proc/PID/cwd of other users' processes
@@ -684,7 +685,7 @@ spec:
           readOnlyRootFilesystem: true
           capabilities:
             drop: [ALL]
-            # BPF + PERFMON: load and attach the programs. SYS_RESOURCE: memlock on kernels
+            # BPF + PERFMON: load and attach the programs (tracepoints, a timer per CPU). SYS_RESOURCE: memlock on kernels
             # before 5.11. SYS_PTRACE + DAC_READ_SEARCH: read other processes' /proc entries.
             add: [BPF, PERFMON, SYS_RESOURCE, SYS_PTRACE, DAC_READ_SEARCH]
           seccompProfile:
