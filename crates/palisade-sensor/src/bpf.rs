@@ -3,7 +3,7 @@
 use std::cell::RefCell;
 use std::collections::BTreeSet;
 use std::mem::MaybeUninit;
-use std::os::fd::{AsFd, AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::os::fd::{AsFd, AsRawFd, FromRawFd, IntoRawFd, OwnedFd, RawFd};
 use std::rc::Rc;
 use std::time::Duration;
 
@@ -99,8 +99,8 @@ pub struct Sensor {
     // before the skeleton (which detaches the programs).
     ring: RingBuffer<'static>,
     _inner: Vec<MapHandle>,
-    /// The periodic batch flush on each CPU: links first, then their events.
-    _ticks: Vec<(libbpf_rs::Link, OwnedFd)>,
+    /// The periodic batch flush on each CPU (each link owns its perf event).
+    _ticks: Vec<libbpf_rs::Link>,
     pending: Rc<RefCell<Vec<Record>>>,
     decode_errors: Rc<RefCell<u64>>,
     skel: SensorSkel<'static>,
@@ -146,7 +146,7 @@ fn spec_bytes(s: &syscalls::Syscall) -> [u8; 16] {
 pub const FLUSH_PERIOD: Duration = Duration::from_millis(10);
 
 /// Attaches the batch flush to a CPU-clock timer event on every online CPU.
-fn attach_flush_ticks(skel: &SensorSkel<'_>) -> Result<Vec<(libbpf_rs::Link, OwnedFd)>> {
+fn attach_flush_ticks(skel: &SensorSkel<'_>) -> Result<Vec<libbpf_rs::Link>> {
     let online = std::fs::read_to_string("/sys/devices/system/cpu/online")
         .context("cannot read the online CPUs")?;
     let cpus = parse_cpu_list(&online)
@@ -160,7 +160,9 @@ fn attach_flush_ticks(skel: &SensorSkel<'_>) -> Result<Vec<(libbpf_rs::Link, Own
             .pal_flush_tick
             .attach_perf_event(fd.as_raw_fd())
             .with_context(|| format!("cannot attach the batch flush on CPU {cpu}"))?;
-        ticks.push((link, fd));
+        // The link owns the event now: libbpf closes it when the link goes.
+        let _ = fd.into_raw_fd();
+        ticks.push(link);
     }
     Ok(ticks)
 }
