@@ -185,6 +185,18 @@ impl<'a> SyscallEvent<'a> {
     fn container_field(&self, f: F, key: Option<&str>) -> Option<Value<'a>> {
         let p = self.proc?;
         let borrowed = |v: &'a str| Some(Value::Str(Cow::Borrowed(v)));
+        if matches!(f, F::ContainerStartTs | F::ContainerDuration) {
+            // libsinsp's: the start of the pid namespace's init process,
+            // never for the host.
+            let start = p.pidns_init_start_ns;
+            if p.container.is_none() || start == 0 {
+                return None;
+            }
+            return Some(Value::Uint(match f {
+                F::ContainerStartTs => start,
+                _ => self.ts.saturating_sub(start),
+            }));
+        }
         let Some(c) = &p.container else {
             return match f {
                 F::ContainerId | F::ContainerFullId | F::ContainerName | F::ContainerType => {
@@ -555,6 +567,7 @@ enum F {
     ProcSname,
     ProcPgid,
     ProcDuration,
+    ProcPidnsInitStartTs,
     ProcIsExeFromMemfd,
     ProcExeIno,
     ProcIsSidLeader,
@@ -608,6 +621,8 @@ enum F {
     ContainerHostPid,
     ContainerHostNetwork,
     ContainerHostIpc,
+    ContainerStartTs,
+    ContainerDuration,
     ContainerLabel,
     ContainerLabels,
     K8sPodName,
@@ -671,6 +686,7 @@ fn field_of(name: &str) -> Option<F> {
         "proc.sname" => ProcSname,
         "proc.pgid" => ProcPgid,
         "proc.duration" => ProcDuration,
+        "proc.pidns_init_start_ts" => ProcPidnsInitStartTs,
         "proc.is_exe_from_memfd" => ProcIsExeFromMemfd,
         "proc.exe_ino" => ProcExeIno,
         "proc.is_sid_leader" => ProcIsSidLeader,
@@ -725,6 +741,8 @@ fn field_of(name: &str) -> Option<F> {
         "container.image.tag" => ContainerImageTag,
         "container.image.digest" => ContainerImageDigest,
         "container.privileged" => ContainerPrivileged,
+        "container.start_ts" => ContainerStartTs,
+        "container.duration" => ContainerDuration,
         "container.ip" => ContainerIp,
         "container.host_pid" => ContainerHostPid,
         "container.host_network" => ContainerHostNetwork,
@@ -1053,6 +1071,10 @@ impl Event for SyscallEvent<'_> {
                 Some(p) => Value::Uint(self.ts.saturating_sub(p.start_ns)),
                 None => return false,
             },
+            F::ProcPidnsInitStartTs => match p.filter(|p| p.pidns_init_start_ns != 0) {
+                Some(p) => Value::Uint(p.pidns_init_start_ns),
+                None => return false,
+            },
             F::ProcIsExeFromMemfd => Value::Bool(p.is_some_and(|p| p.exe_from_memfd)),
             F::ProcExeIno => match p.filter(|p| p.exe_ino != 0) {
                 Some(p) => Value::Int(p.exe_ino as i64),
@@ -1204,6 +1226,8 @@ impl Event for SyscallEvent<'_> {
             | F::ContainerHostPid
             | F::ContainerHostNetwork
             | F::ContainerHostIpc
+            | F::ContainerStartTs
+            | F::ContainerDuration
             | F::ContainerLabel
             | F::ContainerLabels
             | F::K8sPodName
@@ -1301,6 +1325,50 @@ mod tests {
             ..evt
         };
         assert!(engine.evaluate(&evt).is_empty());
+    }
+
+    #[test]
+    fn container_start_is_the_pid_namespace_init_start() {
+        let rules = "- rule: r\n  desc: d\n  condition: evt.type=openat\n  output: \"%container.start_ts %container.duration %proc.pidns_init_start_ts\"\n  priority: INFO\n";
+        let engine = Engine::builder().rules_text("r.yaml", rules).build();
+        assert!(!engine.has_errors(), "{:?}", engine.diagnostics());
+        let sc = syscalls::by_name("openat").unwrap();
+        let rec = open_record("/etc/hosts", 0, 3);
+        let table = ProcessTable::new("/nonexistent");
+        let id = "e2e0c6e1a2b4c5d6e7f8091a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d5e";
+        let in_container = Process {
+            pidns_init_start_ns: 1_000,
+            container: crate::container::from_cgroup_path(&format!("/docker/{id}")),
+            ..proc42()
+        };
+        assert!(in_container.container.is_some());
+        let message = |p: &Process| {
+            let evt = SyscallEvent {
+                kind: Kind::Sys(&rec, sc),
+                proc: Some(p),
+                table: &table,
+                num: 1,
+                ts: 5_000,
+                fd: fd_view(&rec, sc, Some(p)),
+                identity: Identity::default(),
+                hostname: "h",
+                meta: None,
+            };
+            engine.evaluate(&evt)[0].message.clone()
+        };
+        assert_eq!(message(&in_container), "1000 4000 1000");
+        // The host has no container start (as libsinsp), though its pid
+        // namespace has an init; unknown stays <NA>.
+        let host = Process {
+            container: None,
+            ..in_container.clone()
+        };
+        assert_eq!(message(&host), "<NA> <NA> 1000");
+        let unknown = Process {
+            pidns_init_start_ns: 0,
+            ..in_container
+        };
+        assert_eq!(message(&unknown), "<NA> <NA> <NA>");
     }
 
     #[test]

@@ -44,6 +44,9 @@ pub struct Process {
     pub container: Option<ContainerRef>,
     /// Start time, ns since the epoch (0: unknown).
     pub start_ns: u64,
+    /// Start of the init process of its pid namespace, ns since the epoch
+    /// (0: unknown): `proc.pidns_init_start_ts`, `container.start_ts`.
+    pub pidns_init_start_ns: u64,
     /// The executable is a memfd.
     pub exe_from_memfd: bool,
     /// Inode of the executable (0: unknown).
@@ -190,6 +193,33 @@ impl ProcessTable {
                 }
             }
         }
+        self.seed_pidns_init_starts();
+    }
+
+    /// Fills `pidns_init_start_ns` of the seeded processes: the start of the
+    /// process that is pid 1 in the same pid namespace, when it is seen.
+    fn seed_pidns_init_starts(&mut self) {
+        let ns_of = |root: &str, pid: u32| -> Option<String> {
+            std::fs::read_link(format!("{root}/{pid}/ns/pid"))
+                .ok()
+                .map(|l| l.to_string_lossy().into_owned())
+        };
+        let mut namespaces: HashMap<u32, String> = HashMap::new();
+        let mut init_starts: HashMap<String, u64> = HashMap::new();
+        for p in self.procs.values() {
+            let Some(ns) = ns_of(&self.proc_root, p.pid) else {
+                continue;
+            };
+            if p.vpid == 1 && p.start_ns != 0 {
+                init_starts.insert(ns.clone(), p.start_ns);
+            }
+            namespaces.insert(p.pid, ns);
+        }
+        for p in self.procs.values_mut() {
+            if let Some(start) = namespaces.get(&p.pid).and_then(|ns| init_starts.get(ns)) {
+                p.pidns_init_start_ns = *start;
+            }
+        }
     }
 
     /// Number of processes.
@@ -249,6 +279,10 @@ impl ProcessTable {
         child.ppid = r.ppid;
         child.vpid = 0;
         child.start_ns = self.epoch_ns(r.start_ns);
+        // A child in a new pid namespace (CLONE_NEWPID) is its init.
+        if r.pidns_init_start_ns != 0 {
+            child.pidns_init_start_ns = self.epoch_ns(r.pidns_init_start_ns);
+        }
         child.exited = None;
         self.procs.insert(r.child, child);
     }
@@ -286,6 +320,9 @@ impl ProcessTable {
         p.loginuid = r.hdr.loginuid;
         if r.start_ns != 0 {
             p.start_ns = self.epoch_ns(r.start_ns);
+        }
+        if r.pidns_init_start_ns != 0 {
+            p.pidns_init_start_ns = self.epoch_ns(r.pidns_init_start_ns);
         }
         p.exe_from_memfd = r.exe_from_memfd;
         p.exe_ino = r.exe_ino;
@@ -404,6 +441,8 @@ impl ProcessTable {
             loginuid,
             container: self.read_container(pid),
             start_ns,
+            // Known for the seeded processes (see seed), not for one read alone.
+            pidns_init_start_ns: 0,
             exe_from_memfd: false,
             exe_ino: 0,
             known: true,
@@ -456,6 +495,7 @@ mod tests {
             comm: "bash".into(),
             exe: "-bash".into(),
             cwd: Some("/root".into()),
+            pidns_init_start_ns: 777,
             known: true,
             ..Default::default()
         });
@@ -473,8 +513,11 @@ mod tests {
             child: 200,
             ppid: 100,
             start_ns: 5,
+            pidns_init_start_ns: 0,
         });
         assert_eq!(t.get(200).unwrap().comm, "bash");
+        // Unknown from the kernel: the parent's namespace.
+        assert_eq!(t.get(200).unwrap().pidns_init_start_ns, 777);
         let id = "3f1e0c6e1a2b4c5d6e7f8091a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d5";
         t.exec(&ExecRecord {
             hdr: Header {
@@ -486,6 +529,7 @@ mod tests {
             comm: "cat".into(),
             filename: b"bin/cat".to_vec(),
             args: b"cat\0/etc/shadow\0".to_vec(),
+            pidns_init_start_ns: 9,
             cgroup2: vec![
                 format!("docker-{id}.scope").into_bytes(),
                 b"system.slice".to_vec(),
@@ -497,6 +541,7 @@ mod tests {
         assert_eq!(p.cmdline(), "cat /etc/shadow");
         assert_eq!(p.exepath, "/root/bin/cat");
         assert_eq!(p.container.as_ref().map(|c| c.id()), Some(&id[..12]));
+        assert_eq!(p.pidns_init_start_ns, t.epoch_ns(9));
         let p = p.clone();
         assert_eq!(t.ancestor(&p, 1).unwrap().comm, "bash");
         assert_eq!(t.ancestor(&p, 2).unwrap().comm, "systemd");
@@ -517,5 +562,12 @@ mod tests {
         assert!(!me.comm.is_empty());
         assert!(me.exepath.starts_with('/'));
         assert!(t.len() > 1);
+        // This /proc is our pid namespace's: its pid 1 is the namespace's init.
+        let ns = |pid: u32| std::fs::read_link(format!("/proc/{pid}/ns/pid")).ok();
+        if let Some(init) = t.get(1).filter(|i| i.vpid == 1 && i.start_ns != 0) {
+            if ns(1).is_some() && ns(1) == ns(std::process::id()) {
+                assert_eq!(me.pidns_init_start_ns, init.start_ns);
+            }
+        }
     }
 }

@@ -20,9 +20,9 @@ pub const HDR_SIZE: usize = 120;
 /// `struct pal_sys`.
 pub const SYS_SIZE: usize = 224;
 /// `struct pal_exec`.
-pub const EXEC_SIZE: usize = 208;
+pub const EXEC_SIZE: usize = 216;
 /// `struct pal_fork`.
-pub const FORK_SIZE: usize = 136;
+pub const FORK_SIZE: usize = 144;
 /// `PAL_CGROUP_LEVELS`.
 pub const CGROUP_LEVELS: usize = 6;
 
@@ -170,6 +170,9 @@ pub struct ExecRecord {
     pub start_ns: u64,
     /// Inode of the executable.
     pub exe_ino: u64,
+    /// Start of the init process of its pid namespace, CLOCK_BOOTTIME ns
+    /// (0: unknown).
+    pub pidns_init_start_ns: u64,
     /// `comm` after the exec.
     pub comm: String,
     /// The path given to exec (absolute or relative to the cwd).
@@ -193,6 +196,9 @@ pub struct ForkRecord {
     pub ppid: u32,
     /// Its start time, CLOCK_BOOTTIME ns.
     pub start_ns: u64,
+    /// Start of the init process of its pid namespace, CLOCK_BOOTTIME ns
+    /// (0: unknown).
+    pub pidns_init_start_ns: u64,
 }
 
 /// One decoded record.
@@ -370,6 +376,7 @@ pub fn decode(buf: &[u8]) -> Result<Record, WireError> {
                 exe_from_memfd: r.u32(140)? & 1 != 0,
                 start_ns: r.u64(144)?,
                 exe_ino: r.u64(152)?,
+                pidns_init_start_ns: r.u64(208)?,
                 comm: String::from_utf8_lossy(&comm_raw[..comm_end]).into_owned(),
                 filename,
                 args,
@@ -382,6 +389,7 @@ pub fn decode(buf: &[u8]) -> Result<Record, WireError> {
             child: r.u32(120)?,
             ppid: r.u32(124)?,
             start_ns: r.u64(128)?,
+            pidns_init_start_ns: r.u64(136)?,
             hdr,
         })),
         KIND_EXIT => Ok(Record::Exit(hdr)),

@@ -83,7 +83,7 @@ const HOST_COPY: &str = r#"
 - rule: Process in container (e2e)
   desc: shows the container fields of every exec in a container
   condition: spawned_process and container
-  output: "exec in container id=%container.id full=%container.full_id type=%container.type cname=%container.name pod=%k8s.pod.name ns=%k8s.ns.name name=%proc.name parent=%proc.pname cmd=%proc.cmdline tty=%proc.tty"
+  output: "exec in container id=%container.id full=%container.full_id type=%container.type cname=%container.name pod=%k8s.pod.name ns=%k8s.ns.name name=%proc.name parent=%proc.pname cmd=%proc.cmdline tty=%proc.tty start=%container.start_ts pidns_start=%proc.pidns_init_start_ts"
   priority: INFO
 "#;
 
@@ -507,6 +507,12 @@ fn container_shell(env: &mut Env, m: &str) {
         "{}",
         a.message
     );
+    // The container's start is its pid namespace's init's, from the kernel:
+    // this fake container shares the host's pid namespace, whose init
+    // started before this test did.
+    let start: u64 = field(&a, "container.start_ts").parse().unwrap();
+    assert_eq!(field(&a, "proc.pidns_init_start_ts"), start.to_string());
+    assert!(start > 0 && start < epoch_ns(), "{}", a.message);
     assert!(
         a.message.contains(&format!("full={CONTAINER_ID}")),
         "{}",

@@ -126,6 +126,7 @@ struct pal_exec {
 	__u16 cg2_len[PAL_CGROUP_LEVELS];
 	__u16 cg1_len[PAL_CGROUP_LEVELS];
 	__u16 pad;
+	__u64 pidns_init_start_ns; /* start of its pid namespace's init, CLOCK_BOOTTIME ns */
 };
 
 struct pal_fork {
@@ -133,6 +134,7 @@ struct pal_fork {
 	__u32 child;
 	__u32 ppid;
 	__u64 start_ns;
+	__u64 pidns_init_start_ns; /* the child's, as in pal_exec */
 };
 
 #endif

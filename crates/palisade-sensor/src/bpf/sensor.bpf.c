@@ -26,6 +26,12 @@ struct kernfs_node___old {
 	struct kernfs_node *parent;
 } __attribute__((preserve_access_index));
 
+// The layouts src/wire.rs decodes (HDR_SIZE, SYS_SIZE, EXEC_SIZE, FORK_SIZE).
+_Static_assert(sizeof(struct pal_hdr) == 120, "src/wire.rs HDR_SIZE");
+_Static_assert(sizeof(struct pal_sys) == 224, "src/wire.rs SYS_SIZE");
+_Static_assert(sizeof(struct pal_exec) == 216, "src/wire.rs EXEC_SIZE");
+_Static_assert(sizeof(struct pal_fork) == 144, "src/wire.rs FORK_SIZE");
+
 // The kernel needs a GPL-compatible licence string to allow the probe-read
 // helpers; this file is offered under GPL-2.0 as one of its two licences.
 char LICENSE[] SEC("license") = "GPL";
@@ -702,6 +708,28 @@ static __always_inline __u32 encode_tty(struct task_struct *task)
 	return (minor & 0xff) | (major << 8) | ((minor & ~0xffu) << 12);
 }
 
+// When the init process of `p`'s pid namespace started (CLOCK_BOOTTIME):
+// libsinsp's pidns_init_start_ts, behind container.start_ts.
+static __always_inline __u64 pidns_init_start(struct task_struct *p)
+{
+	struct pid *pid = BPF_CORE_READ(p, thread_pid);
+	if (!pid)
+		return 0;
+	// numbers[] is indexed by the pid's level at run time (see pal_exec).
+	__u32 level = BPF_CORE_READ(pid, level) & 31;
+	void *numbers = (void *)pid + bpf_core_field_offset(struct pid, numbers);
+	struct pid_namespace *ns = NULL;
+	bpf_probe_read_kernel(&ns, sizeof(ns),
+			      numbers + level * bpf_core_type_size(struct upid) +
+				      bpf_core_field_offset(struct upid, ns));
+	if (!ns)
+		return 0;
+	struct task_struct *init = BPF_CORE_READ(ns, child_reaper);
+	if (!init)
+		return 0;
+	return BPF_CORE_READ(init, start_boottime);
+}
+
 SEC("tp_btf/sched_process_exec")
 int BPF_PROG(pal_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm)
 {
@@ -735,6 +763,7 @@ int BPF_PROG(pal_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm
 		e->vpid = nr;
 	}
 	e->start_ns = BPF_CORE_READ(p, start_boottime);
+	e->pidns_init_start_ns = pidns_init_start(p);
 	struct file *exe = BPF_CORE_READ(p, mm, exe_file);
 	if (exe) {
 		e->exe_ino = BPF_CORE_READ(exe, f_inode, i_ino);
@@ -801,6 +830,7 @@ int BPF_PROG(pal_fork, struct task_struct *parent, struct task_struct *child)
 	e->child = child_tgid;
 	e->ppid = BPF_CORE_READ(child, real_parent, tgid);
 	e->start_ns = BPF_CORE_READ(child, start_boottime);
+	e->pidns_init_start_ns = pidns_init_start(child);
 	e->hdr.size = sizeof(*e);
 	submit(s, sizeof(*e), PAL_CAT_PROC);
 	return 0;
