@@ -560,28 +560,11 @@ fn container_shell(env: &mut Env, m: &str) {
 /// Which helper a re-run of this test binary is (see [`helper`]).
 const HELPER_ENV: &str = "PAL_E2E_HELPER";
 
-/// Runs this test binary again as a helper doing one thing (`what`, one of
-/// the `helper_*` tests), with `tag` among its arguments so that only its
-/// own alerts match; in the cgroup `cgroup` when given.
-fn spawn_helper(what: &str, tag: &str) -> std::process::Child {
-    Command::new(std::env::current_exe().unwrap())
-        .args([
-            &format!("helper_{what}"),
-            tag,
-            "--exact",
-            "--test-threads=1",
-        ])
-        .env(HELPER_ENV, what)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap()
-}
-
-fn helper(what: &str, tag: &str, cgroup: Option<&Path>) -> std::process::ExitStatus {
-    use std::os::unix::process::CommandExt;
-    let exe = std::env::current_exe().unwrap();
-    let mut cmd = Command::new(exe);
+/// This test binary, to run again as a helper doing one thing (`what`, one
+/// of the `helper_*` tests), with `tag` among its arguments so that only its
+/// own alerts match.
+fn helper_command(what: &str, tag: &str) -> Command {
+    let mut cmd = Command::new(std::env::current_exe().unwrap());
     // A second filter that matches no test: the tag, for the alerts.
     cmd.args([
         &format!("helper_{what}"),
@@ -592,6 +575,19 @@ fn helper(what: &str, tag: &str, cgroup: Option<&Path>) -> std::process::ExitSta
     .env(HELPER_ENV, what)
     .stdout(Stdio::null())
     .stderr(Stdio::null());
+    cmd
+}
+
+/// Starts a helper (see [`helper_command`]) without waiting for it.
+fn spawn_helper(what: &str, tag: &str) -> std::process::Child {
+    helper_command(what, tag).spawn().unwrap()
+}
+
+/// Runs a helper (see [`helper_command`]) to its end, in the cgroup
+/// `cgroup` when given.
+fn helper(what: &str, tag: &str, cgroup: Option<&Path>) -> std::process::ExitStatus {
+    use std::os::unix::process::CommandExt;
+    let mut cmd = helper_command(what, tag);
     if let Some(cg) = cgroup {
         let procs = std::ffi::CString::new(cg.join("cgroup.procs").display().to_string()).unwrap();
         unsafe {
