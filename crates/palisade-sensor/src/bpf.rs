@@ -1,7 +1,7 @@
 //! Loading the BPF programs and consuming their ring buffers.
 
 use std::cell::RefCell;
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, VecDeque};
 use std::mem::MaybeUninit;
 use std::os::fd::{AsFd, AsRawFd, FromRawFd, IntoRawFd, OwnedFd, RawFd};
 use std::rc::Rc;
@@ -99,8 +99,10 @@ pub struct Sensor {
     // before the skeleton (which detaches the programs).
     ring: RingBuffer<'static>,
     _inner: Vec<MapHandle>,
+    /// Drained records not handed out yet (see [`HOLD_BACK`]), in time order.
+    held: VecDeque<Record>,
     /// The periodic batch flush on each CPU (each link owns its perf event).
-    _ticks: Vec<libbpf_rs::Link>,
+    ticks: Vec<libbpf_rs::Link>,
     pending: Rc<RefCell<Vec<Record>>>,
     decode_errors: Rc<RefCell<u64>>,
     skel: SensorSkel<'static>,
@@ -113,6 +115,8 @@ pub struct Sensor {
     /// Why syscall records are sent one by one instead of in per-CPU
     /// batches (the periodic flush could not be set up), if they are.
     pub unbatched_reason: Option<String>,
+    /// The CPUs the flush timers were set up for.
+    online: Vec<u32>,
 }
 
 impl std::fmt::Debug for Sensor {
@@ -135,24 +139,40 @@ fn spec_bytes(s: &syscalls::Syscall) -> [u8; 16] {
     b[4..7].copy_from_slice(&s.str_args);
     b[7] = s.addr_arg;
     b[8] = s.addr_len_arg;
-    for x in &mut b[9..] {
+    // The working directory is the process's, shared by its threads: the
+    // records of the others are read against it (see pal_time).
+    b[9] = u8::from(matches!(s.name, "chdir" | "fchdir"));
+    for x in &mut b[10..] {
         *x = 0;
     }
     b
 }
 
+/// How long a drained record is held back before it is handed out. The CPUs'
+/// rings are merged by time, but a record can reach its ring late: it waits
+/// in its CPU's batch for up to one flush period, and its time may be a
+/// reading up to one drain older than the syscall (see `pal_time` in
+/// sensor.bpf.c). A record is handed out once every record with an earlier
+/// time has had that long to arrive, so that, for instance, an open made on
+/// one CPU before an exec on another is never seen after it.
+pub const HOLD_BACK: Duration = Duration::from_millis(100);
+
 /// How often each CPU sends its batch of syscall records (see `struct batch`
 /// in sensor.bpf.c): the most a record waits there.
 pub const FLUSH_PERIOD: Duration = Duration::from_millis(10);
 
-/// Attaches the batch flush to a CPU-clock timer event on every online CPU.
-fn attach_flush_ticks(skel: &SensorSkel<'_>) -> Result<Vec<libbpf_rs::Link>> {
+/// The online CPUs.
+fn online_cpus() -> Result<Vec<u32>> {
     let online = std::fs::read_to_string("/sys/devices/system/cpu/online")
         .context("cannot read the online CPUs")?;
-    let cpus = parse_cpu_list(&online)
-        .with_context(|| format!("cannot parse the online CPUs {:?}", online.trim()))?;
+    parse_cpu_list(&online)
+        .with_context(|| format!("cannot parse the online CPUs {:?}", online.trim()))
+}
+
+/// Attaches the batch flush to a CPU-clock timer event on each of `cpus`.
+fn attach_flush_ticks(skel: &SensorSkel<'_>, cpus: &[u32]) -> Result<Vec<libbpf_rs::Link>> {
     let mut ticks = Vec::with_capacity(cpus.len());
-    for cpu in cpus {
+    for &cpu in cpus {
         let fd = open_cpu_clock(cpu, FLUSH_PERIOD)
             .with_context(|| format!("cannot open a CPU-clock timer on CPU {cpu}"))?;
         let link = skel
@@ -192,6 +212,26 @@ fn open_cpu_clock(cpu: u32, period: Duration) -> std::io::Result<OwnedFd> {
     }
     // SAFETY: a new descriptor that nothing else owns.
     Ok(unsafe { OwnedFd::from_raw_fd(fd as RawFd) })
+}
+
+/// Merges `fresh` (one drain, each CPU's records in ring order) into `held`
+/// (in time order) and takes out the records up to `cutoff`, in order.
+/// Stable: records with equal times keep their order of arrival (their
+/// ring's order). Records are moved a few times each, never the whole
+/// backlog per drain: only the part of it that fresh records fall into is
+/// sorted again.
+fn release_until(held: &mut VecDeque<Record>, mut fresh: Vec<Record>, cutoff: u64) -> Vec<Record> {
+    fresh.sort_by_key(Record::ts);
+    if let Some(first) = fresh.first().map(Record::ts) {
+        // held[..at] stays in front: no fresh record goes before them.
+        let at = held.partition_point(|r| r.ts() <= first);
+        let mut tail = held.split_off(at);
+        tail.extend(fresh);
+        tail.make_contiguous().sort_by_key(Record::ts);
+        held.append(&mut tail);
+    }
+    let ready = held.partition_point(|r| r.ts() <= cutoff);
+    held.drain(..ready).collect()
 }
 
 /// CPU numbers from a kernel CPU list such as `0-3,8,10-11`.
@@ -443,17 +483,6 @@ impl Sensor {
             Some(_) => "cannot attach the per-syscall fexit programs",
             None => "cannot attach the sensor's programs",
         })?;
-        // Batches only once every CPU flushes its own on a timer; until then
-        // (or without it) each record is sent at once.
-        let (ticks, unbatched_reason) = match attach_flush_ticks(&skel) {
-            Ok(ticks) => {
-                if let Some(bss) = skel.maps.bss_data.as_deref_mut() {
-                    bss.batching = 1;
-                }
-                (ticks, None)
-            }
-            Err(e) => (Vec::new(), Some(format!("{e:#}"))),
-        };
         let exit_hook = if fexit.is_some() {
             ExitHook::Fexit
         } else {
@@ -462,18 +491,76 @@ impl Sensor {
         // `inner` maps are moved into the struct after the reader that
         // borrows them; MapHandle owns its fd, so moving it is fine.
         let inner_static: Vec<MapHandle> = inner;
-        Ok(Sensor {
+        let mut sensor = Sensor {
             ring,
             _inner: inner_static,
-            _ticks: ticks,
+            held: VecDeque::new(),
+            ticks: Vec::new(),
             pending,
             decode_errors,
             skel,
             syscalls: selected.iter().map(|s| s.name).collect(),
             exit_hook,
             fallback_reason: None,
-            unbatched_reason,
-        })
+            unbatched_reason: None,
+            online: Vec::new(),
+        };
+        if exit_hook == ExitHook::Tracepoint {
+            // Tracepoint programs run with preemption off, so per-CPU state
+            // is theirs alone while they run: the clock reading can be
+            // reused and records batched. fexit programs can be preempted.
+            if let Some(bss) = sensor.skel.maps.bss_data.as_deref_mut() {
+                bss.clock_reuse = 1;
+            }
+            sensor.refresh_flush_ticks();
+        } else {
+            sensor.unbatched_reason =
+                Some("per-syscall fexit programs can be preempted".to_string());
+        }
+        Ok(sensor)
+    }
+
+    /// Sets up the batch flush on every online CPU, again when the online
+    /// CPUs changed since the last call (a CPU brought online has no timer,
+    /// and one taken offline loses it): each CPU batches its records only
+    /// while its timer runs. Call it now and then (the sensor's run loop
+    /// does, every second).
+    pub fn refresh_flush_ticks(&mut self) {
+        if self.exit_hook != ExitHook::Tracepoint {
+            return;
+        }
+        let cpus = match online_cpus() {
+            Ok(cpus) => cpus,
+            Err(e) => {
+                self.unbatched_reason = Some(format!("{e:#}"));
+                return;
+            }
+        };
+        if cpus == self.online && self.unbatched_reason.is_none() {
+            return;
+        }
+        // Every CPU sends records at once while the timers are replaced.
+        let Some(bss) = self.skel.maps.bss_data.as_deref_mut() else {
+            self.unbatched_reason = Some("the BPF object has no .bss".to_string());
+            return;
+        };
+        bss.batching_cpu.fill(0);
+        self.ticks.clear();
+        self.online = cpus.clone();
+        match attach_flush_ticks(&self.skel, &cpus) {
+            Ok(ticks) => {
+                self.ticks = ticks;
+                if let Some(bss) = self.skel.maps.bss_data.as_deref_mut() {
+                    for &cpu in &cpus {
+                        if let Some(flag) = bss.batching_cpu.get_mut(cpu as usize) {
+                            *flag = 1;
+                        }
+                    }
+                }
+                self.unbatched_reason = None;
+            }
+            Err(e) => self.unbatched_reason = Some(format!("{e:#}")),
+        }
     }
 
     /// Waits up to `timeout` for records, then drains every ring; returns
@@ -498,10 +585,14 @@ impl Sensor {
         if let Some(bss) = self.skel.maps.bss_data.as_deref_mut() {
             bss.drain_gen = bss.drain_gen.wrapping_add(1);
         }
-        let mut out = std::mem::take(&mut *self.pending.borrow_mut());
-        // Stable: records with equal times keep their ring's order.
-        out.sort_by_key(Record::ts);
-        Ok(out)
+        let fresh = std::mem::take(&mut *self.pending.borrow_mut());
+        let cutoff = crate::run::boot_ns().saturating_sub(HOLD_BACK.as_nanos() as u64);
+        Ok(release_until(&mut self.held, fresh, cutoff))
+    }
+
+    /// The records still held back, in time order: for the end of a run.
+    pub fn take_held(&mut self) -> Vec<Record> {
+        std::mem::take(&mut self.held).into()
     }
 
     /// The counters, summed over CPUs.
@@ -535,7 +626,48 @@ impl Sensor {
 
 #[cfg(test)]
 mod tests {
-    use super::parse_cpu_list;
+    use super::{parse_cpu_list, release_until};
+    use crate::wire::{Header, Record};
+    use std::collections::VecDeque;
+
+    #[test]
+    fn held_records_come_out_in_time_order_once_old_enough() {
+        let rec = |ts: u64, tgid: u32| {
+            Record::Exit(Header {
+                ts,
+                tgid,
+                ..Default::default()
+            })
+        };
+        let ids = |rs: &[Record]| -> Vec<(u64, u32)> {
+            rs.iter()
+                .map(|r| match r {
+                    Record::Exit(h) => (h.ts, h.tgid),
+                    _ => unreachable!(),
+                })
+                .collect()
+        };
+        // One drain: CPU 0's ring, then CPU 1's; a late record of CPU 0
+        // (time 5) comes in the next drain.
+        let mut held = VecDeque::new();
+        let drain = vec![rec(10, 1), rec(30, 2), rec(20, 3), rec(30, 4)];
+        assert_eq!(
+            ids(&release_until(&mut held, drain, 25)),
+            [(10, 1), (20, 3)]
+        );
+        // Equal times keep their order of arrival, a held one first.
+        let drain = vec![rec(5, 5), rec(40, 6), rec(30, 7)];
+        assert_eq!(
+            ids(&release_until(&mut held, drain, 35)),
+            [(5, 5), (30, 2), (30, 4), (30, 7)]
+        );
+        assert_eq!(ids(held.make_contiguous()), [(40, 6)]);
+        assert!(release_until(&mut held, Vec::new(), 39).is_empty());
+        // All newer than what is held: appended as they are.
+        let drain = vec![rec(50, 8), rec(45, 9)];
+        assert!(release_until(&mut held, drain, 0).is_empty());
+        assert_eq!(ids(held.make_contiguous()), [(40, 6), (45, 9), (50, 8)]);
+    }
 
     #[test]
     fn cpu_lists_as_the_kernel_writes_them() {

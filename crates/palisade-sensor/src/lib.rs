@@ -16,14 +16,21 @@
 //! - Syscall records are gathered per CPU and sent as one ring record when
 //!   the batch is full, before any other record of that CPU (so the ring
 //!   keeps each CPU's order), and by a program on a 10 ms CPU-clock timer on
-//!   every CPU ([`bpf::FLUSH_PERIOD`]): a record reaches user space at most
-//!   one flush period plus one drain (20 ms) after its syscall.
+//!   every online CPU ([`bpf::FLUSH_PERIOD`]; set up again when the online
+//!   CPUs change, and a CPU without one sends each record at once).
 //! - A syscall record may reuse its CPU's last clock reading: only while the
-//!   same task runs without a context switch, no drain of the rings has
-//!   happened since, and fewer than 16 records ago; exec, fork and exit read
-//!   the clock exactly. `evt.time` is then at most that much early (in a
-//!   tight loop, tens of µs), and merging the CPUs by time stays causal: a
-//!   task moved to another CPU reads the clock afresh there.
+//!   same task runs without a context switch, no drain of the rings and no
+//!   chdir of any task has happened since, and fewer than 16 records ago;
+//!   exec, fork, exit and chdir read the clock exactly. `evt.time` is then
+//!   at most that much early (in a tight loop, tens of µs). Both economies
+//!   are on with the generic tracepoint only (its programs run with
+//!   preemption off; fexit programs can be preempted).
+//!
+//! User space merges the CPUs' records by time, holding each back
+//! [`bpf::HOLD_BACK`] (100 ms) so that a record still in a batch or reused
+//! reading cannot be overtaken: a task moved to another CPU reads the clock
+//! afresh there, after everything it did before. Alerts therefore come about
+//! 100 ms after their syscall.
 //!
 //! Container and pod names come from the CRI runtime socket ([`cri`], the
 //! `cri` feature, on by default), asked in the background.

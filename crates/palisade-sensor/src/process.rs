@@ -279,7 +279,8 @@ impl ProcessTable {
         child.ppid = r.ppid;
         child.vpid = 0;
         child.start_ns = self.epoch_ns(r.start_ns);
-        // A child in a new pid namespace (CLONE_NEWPID) is its init.
+        // The kernel's value for the child: its parent's namespace, or its
+        // own start when CLONE_NEWPID made it the init of a new one.
         if r.pidns_init_start_ns != 0 {
             child.pidns_init_start_ns = self.epoch_ns(r.pidns_init_start_ns);
         }

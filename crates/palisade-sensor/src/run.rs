@@ -183,17 +183,10 @@ pub fn run(
     let mut last_tick = Instant::now();
     while !opts.stop.load(Ordering::Relaxed) {
         let records = sensor.poll(Duration::from_millis(20))?;
-        let now = Instant::now();
-        for r in &records {
-            stats.records += 1;
-            if let Some(alerts) = state.handle_at(r, now, |evt| engine.evaluate(evt)) {
-                for a in alerts {
-                    on_alert(a);
-                }
-            }
-        }
+        handle_records(&records, &mut stats, &mut state, engine, &mut on_alert);
         if last_tick.elapsed() >= Duration::from_secs(1) {
             last_tick = Instant::now();
+            sensor.refresh_flush_ticks();
             let counters = sensor.counters();
             stats.counters = counters;
             let now_ns = state.table.epoch_ns(boot_ns());
@@ -211,9 +204,36 @@ pub fn run(
             }
         }
     }
+    handle_records(
+        &sensor.take_held(),
+        &mut stats,
+        &mut state,
+        engine,
+        &mut on_alert,
+    );
     stats.counters = sensor.counters();
     stats.cri = state.meta.stats();
     Ok(stats)
+}
+
+/// Turns records into events and their alerts.
+#[cfg(feature = "bpf")]
+fn handle_records(
+    records: &[crate::wire::Record],
+    stats: &mut RunStats,
+    state: &mut State,
+    engine: &Engine,
+    on_alert: &mut impl FnMut(Alert),
+) {
+    let now = Instant::now();
+    for r in records {
+        stats.records += 1;
+        if let Some(alerts) = state.handle_at(r, now, |evt| engine.evaluate(evt)) {
+            for a in alerts {
+                on_alert(a);
+            }
+        }
+    }
 }
 
 /// Without the `bpf` feature there is no sensor to run.
@@ -230,7 +250,7 @@ pub fn run(
     )
 }
 
-fn boot_ns() -> u64 {
+pub(crate) fn boot_ns() -> u64 {
     let mut ts = libc::timespec {
         tv_sec: 0,
         tv_nsec: 0,

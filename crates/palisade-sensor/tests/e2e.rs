@@ -578,11 +578,6 @@ fn helper_command(what: &str, tag: &str) -> Command {
     cmd
 }
 
-/// Starts a helper (see [`helper_command`]) without waiting for it.
-fn spawn_helper(what: &str, tag: &str) -> std::process::Child {
-    helper_command(what, tag).spawn().unwrap()
-}
-
 /// Runs a helper (see [`helper_command`]) to its end, in the cgroup
 /// `cgroup` when given.
 fn helper(what: &str, tag: &str, cgroup: Option<&Path>) -> std::process::ExitStatus {
@@ -637,7 +632,14 @@ fn helper_hold() {
         return;
     }
     let _ = std::fs::read("/etc/shadow");
-    std::thread::sleep(Duration::from_secs(4));
+    // Tell the test the read is done (its start-up can take seconds); a raw
+    // write, which the test harness does not capture.
+    let msg = b"pal-e2e-read\n";
+    assert_eq!(
+        unsafe { libc::write(1, msg.as_ptr().cast(), msg.len()) },
+        msg.len() as isize
+    );
+    std::thread::sleep(Duration::from_secs(6));
 }
 
 /// Syscall records wait in a per-CPU batch until it fills, another record
@@ -645,9 +647,22 @@ fn helper_hold() {
 /// flush: the alert must come while the helper sleeps, from the flush (on
 /// a quiet CPU) or from other activity, never only at its exit.
 fn quiet_after_event(env: &mut Env, m: &str) {
+    use std::io::BufRead;
     let tag = format!("hold-{m}");
+    let mut child = helper_command("hold", &tag)
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // The harness writes its own lines first, and "test helper_hold ... "
+    // just before.
+    let out = std::io::BufReader::new(child.stdout.take().unwrap());
+    assert!(
+        out.lines()
+            .map_while(Result::ok)
+            .any(|l| l.ends_with("pal-e2e-read")),
+        "the helper did not read"
+    );
     let started = Instant::now();
-    let mut child = spawn_helper("hold", &tag);
     let a = env.wait("Read sensitive file untrusted", &tag);
     let waited = started.elapsed();
     let alive = child.try_wait().unwrap().is_none();

@@ -22,6 +22,8 @@
 #define PAL_BATCH_BYTES 4096
 #define PAL_MAX_CGROUP_NAME 256
 #define PAL_CGROUP_LEVELS 6
+/* CPUs whose batching user space can switch on (see batching_cpu). */
+#define PAL_MAX_CPUS 4096
 
 /* Record kinds. */
 #define PAL_KIND_SYSCALL 1
@@ -60,7 +62,8 @@ struct pal_sc_spec {
 	__u8 str_arg[3];   /* arguments that are user strings, or PAL_NONE */
 	__u8 addr_arg;     /* argument that is a user sockaddr (or msghdr), or PAL_NONE */
 	__u8 addr_len_arg; /* argument holding the sockaddr's length, or PAL_NONE */
-	__u8 pad[7];
+	__u8 state_change; /* changes what other threads' records are read against (the cwd) */
+	__u8 pad[6];
 };
 
 struct pal_hdr {

@@ -43,8 +43,13 @@ const volatile __u64 wakeup_bytes = 1 << 20; // wake the consumer past this back
 
 // Bumped by user space after each drain of the rings (see pal_time).
 __u64 drain_gen = 0;
-// Set by user space once pal_flush_tick runs on every CPU (see struct batch).
-__u32 batching = 0;
+// Bumped by records that change process-wide state (see pal_time).
+__u64 state_gen = 0;
+// Set by user space where it is safe (the generic tracepoint, whose programs
+// run with preemption off): syscall records may reuse a clock reading.
+__u32 clock_reuse = 0;
+// Set by user space per CPU once pal_flush_tick runs there (see struct batch).
+__u8 batching_cpu[PAL_MAX_CPUS] = {};
 
 // Per syscall number: what to capture (filled from user space, which knows
 // each architecture's numbers and each syscall's arguments).
@@ -134,8 +139,10 @@ static __always_inline void count(__u32 cat, int dropped)
 struct cpu_clock {
 	__u64 ts;
 	__u64 task;    // the task that read it
+	__u64 start;   // its start time (a freed task's memory can be reused)
 	__u64 csw;     // that task's context switches then
 	__u64 gen;     // drain_gen then
+	__u64 sgen;    // state_gen then
 	__u32 left;    // records that may still reuse it
 	__u32 pad;
 };
@@ -153,32 +160,42 @@ struct {
 // A record's time (CLOCK_BOOTTIME). Reading the clock is a helper call, and
 // on kernels with return-thunk mitigations that is a fifth of what an open
 // costs the sensor, so a syscall record reuses the CPU's last reading while
-// it is fresh: same task, no context switch of it since, no drain of the
-// rings since (user space drains every 20 ms), fewer than PAL_CLOCK_REUSE
-// records ago. Lifecycle records (`exact`) always read the clock and leave
-// the reading for the records that follow.
+// it is fresh: the same task (pointer and start time), no context switch of
+// it since, no drain of the rings since (user space drains every 20 ms), no
+// change of process-wide state by any task since, fewer than PAL_CLOCK_REUSE
+// records ago. Exec, fork and exit records, and those that change
+// process-wide state (chdir: another thread's relative path is read against
+// it), read the clock (`exact`); the latter also make every CPU read it afresh.
 //
 // User space merges the CPUs' rings by this time (a stable sort, each ring in
-// order), which stays causal: a task's records on one CPU keep their ring
-// order, and a task that moved to another CPU was switched out on the way,
-// so its first record there reads the clock afresh, after everything it did
-// before; a forked child's first record is likewise a new task on its CPU.
-static __always_inline __u64 pal_time(struct task_struct *task, int exact)
+// order, records held back long enough to all be there): a task's records on
+// one CPU keep their ring order, a task that moved to another CPU was
+// switched out on the way, so its first record there reads the clock afresh,
+// after everything it did before; a forked child's first record is likewise
+// a new task on its CPU.
+static __always_inline __u64 pal_time(struct task_struct *task, int exact, int state_change)
 {
 	__u32 zero = 0;
 	struct cpu_clock *c = bpf_map_lookup_elem(&clocks, &zero);
 	if (!c)
 		return bpf_ktime_get_boot_ns();
 	__u64 csw = task->nvcsw + task->nivcsw;
+	__u64 start = task->start_boottime;
 	__u64 gen = drain_gen;
-	if (exact || c->left == 0 || c->task != (__u64)task || c->csw != csw || c->gen != gen) {
+	__u64 sgen = state_gen;
+	if (exact || !clock_reuse || c->left == 0 || c->task != (__u64)task || c->start != start ||
+	    c->csw != csw || c->gen != gen || c->sgen != sgen) {
 		c->ts = bpf_ktime_get_boot_ns();
 		c->task = (__u64)task;
+		c->start = start;
 		c->csw = csw;
 		c->gen = gen;
+		c->sgen = sgen;
 		c->left = PAL_CLOCK_REUSE;
 	}
 	c->left--;
+	if (state_change)
+		__sync_fetch_and_add(&state_gen, 1);
 	return c->ts;
 }
 
@@ -212,7 +229,7 @@ struct pal_sys_inline {
 // instead of once per record. A batch is sent when it has less room left
 // than one record, before any other record of its CPU (so the ring keeps
 // the CPU's order), and by pal_flush_tick, which user space attaches to a
-// timer on every CPU (`batching`; without it every record is sent at once).
+// timer on every CPU (`batching_cpu`; without it every record is sent at once).
 struct batch {
 	__u32 len;
 	__u32 busy;                 // being written or sent: the tick keeps off
@@ -314,9 +331,9 @@ static __always_inline void submit(struct scratch *s, __u32 len, __u32 cat)
 }
 
 static __always_inline void fill_hdr(struct pal_hdr *h, struct task_struct *task, __u16 kind,
-				     __u64 pid_tgid)
+				     __u64 pid_tgid, int state_change)
 {
-	h->ts = pal_time(task, kind != PAL_KIND_SYSCALL);
+	h->ts = pal_time(task, kind != PAL_KIND_SYSCALL || state_change, state_change);
 	h->kind = kind;
 	h->flags = 0;
 	h->tgid = pid_tgid >> 32;
@@ -470,7 +487,7 @@ static __always_inline void fill_sys(struct pal_sys *e, struct task_struct *task
 				     struct pal_sc_spec *spec, struct pt_regs *regs, __u32 nr,
 				     long ret, __u64 pid_tgid)
 {
-	fill_hdr(&e->hdr, task, PAL_KIND_SYSCALL, pid_tgid);
+	fill_hdr(&e->hdr, task, PAL_KIND_SYSCALL, pid_tgid, spec->state_change);
 	e->hdr.nr = nr;
 	e->hdr.ret = ret;
 	for (int i = 0; i < 6; i++)
@@ -522,7 +539,9 @@ static __always_inline int sys_exit_inline(struct task_struct *task, struct pal_
 	r->sys.hdr.size = size;
 	b->len = off + ((size + 7) & ~7u);
 	b->cat[spec->category % PAL_CAT_COUNT]++;
-	if (!batching || b->len > PAL_BATCH_BYTES - sizeof(struct pal_sys_inline))
+	__u32 cpu = bpf_get_smp_processor_id();
+	if (cpu >= PAL_MAX_CPUS || !batching_cpu[cpu] ||
+	    b->len > PAL_BATCH_BYTES - sizeof(struct pal_sys_inline))
 		flush_batch(b);
 	batch_leave(b);
 	return 1;
@@ -741,7 +760,7 @@ int BPF_PROG(pal_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm
 		return 0;
 	struct pal_exec *e = (struct pal_exec *)s->buf;
 	__builtin_memset(e, 0, sizeof(*e));
-	fill_hdr(&e->hdr, p, PAL_KIND_EXEC, bpf_get_current_pid_tgid());
+	fill_hdr(&e->hdr, p, PAL_KIND_EXEC, bpf_get_current_pid_tgid(), 0);
 	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(p);
 	if (regs)
 		e->hdr.nr = (__u32)SC_NR(regs);
@@ -826,7 +845,7 @@ int BPF_PROG(pal_fork, struct task_struct *parent, struct task_struct *child)
 		return 0;
 	struct pal_fork *e = (struct pal_fork *)s->buf;
 	__builtin_memset(e, 0, sizeof(*e));
-	fill_hdr(&e->hdr, parent, PAL_KIND_FORK, bpf_get_current_pid_tgid());
+	fill_hdr(&e->hdr, parent, PAL_KIND_FORK, bpf_get_current_pid_tgid(), 0);
 	e->child = child_tgid;
 	e->ppid = BPF_CORE_READ(child, real_parent, tgid);
 	e->start_ns = BPF_CORE_READ(child, start_boottime);
@@ -850,7 +869,7 @@ int BPF_PROG(pal_exit, struct task_struct *p)
 		return 0;
 	struct pal_hdr *h = (struct pal_hdr *)s->buf;
 	__builtin_memset(h, 0, sizeof(*h));
-	fill_hdr(h, p, PAL_KIND_EXIT, bpf_get_current_pid_tgid());
+	fill_hdr(h, p, PAL_KIND_EXIT, bpf_get_current_pid_tgid(), 0);
 	h->tgid = tgid;
 	h->ret = BPF_CORE_READ(p, exit_code);
 	h->size = sizeof(*h);
