@@ -250,14 +250,9 @@ pub fn run(
     )
 }
 
+/// CLOCK_BOOTTIME now, in ns: the clock of the records' times.
 pub(crate) fn boot_ns() -> u64 {
-    let mut ts = libc::timespec {
-        tv_sec: 0,
-        tv_nsec: 0,
-    };
-    // SAFETY: `ts` is a valid timespec for the call to fill.
-    unsafe { libc::clock_gettime(libc::CLOCK_BOOTTIME, &mut ts) };
-    (ts.tv_sec as u64).saturating_mul(1_000_000_000) + ts.tv_nsec as u64
+    u64::try_from(crate::process::clock_ns(libc::CLOCK_BOOTTIME)).unwrap_or(0)
 }
 
 /// A sensor running on its own thread, for embedding and tests.

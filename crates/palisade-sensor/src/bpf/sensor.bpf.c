@@ -297,11 +297,13 @@ static __always_inline void flush_batch(struct batch *b)
 	b->len = 0;
 }
 
-// Sends this CPU's pending batch, before a record that goes to the ring directly.
+// Sends this CPU's pending batch: before a record that goes to the ring
+// directly, and from the tick. A busy batch is left alone: only the tick can
+// find one (it interrupted the writer), and its next turn sends it.
 static __always_inline void flush_cpu_batch(void)
 {
 	struct batch *b = get_batch();
-	if (!b || b->len == 0)
+	if (!b || b->len == 0 || b->busy)
 		return;
 	batch_enter(b);
 	flush_batch(b);
@@ -882,11 +884,6 @@ int BPF_PROG(pal_exit, struct task_struct *p)
 SEC("perf_event")
 int pal_flush_tick(void *ctx)
 {
-	struct batch *b = get_batch();
-	if (!b || b->len == 0 || b->busy)
-		return 0;
-	batch_enter(b);
-	flush_batch(b);
-	batch_leave(b);
+	flush_cpu_batch();
 	return 0;
 }
