@@ -15,9 +15,10 @@
 //! mitigations every BPF helper call costs (see BENCHMARKS.md):
 //! - Syscall records are gathered per CPU and sent as one ring record when
 //!   the batch is full, before any other record of that CPU (so the ring
-//!   keeps each CPU's order), and by a program on a 10 ms CPU-clock timer on
+//!   keeps each CPU's order), by a program on a 10 ms CPU-clock timer on
 //!   every online CPU ([`bpf::FLUSH_PERIOD`]; set up again when the online
-//!   CPUs change, and a CPU without one sends each record at once).
+//!   CPUs change, and a CPU without one sends each record at once), and when
+//!   the CPU goes idle (the timer does not run in idle).
 //! - A syscall record may reuse its CPU's last clock reading: only while the
 //!   same task runs without a context switch, no drain of the rings and no
 //!   chdir of any task has happened since, and fewer than 16 records ago;

@@ -879,8 +879,19 @@ int BPF_PROG(pal_exit, struct task_struct *p)
 	return 0;
 }
 
+// A CPU going idle sends its batch: its CPU-clock timer (below) does not run
+// while the CPU is idle, so a record left there would wait for the CPU's next
+// wake-up. The writers cannot be switched out mid-record (preemption is off).
+SEC("tp_btf/sched_switch")
+int BPF_PROG(pal_idle_flush, bool preempt, struct task_struct *prev, struct task_struct *next)
+{
+	if (next->pid == 0)
+		flush_cpu_batch();
+	return 0;
+}
+
 // The periodic flush: user space attaches it to a CPU-clock timer on every
-// CPU, so that a record waits in its batch for one tick at most.
+// CPU, so that on a busy CPU a record waits in its batch for one tick at most.
 SEC("perf_event")
 int pal_flush_tick(void *ctx)
 {
